@@ -35,7 +35,7 @@ struct Block {
   void* host = nullptr;         ///< CPU address when the memory is host visible, else null
   bool allocated = false;
   bool small_pool = false;
-  Block* previous = nullptr;    ///< neighbours inside the same segment (split/merge)
+  Block* previous = nullptr;  ///< neighbours inside the same segment (split/merge)
   Block* next = nullptr;
 };
 
@@ -58,24 +58,40 @@ class CachingPool {
   void set_limit(uint64_t bytes);
   void reset_peak() noexcept;
 
-  static dc_buffer_view view(const Block* block) noexcept { return {block->segment, block->offset}; }
+  static dc_buffer_view view(const Block* block) noexcept {
+    return {block->segment, block->offset};
+  }
 
  private:
-  // see caching_pool.cpp
+  // see caching_pool.cpp for the policy
   struct BlockLess {
     bool operator()(const Block* a, const Block* b) const noexcept;
   };
+  std::set<Block*, BlockLess>& free_set(bool small) noexcept;
+  /// Takes the best-fitting free block out of its set (and out of cached), or null.
   Block* find_free_block(uint64_t size, dc_stream stream, bool small);
-  Block* allocate_segment(uint64_t size, dc_stream stream, bool small);
+  /// A new segment as one block, or null on out of memory / limit (with the reason).
+  Block* allocate_segment(uint64_t size, dc_stream stream, bool small, std::string& failure_reason);
+  /// Gives a fully free segment (one free block) back to the plugin.
   void release_segment(Block* block) noexcept;
+  /// empty_cache() with the mutex held; returns the bytes given back.
+  uint64_t empty_cache_locked() noexcept;
+  /// Merges block->next (free) into block.
+  void absorb_next(Block* block) noexcept;
   std::string describe_stats_locked() const;
+  [[noreturn]] void throw_out_of_memory_locked(uint64_t bytes, const std::string& reason) const;
 
   const dc_backend_iface& iface_;
   int device_;
   std::string spec_;
-  uint64_t alignment_ = 256;
+  uint64_t alignment_ = 256;      ///< every block offset is a multiple of it
+  uint64_t rounding_unit_ = 512;  ///< every block size is a multiple of it
+  uint64_t small_segment_size_ = 0;
+  uint64_t large_segment_granularity_ = 0;
+  bool host_visible_ = false;
   mutable std::mutex mutex_;
   std::set<Block*, BlockLess> small_free_, large_free_;
+  std::set<Block*> segments_;  ///< first block of every segment (stable: merges keep it)
   PoolStats stats_;
 };
 

@@ -63,6 +63,7 @@ class Registry {
   bool discovered_ = false;
   std::vector<std::shared_ptr<Plugin>> plugins_;
   std::vector<Rejection> rejections_;
+  std::vector<std::string> unloaded_names_;  ///< unloaded by the user and not loaded since
 };
 
 /// Checks, loads, probes and initializes path in this process, then closes it again.

@@ -1,0 +1,23 @@
+// cpp/bindings/module.cpp
+// The dotcompute._core extension module: version facts, then one bind_<area> call per area.
+#include "bindings.hpp"
+#include "dotcompute/backend_abi.h"
+
+#ifndef DOTCOMPUTE_VERSION
+#define DOTCOMPUTE_VERSION "0.0.0"
+#endif
+
+PYBIND11_MODULE(_core, m) {
+  namespace bind = dotcompute::bindings;
+  m.doc() = "dotcompute native core: plugin registry, devices, pooled memory, arrays, built-ins";
+  m.attr("__version__") = DOTCOMPUTE_VERSION;
+  m.attr("ABI_MAJOR") = DC_ABI_MAJOR;
+  m.attr("ABI_MINOR") = DC_ABI_MINOR;
+  bind::bind_errors(m);  // first: every later binding may raise
+  bind::bind_plugins(m);
+  bind::bind_devices(m);
+  bind::bind_memory(m);
+  bind::bind_arrays(m);
+  bind::bind_dlpack(m);
+  bind::bind_ops(m);
+}

@@ -1,0 +1,164 @@
+// cpp/core/array.cpp
+// Array construction, shape checks, fills and transfers between host and devices.
+#include "dotcompute/array.hpp"
+
+#include <limits>
+#include <vector>
+
+#include "dotcompute/dtype.hpp"
+#include "dotcompute/errors.hpp"
+
+namespace dotcompute {
+
+namespace {
+
+// Beyond this many bytes no device can hold an array; refusing early gives a shape error
+// instead of an allocator failure with a meaningless size.
+constexpr uint64_t kMaxArrayBytes = uint64_t{1} << 60;
+
+}  // namespace
+
+std::string shape_to_string(const Shape& shape) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) text += ",";
+  return text + ")";
+}
+
+int64_t checked_element_count(const Shape& shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0) {
+      raise(ErrorKind::Shape, "negative dimension " + std::to_string(dim) + " in shape " +
+                                  shape_to_string(shape) + "; dimensions must be >= 0");
+    }
+  }
+  for (int64_t dim : shape) {
+    if (dim == 0) return 0;
+    if (count > std::numeric_limits<int64_t>::max() / dim) {
+      raise(ErrorKind::Shape, "shape " + shape_to_string(shape) +
+                                  " has more elements than a 64-bit index can count");
+    }
+    count *= dim;
+  }
+  return count;
+}
+
+Array::Array(std::shared_ptr<Storage> storage, Shape shape, dc_dtype dtype, bool readonly)
+    : storage_(std::move(storage)),
+      shape_(std::move(shape)),
+      dtype_(dtype),
+      size_(checked_element_count(shape_)),
+      readonly_(readonly) {}
+
+uint64_t Array::itemsize() const noexcept { return dtype_size(dtype_); }
+
+DeviceSpec Array::device() const { return {storage_->plugin().name(), storage_->device()}; }
+
+std::vector<int64_t> Array::byte_strides() const {
+  std::vector<int64_t> strides(shape_.size());
+  int64_t stride = static_cast<int64_t>(itemsize());
+  for (size_t i = shape_.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape_[i] > 0 ? shape_[i] : 1;
+  }
+  return strides;
+}
+
+std::shared_ptr<Array> Array::reshape(const Shape& shape) const {
+  Shape resolved = shape;
+  int unknown = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    if (resolved[i] == -1) {
+      if (unknown >= 0) raise(ErrorKind::Shape, "reshape: only one dimension can be -1");
+      unknown = static_cast<int>(i);
+    } else {
+      known *= resolved[i] >= 0 ? resolved[i] : 1;
+    }
+  }
+  if (unknown >= 0 && known > 0 && size_ % known == 0) resolved[unknown] = size_ / known;
+  if (unknown >= 0 && resolved[unknown] == -1) {
+    raise(ErrorKind::Shape, "cannot reshape an array of size " + std::to_string(size_) +
+                                " into shape " + shape_to_string(shape));
+  }
+  if (checked_element_count(resolved) != size_) {
+    raise(ErrorKind::Shape, "cannot reshape an array of size " + std::to_string(size_) +
+                                " into shape " + shape_to_string(shape));
+  }
+  return std::make_shared<Array>(storage_, resolved, dtype_, readonly_);
+}
+
+ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device) {
+  if (!dtype_is_valid(dtype)) raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
+  const int64_t count = checked_element_count(shape);
+  const uint64_t itemsize = dtype_size(dtype);
+  if (static_cast<uint64_t>(count) > kMaxArrayBytes / itemsize) {
+    raise(ErrorKind::Shape, "shape " + shape_to_string(shape) + " of " + dtype_name(dtype) +
+                                " needs more than 2**60 bytes");
+  }
+  ResolvedDevice resolved = resolve_device(device);
+  auto storage = Storage::allocate(std::move(resolved.plugin), resolved.index,
+                                   static_cast<uint64_t>(count) * itemsize);
+  return std::make_shared<Array>(std::move(storage), shape, dtype);
+}
+
+void fill(Array& array, const void* element) {
+  if (array.readonly()) raise(ErrorKind::InvalidArgument, "cannot fill a read-only array");
+  if (array.nbytes() == 0) return;
+  Storage& storage = array.storage();
+  storage.plugin().check(
+      storage.plugin().iface_unchecked().memory->fill(storage.device(), nullptr, storage.view(),
+                                                      element,
+                                                      static_cast<uint32_t>(array.itemsize()),
+                                                      array.nbytes()),
+      "fill");
+}
+
+void copy_from_host(Array& array, const void* source) {
+  if (array.readonly()) raise(ErrorKind::InvalidArgument, "cannot write into a read-only array");
+  if (array.nbytes() == 0) return;
+  Storage& storage = array.storage();
+  storage.plugin().check(storage.plugin().iface_unchecked().memory->copy_from_host(
+                             storage.device(), nullptr, storage.view(), source, array.nbytes()),
+                         "copy to device");
+}
+
+void copy_to_host(const Array& array, void* destination) {
+  if (array.nbytes() == 0) return;
+  Storage& storage = array.storage();
+  storage.plugin().check(storage.plugin().iface_unchecked().memory->copy_to_host(
+                             storage.device(), nullptr, destination, storage.view(), array.nbytes()),
+                         "copy to host");
+}
+
+ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device) {
+  ArrayPtr result = empty(array.shape(), array.dtype(), device);
+  if (array.nbytes() == 0) return result;
+  Storage& source = array.storage();
+  Storage& destination = result->storage();
+  if (&source.plugin() == &destination.plugin() && source.device() == destination.device()) {
+    source.plugin().check(source.plugin().iface_unchecked().memory->copy(
+                              source.device(), nullptr, destination.view(), source.view(),
+                              array.nbytes()),
+                          "device copy");
+    return result;
+  }
+  // Different backends share no address space: go through host memory, directly when one side
+  // is host visible, else through a staging buffer.
+  if (void* host = destination.host()) {
+    copy_to_host(array, host);
+  } else if (void* source_host = source.host()) {
+    copy_from_host(*result, source_host);
+  } else {
+    std::vector<unsigned char> staging(array.nbytes());
+    copy_to_host(array, staging.data());
+    copy_from_host(*result, staging.data());
+  }
+  return result;
+}
+
+}  // namespace dotcompute

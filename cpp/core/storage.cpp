@@ -1,0 +1,74 @@
+// cpp/core/storage.cpp
+// Pooled or wrapped memory behind arrays; every storage counts as a live buffer of its plugin.
+#include "dotcompute/storage.hpp"
+
+#include "dotcompute/errors.hpp"
+
+namespace dotcompute {
+
+Storage::Storage(std::shared_ptr<Plugin> plugin, int device, uint64_t bytes)
+    : object_(std::move(plugin), ObjectKind::Buffer), device_(device), bytes_(bytes) {}
+
+std::shared_ptr<Storage> Storage::allocate(std::shared_ptr<Plugin> plugin, int device,
+                                           uint64_t bytes) {
+  CachingPool& pool = plugin->pool(device);
+  std::shared_ptr<Storage> storage(new Storage(std::move(plugin), device, bytes));
+  storage->block_ = pool.allocate(bytes, nullptr);
+  storage->host_ = storage->block_->host;
+  return storage;
+}
+
+std::shared_ptr<Storage> Storage::wrap_host(std::shared_ptr<Plugin> plugin, int device,
+                                            void* pointer, uint64_t bytes,
+                                            std::shared_ptr<void> owner) {
+  const dc_memory_iface& memory = *plugin->iface().memory;
+  if (memory.wrap_host == nullptr || memory.unwrap_host == nullptr) {
+    raise(ErrorKind::Unsupported,
+          "backend '" + plugin->name() + "' cannot wrap host memory; copy the data instead");
+  }
+  std::shared_ptr<Storage> storage(new Storage(plugin, device, bytes));
+  dc_buffer buffer = nullptr;
+  plugin->check(memory.wrap_host(device, pointer, bytes, &buffer), "wrap host memory");
+  storage->wrapped_ = buffer;
+  storage->host_ = pointer;
+  storage->owner_ = std::move(owner);
+  return storage;
+}
+
+Storage::~Storage() { release(); }
+
+void Storage::release() noexcept {
+  if (released_) return;
+  released_ = true;
+  Plugin& owner_plugin = object_.plugin();
+  if (block_ != nullptr) {
+    owner_plugin.pool(device_).release(block_);
+    block_ = nullptr;
+  } else if (wrapped_ != nullptr) {
+    // Nothing useful can be done about a failure here: the memory stays with its owner.
+    owner_plugin.iface_unchecked().memory->unwrap_host(device_, wrapped_);
+    wrapped_ = nullptr;
+  }
+  host_ = nullptr;
+  owner_.reset();
+}
+
+void Storage::check_alive() const {
+  if (released_) {
+    raise(ErrorKind::Released,
+          "this array's memory was released (Array.release()); create a new array");
+  }
+}
+
+dc_buffer_view Storage::view() const {
+  check_alive();
+  if (block_ != nullptr) return CachingPool::view(block_);
+  return {wrapped_, 0};
+}
+
+void* Storage::host() const {
+  check_alive();
+  return host_;
+}
+
+}  // namespace dotcompute

@@ -1,0 +1,77 @@
+// cpp/include/dotcompute/array.hpp
+// dc.Array: a C-ordered n-d view of a Storage, and the core operations on arrays.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dotcompute/backend_abi.h"
+#include "dotcompute/device.hpp"
+#include "dotcompute/storage.hpp"
+
+namespace dotcompute {
+
+using Shape = std::vector<int64_t>;
+
+/// Element count of a shape; throws Error(Shape) for negative dimensions or overflow.
+int64_t checked_element_count(const Shape& shape);
+std::string shape_to_string(const Shape& shape);
+
+class Array {
+ public:
+  Array(std::shared_ptr<Storage> storage, Shape shape, dc_dtype dtype, bool readonly = false);
+
+  const Shape& shape() const noexcept { return shape_; }
+  dc_dtype dtype() const noexcept { return dtype_; }
+  int64_t size() const noexcept { return size_; }
+  int ndim() const noexcept { return static_cast<int>(shape_.size()); }
+  uint64_t itemsize() const noexcept;
+  uint64_t nbytes() const noexcept { return static_cast<uint64_t>(size_) * itemsize(); }
+  bool readonly() const noexcept { return readonly_; }
+  DeviceSpec device() const;
+  Storage& storage() const noexcept { return *storage_; }
+  const std::shared_ptr<Storage>& storage_shared() const noexcept { return storage_; }
+  /// C-order strides in bytes.
+  std::vector<int64_t> byte_strides() const;
+
+  /// Same storage, another shape with the same element count.
+  std::shared_ptr<Array> reshape(const Shape& shape) const;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  dc_dtype dtype_;
+  int64_t size_;
+  bool readonly_;
+};
+
+using ArrayPtr = std::shared_ptr<Array>;
+
+/// Uninitialized array on a device.
+ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device);
+/// Every element set to the bit pattern of one element (itemsize bytes).
+void fill(Array& array, const void* element);
+void copy_from_host(Array& array, const void* source);
+void copy_to_host(const Array& array, void* destination);
+/// A copy on another (or the same) device.
+ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device);
+
+/// out = a (op) b. out may be null (allocated) or alias an input. Checks shapes, dtypes, devices.
+ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out);
+/// out = alpha * x + y; alpha holds one element of x's dtype.
+ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out);
+/// A 0-d array holding the reduction of every element.
+ArrayPtr reduce(dc_reduce_op op, const Array& input);
+
+/// Nanoseconds per call of a 1-element float32 add through the core path and through the bare
+/// ABI slot, measured back to back on the cpu device (DESIGN: plugin call overhead).
+struct DispatchTiming {
+  double core_path_ns;
+  double abi_slot_ns;
+  uint64_t iterations;
+};
+DispatchTiming measure_builtin_dispatch(uint64_t iterations);
+
+}  // namespace dotcompute

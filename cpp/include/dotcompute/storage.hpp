@@ -1,0 +1,56 @@
+// cpp/include/dotcompute/storage.hpp
+// The memory behind an array: a pooled block of a device, or wrapped host memory owned elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "dotcompute/backend_abi.h"
+#include "dotcompute/caching_pool.hpp"
+#include "dotcompute/plugin.hpp"
+
+namespace dotcompute {
+
+class Storage {
+ public:
+  /// bytes from the device's caching pool.
+  static std::shared_ptr<Storage> allocate(std::shared_ptr<Plugin> plugin, int device,
+                                           uint64_t bytes);
+  /// Host memory owned by `owner` (a numpy array, a DLPack tensor) wrapped without copying; the
+  /// owner is kept alive until the storage is released.
+  static std::shared_ptr<Storage> wrap_host(std::shared_ptr<Plugin> plugin, int device,
+                                            void* pointer, uint64_t bytes,
+                                            std::shared_ptr<void> owner);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  /// Gives the memory back now (to the pool, or to its owner). Later use raises Released.
+  void release() noexcept;
+  bool released() const noexcept { return released_; }
+
+  /// Throws Error(Released) when released.
+  dc_buffer_view view() const;
+  /// CPU address, or nullptr when the memory is not host visible. Throws when released.
+  void* host() const;
+  uint64_t bytes() const noexcept { return bytes_; }
+  Plugin& plugin() const noexcept { return object_.plugin(); }
+  const std::shared_ptr<Plugin>& plugin_shared() const noexcept { return object_.shared(); }
+  int device() const noexcept { return device_; }
+  bool is_wrapped() const noexcept { return wrapped_ != nullptr; }
+
+ private:
+  Storage(std::shared_ptr<Plugin> plugin, int device, uint64_t bytes);
+  void check_alive() const;
+
+  PluginObject object_;
+  int device_;
+  uint64_t bytes_;
+  Block* block_ = nullptr;      // pooled memory
+  dc_buffer wrapped_ = nullptr;  // wrapped host memory
+  void* host_ = nullptr;
+  std::shared_ptr<void> owner_;
+  bool released_ = false;
+};
+
+}  // namespace dotcompute

@@ -1,0 +1,150 @@
+# python/dotcompute/__init__.py
+# The public API: re-exports of the native core and the Python front ends (DESIGN §7).
+"""dotcompute: compute kernels written once in Python, run on CPUs, CUDA, OpenCL and Metal.
+
+>>> import numpy as np, dotcompute as dc
+>>> x = dc.asarray(np.arange(4, dtype=np.float32))
+>>> float(dc.sum(dc.add(x, x)))
+12.0
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as _np
+
+from . import (
+    _core,
+    errors,
+    plugins,
+)
+from ._arrays import asarray, from_dlpack
+from ._core import (
+    Array,
+    Device,
+    add,
+    default_device,
+    devices,
+    divide,
+    empty,
+    empty_cache,
+    floor_divide,
+    full,
+    get_device,
+    max,
+    memory_stats,
+    min,
+    multiply,
+    ones,
+    reset_peak_memory_stats,
+    saxpy,
+    set_default_device,
+    set_memory_limit,
+    subtract,
+    sum,
+    synchronize,
+    zeros,
+)
+from .errors import (
+    BackendUnavailableError,
+    CompilationError,
+    DeviceError,
+    DotComputeError,
+    DTypeError,
+    InvalidArgumentError,
+    KernelSyntaxError,
+    KernelTypeError,
+    LaunchError,
+    OutOfMemoryError,
+    PipelineError,
+    PluginError,
+    ReleasedArrayError,
+    ShapeError,
+    UnsupportedError,
+)
+
+__version__ = _core.__version__
+
+# Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
+bool_ = _np.bool_
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+complex64, complex128 = _np.complex64, _np.complex128
+
+
+def get_include() -> str:
+    """Directory holding ``dotcompute/backend_abi.h``, for building third-party plugins."""
+    installed = Path(__file__).parent / "include"
+    if (installed / "dotcompute" / "backend_abi.h").exists():
+        return str(installed)
+    # Editable installs redirect this package to the source tree; the header lives in cpp/.
+    return str(Path(__file__).resolve().parents[2] / "cpp" / "include")
+
+
+if os.environ.get("DOTCOMPUTE_NO_AUTOLOAD", "") not in ("1", "true", "yes"):
+    plugins._autoload()
+
+__all__ = [
+    "Array",
+    "BackendUnavailableError",
+    "CompilationError",
+    "DTypeError",
+    "Device",
+    "DeviceError",
+    "DotComputeError",
+    "InvalidArgumentError",
+    "KernelSyntaxError",
+    "KernelTypeError",
+    "LaunchError",
+    "OutOfMemoryError",
+    "PipelineError",
+    "PluginError",
+    "ReleasedArrayError",
+    "ShapeError",
+    "UnsupportedError",
+    "__version__",
+    "add",
+    "asarray",
+    "bool_",
+    "complex64",
+    "complex128",
+    "default_device",
+    "devices",
+    "divide",
+    "empty",
+    "empty_cache",
+    "errors",
+    "float16",
+    "float32",
+    "float64",
+    "floor_divide",
+    "from_dlpack",
+    "full",
+    "get_device",
+    "get_include",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "max",
+    "memory_stats",
+    "min",
+    "multiply",
+    "ones",
+    "plugins",
+    "reset_peak_memory_stats",
+    "saxpy",
+    "set_default_device",
+    "set_memory_limit",
+    "subtract",
+    "sum",
+    "synchronize",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "zeros",
+]

@@ -1,0 +1,85 @@
+# python/dotcompute/_arrays.py
+# asarray and from_dlpack: the array constructors that take foreign objects.
+"""Constructors that turn numpy arrays, sequences, scalars and DLPack producers into arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .errors import DTypeError, InvalidArgumentError
+
+
+def asarray(
+    obj: Any, dtype: Any = None, device: Any = None, copy: bool | None = None
+) -> _core.Array:
+    """An array on ``device`` holding ``obj``.
+
+    numpy input on a host-visible device (the CPU) is wrapped without copying when its dtype
+    and layout allow and ``copy`` is not True; the numpy array is kept alive by the result.
+    ``copy=False`` raises when sharing is impossible. dc arrays are returned as they are when
+    already on ``device`` with ``dtype``.
+    """
+    if isinstance(obj, _core.Array):
+        return _from_array(obj, dtype, device, copy)
+    if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
+        return _from_array(from_dlpack(obj), dtype, device, copy)
+    try:
+        source = np.asarray(obj, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise DTypeError(f"cannot make an array from {type(obj).__name__}: {error}") from error
+    if source.dtype == object:
+        raise DTypeError(
+            f"cannot make an array from {type(obj).__name__}: elements are not numbers"
+        )
+    # A list or scalar became a fresh numpy array: sharing it is as good as copying it.
+    fresh = source is not obj
+    return _core._from_numpy(source, device, None if fresh and copy is False else copy)
+
+
+def _from_array(array: _core.Array, dtype: Any, device: Any, copy: bool | None) -> _core.Array:
+    result = array
+    if device is not None and _core.get_device(device) != array.device:
+        if copy is False:
+            raise InvalidArgumentError("copy=False but the array lives on another device")
+        result = array.to(device)
+    if dtype is not None and np.dtype(dtype) != result.dtype:
+        if copy is False:
+            raise InvalidArgumentError("copy=False but a dtype conversion needs a copy")
+        converted = result.numpy().astype(dtype)
+        return _core._from_numpy(converted, result.device, None)
+    if copy and result is array:
+        result = array.copy()
+    return result
+
+
+def from_dlpack(obj: Any, device: Any = None, copy: bool | None = None) -> _core.Array:
+    """An array sharing the memory of a DLPack producer (numpy, PyTorch, CuPy, JAX ...).
+
+    Host memory in C order is wrapped without copying; anything else is copied (or refused when
+    ``copy=False``).
+    """
+    if copy is not True:
+        capsule = _dlpack_capsule(obj)
+        array = _core._from_dlpack_capsule(capsule)
+        if array is not None:
+            return array if device is None else asarray(array, device=device)
+    if copy is False:
+        raise InvalidArgumentError(
+            "copy=False but the DLPack tensor is strided or not in host memory, so it cannot be "
+            "shared"
+        )
+    return asarray(np.from_dlpack(obj).copy(), device=device)
+
+
+def _dlpack_capsule(obj: Any) -> Any:
+    if type(obj).__name__ == "PyCapsule":
+        return obj
+    if not hasattr(obj, "__dlpack__"):
+        raise DTypeError(f"{type(obj).__name__} does not support DLPack (no __dlpack__ method)")
+    try:
+        return obj.__dlpack__(max_version=(1, 0))
+    except TypeError:
+        return obj.__dlpack__()  # producers older than DLPack 1.0 take no keywords

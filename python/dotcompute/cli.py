@@ -1,0 +1,139 @@
+# python/dotcompute/cli.py
+# `python -m dotcompute devices | plugins | demo`: inspect the installation and run the demo.
+"""Command-line interface of dotcompute."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+
+from ._table import format_bytes, format_table
+
+
+def _devices_command(args: argparse.Namespace) -> int:
+    import dotcompute as dc
+
+    rows = []
+    for device in dc.devices():
+        capabilities = device.capabilities
+        detail = ", ".join(f"{key}={value}" for key, value in sorted(capabilities.items()))
+        rows.append(
+            [
+                device.spec,
+                device.backend,
+                device.name,
+                format_bytes(device.memory_total),
+                device.compute_units,
+                detail,
+            ]
+        )
+    if args.json:
+        print(json.dumps([_device_dict(d) for d in dc.devices()], indent=2))
+        return 0
+    headers = ["device", "backend", "name", "memory", "units", "capabilities"]
+    print(format_table(headers, rows))
+    return 0
+
+
+def _device_dict(device) -> dict:
+    return {
+        "spec": device.spec,
+        "backend": device.backend,
+        "name": device.name,
+        "vendor": device.vendor,
+        "memory_total": device.memory_total,
+        "compute_units": device.compute_units,
+        "host_visible": device.host_visible,
+        "capabilities": device.capabilities,
+    }
+
+
+def _plugins_command(args: argparse.Namespace) -> int:
+    import dotcompute as dc
+
+    loaded = dc.plugins.list()
+    rejected = dc.plugins.rejected()
+    if args.json:
+        document = {
+            "loaded": [dataclasses.asdict(p) for p in loaded],
+            "rejected": [dataclasses.asdict(r) for r in rejected],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print("Loaded plugins:")
+    rows = [
+        [
+            p.name,
+            p.version,
+            p.abi,
+            p.devices,
+            p.origin,
+            p.path,
+        ]
+        + ([p.sha256] if args.digests else [])
+        for p in loaded
+    ]
+    headers = ["name", "version", "abi", "devices", "origin", "path"]
+    print(format_table(headers + (["sha256"] if args.digests else []), rows))
+    print()
+    if not rejected:
+        print("Rejected plugins: none")
+        return 0
+    print("Rejected plugins:")
+    rows = [[r.name or "?", r.origin, r.path, r.reason] for r in rejected]
+    print(format_table(["name", "origin", "path", "reason"], rows))
+    return 0
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    return run_demo(size=args.size, repeat=args.repeat, device_filter=args.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dotcompute",
+        description="dotcompute: compute kernels on CPUs, CUDA, OpenCL and Metal devices.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    devices = commands.add_parser("devices", help="list every device of every loaded backend")
+    devices.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    devices.set_defaults(run=_devices_command)
+
+    plugins = commands.add_parser("plugins", help="list loaded and rejected plugins with reasons")
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    plugins.add_argument(
+        "--digests",
+        action="store_true",
+        help="show each plugin's SHA-256 (the format DOTCOMPUTE_PLUGIN_ALLOWLIST reads)",
+    )
+    plugins.set_defaults(run=_plugins_command)
+
+    demo = commands.add_parser(
+        "demo", help="run the built-ins on every device, check them against numpy and time them"
+    )
+    demo.add_argument("--size", type=int, default=1 << 20, help="elements per array (1M)")
+    demo.add_argument("--repeat", type=int, default=20, help="timed repetitions per operation")
+    demo.add_argument("--device", default=None, help="only this device (spec), e.g. 'cpu'")
+    demo.set_defaults(run=_demo_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `python -m dotcompute plugins | head`
+        return 0
+    except Exception as error:
+        from .errors import DotComputeError
+
+        if isinstance(error, DotComputeError):
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        raise

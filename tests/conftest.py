@@ -1,0 +1,71 @@
+# tests/conftest.py
+# Shared fixtures: the device list every conformance test is parametrized over, seeded data.
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+# Backends that are not always present, with the marker their tests carry.
+_OPTIONAL_BACKEND_MARKERS = {"cuda": "cuda", "opencl": "opencl", "metal": "metal"}
+
+
+def _device_params():
+    params = []
+    for device in dc.devices():
+        marks = []
+        marker = _OPTIONAL_BACKEND_MARKERS.get(device.backend)
+        if marker:
+            marks.append(getattr(pytest.mark, marker))
+        params.append(pytest.param(device.spec, id=device.spec, marks=marks))
+    for backend, marker in _OPTIONAL_BACKEND_MARKERS.items():
+        if not any(d.backend == backend for d in dc.devices()):
+            reason = _unavailable_reason(backend)
+            params.append(
+                pytest.param(
+                    backend,
+                    id=backend,
+                    marks=[getattr(pytest.mark, marker), pytest.mark.skip(reason=reason)],
+                )
+            )
+    return params
+
+
+def _unavailable_reason(backend: str) -> str:
+    for rejection in dc.plugins.rejected():
+        if rejection.name == backend:
+            return f"backend {backend!r} unavailable: {rejection.reason}"
+    return f"backend {backend!r} is not built or installed on this machine"
+
+
+DEVICE_PARAMS = _device_params()
+
+
+@pytest.fixture(params=DEVICE_PARAMS)
+def device(request) -> str:
+    """Every device of every loaded backend (absent optional backends are skipped with why)."""
+    return request.param
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261126)
+
+
+def random_array(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    """Random values of dtype, never all zeros; floats away from 0 so division is defined."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return rng.integers(0, 2, size=shape).astype(np.bool_)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        low, high = max(info.min, -100), min(info.max, 100)
+        values = rng.integers(low, high, size=shape, endpoint=True).astype(dtype)
+        return np.where(values == 0, dtype.type(7), values).astype(dtype)
+    if dtype.kind == "c":
+        real = rng.uniform(0.5, 4.0, size=shape) * rng.choice([-1, 1], size=shape)
+        imag = rng.uniform(-3.0, 3.0, size=shape)
+        return (real + 1j * imag).astype(dtype)
+    values = rng.uniform(0.5, 4.0, size=shape) * rng.choice([-1, 1], size=shape)
+    return values.astype(dtype)
