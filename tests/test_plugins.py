@@ -20,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _plugin_builds import build_test_plugins
 
 import dotcompute as dc
 from dotcompute.errors import BackendUnavailableError
-
-from ._plugin_builds import build_test_plugins
 
 BACKEND = "testbackend"
 
@@ -79,7 +78,7 @@ def run_python(code: str, **environment: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DOTCOMPUTE_NO_AUTOLOAD"}
     env.update(environment)
     completed = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", code],
         env=env,
         capture_output=True,
         text=True,
@@ -90,14 +89,16 @@ def run_python(code: str, **environment: str) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-LISTING_SCRIPT = """
+LISTING_SCRIPT = textwrap.dedent(
+    """
     import json
     import dotcompute as dc
     print(json.dumps({
         "plugins": [vars(p) for p in dc.plugins.list()],
         "rejected": [vars(r) for r in dc.plugins.rejected()],
     }))
-"""
+    """
+)
 
 
 # -- the built-in plugin -------------------------------------------------------------------------

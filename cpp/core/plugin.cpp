@@ -102,8 +102,8 @@ void Plugin::check(dc_status status, const char* operation) const {
   if (status == DC_STATUS_OK) return;
   std::string detail;
   if (is_open() && iface_->last_error != nullptr) detail = text_or_empty(iface_->last_error());
-  std::string message = "backend '" + name_ + "': " + operation + " failed (" +
-                        status_name(status) + ")";
+  std::string message =
+      "backend '" + name_ + "': " + operation + " failed (" + status_name(status) + ")";
   if (!detail.empty()) message += ": " + detail;
   raise(error_kind_for_status(status), message);
 }

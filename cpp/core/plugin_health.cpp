@@ -68,9 +68,9 @@ void check_device(const Plugin& plugin, int device) {
                "copy_from_host");
   plugin.check(memory.copy_from_host(device, nullptr, buffer_b.view(), b.data(), bytes),
                "copy_from_host");
-  const dc_status status = table.ops->binary(device, nullptr, DC_BINARY_ADD, DC_DTYPE_FLOAT32,
-                                             buffer_a.view(), buffer_b.view(), buffer_sum.view(),
-                                             kAddElements);
+  const dc_status status =
+      table.ops->binary(device, nullptr, DC_BINARY_ADD, DC_DTYPE_FLOAT32, buffer_a.view(),
+                        buffer_b.view(), buffer_sum.view(), kAddElements);
   if (status == DC_STATUS_UNSUPPORTED) return;  // an ops table need not cover float32
   plugin.check(status, "add");
   plugin.check(memory.copy_to_host(device, nullptr, sum.data(), buffer_sum.view(), bytes),

@@ -1,5 +1,6 @@
 // cpp/core/plugin_trust.cpp
-// Ownership/permission checks on plugin files and the optional SHA-256 allow-list (Note [Plugin trust]).
+// Ownership/permission checks on plugin files and the optional SHA-256 allow-list (Note [Plugin
+// trust]).
 #include "dotcompute/plugin_trust.hpp"
 
 #include <dlfcn.h>
@@ -86,13 +87,17 @@ bool is_hex_digest(const std::string& text) {
 std::string core_module_path() {
   Dl_info info;
   // Any function of this library names the shared object the core is linked into.
-  if (dladdr(reinterpret_cast<void*>(&core_module_path), &info) == 0 ||
-      info.dli_fname == nullptr) {
+  if (dladdr(reinterpret_cast<void*>(&core_module_path), &info) == 0 || info.dli_fname == nullptr) {
     return {};
   }
-  char resolved[PATH_MAX];
-  if (::realpath(info.dli_fname, resolved) == nullptr) return info.dli_fname;
-  return resolved;
+  // The path as the interpreter loaded it, symbolic links kept: "next to _core" means next to
+  // the module Python imported, which is where the package installs its backends.
+  std::string path = info.dli_fname;
+  if (!path.empty() && path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof(cwd)) != nullptr) path = std::string(cwd) + "/" + path;
+  }
+  return path;
 }
 
 std::string plugin_trust_problem(const std::string& path) {
@@ -137,7 +142,8 @@ std::string plugin_allowlist_problem(const std::string& path, const std::string&
     const std::string digest = line.substr(0, line.find_first_of(" \t"));
     if (!is_hex_digest(digest)) continue;
     std::string lower;
-    for (char c : digest) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : digest)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (lower == sha256) return {};
   }
   return "SHA-256 " + sha256 + " of " + path + " is not in the plugin allow-list " + list_path +

@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <initializer_list>
 #include <utility>
 
 #include "dotcompute/errors.hpp"
@@ -33,9 +32,11 @@
 //   3. the entry symbol exists and returns a table;
 //   4. abi_major matches, the table is at least as long as the v1.0 one, and every required slot
 //      of every table is set (optional slots are read only when struct_size covers them);
-//   5. the backend name is not already provided by another loaded plugin. This runs before probe
-//      and initialize on purpose: dlopen of a file that is already loaded returns the same image,
-//      and initializing (then shutting down) it a second time would break the live plugin;
+//   5. the image is not one that is already loaded (a retiring one included), and the backend
+//      name is not already provided by another loaded plugin (except for reload). This runs
+//      before probe and initialize on purpose: dlopen of a file that is already mapped returns
+//      the same image, and initializing (then shutting down) it a second time would break the
+//      live plugin. reload() therefore always maps a private copy of the file;
 //   6. probe (when set), initialize, and device count.
 
 namespace dotcompute {
@@ -47,7 +48,8 @@ constexpr const char* kBuiltinOrigin = "builtin";
 constexpr size_t kProbeReasonCapacity = 1024;
 
 /// Bytes a table must hold for `member` to be readable.
-#define DC_SLOT_END(Type, member) (offsetof(Type, member) + sizeof(static_cast<Type*>(nullptr)->member))
+#define DC_SLOT_END(Type, member) \
+  (offsetof(Type, member) + sizeof(static_cast<Type*>(nullptr)->member))
 
 /// Every required slot of the v1.0 tables sits inside these sizes.
 constexpr size_t kBackendTableV1Size = DC_SLOT_END(dc_backend_iface, ops);
@@ -126,8 +128,8 @@ std::string shared_library_header_problem(const std::string& path) {
   std::fclose(file);
   const uint32_t big = (uint32_t(magic[0]) << 24) | (uint32_t(magic[1]) << 16) |
                        (uint32_t(magic[2]) << 8) | uint32_t(magic[3]);
-  const bool elf = got == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
-                   magic[3] == 'F';
+  const bool elf =
+      got == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
   const bool mach_o = got == 4 && (big == 0xfeedface || big == 0xfeedfacf || big == 0xcefaedfe ||
                                    big == 0xcffaedfe || big == 0xcafebabe);
   if (elf || mach_o) return {};
@@ -379,14 +381,14 @@ class PrivateCopy {
   /// Empty path() and a reason in problem() on failure.
   explicit PrivateCopy(const std::string& source) {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/dotcompute-reload-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/dotcompute-reload-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     // mkdtemp creates the directory with mode 0700: nobody else can swap the copy.
     if (::mkdtemp(buffer.data()) == nullptr) {
-      problem_ = "cannot create a private directory for the reload: " +
-                 std::string(std::strerror(errno));
+      problem_ =
+          "cannot create a private directory for the reload: " + std::string(std::strerror(errno));
       return;
     }
     directory_ = buffer.data();
@@ -432,6 +434,17 @@ class PrivateCopy {
  private:
   std::string directory_, path_, problem_;
 };
+
+/// Whether a plugin file is named after a backend by the usual conventions (cpu.so,
+/// dotcompute_cpu.so, libdotcompute_cpu.dylib): used to explain a backend whose file was refused
+/// before its entry table could be read (trust, allow-list, not a library).
+bool file_names_backend(const std::string& path, const std::string& backend) {
+  std::string stem = file_name_of(path);
+  stem = stem.substr(0, stem.find('.'));
+  if (stem.compare(0, 3, "lib") == 0) stem.erase(0, 3);
+  if (stem.compare(0, 11, "dotcompute_") == 0) stem.erase(0, 11);
+  return stem == backend;
+}
 
 /// Drops retired plugins that closed when their last object died.
 void prune_closed(std::vector<std::shared_ptr<Plugin>>& plugins) {
@@ -530,6 +543,9 @@ std::shared_ptr<Plugin> Registry::load(const std::string& path, const std::strin
 
 void Registry::record_rejection(Rejection rejection) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // The newest event about a name decides what get() says: a rejection after an unload wins.
+  unloaded_names_.erase(std::remove(unloaded_names_.begin(), unloaded_names_.end(), rejection.name),
+                        unloaded_names_.end());
   // One entry per (path, origin): retrying a broken file does not grow the list.
   for (Rejection& existing : rejections_) {
     if (existing.path == rejection.path && existing.origin == rejection.origin) {
@@ -627,11 +643,11 @@ std::shared_ptr<Plugin> Registry::get(const std::string& name) const {
   if (auto plugin = find(name)) return plugin;
   std::lock_guard<std::mutex> lock(mutex_);
   if (std::find(unloaded_names_.begin(), unloaded_names_.end(), name) != unloaded_names_.end()) {
-    raise(ErrorKind::Device, "backend '" + name + "' was unloaded with dc.plugins.unload('" +
-                                 name + "'); load it again with dc.plugins.load(path)");
+    raise(ErrorKind::Device, "backend '" + name + "' was unloaded with dc.plugins.unload('" + name +
+                                 "'); load it again with dc.plugins.load(path)");
   }
   for (auto it = rejections_.rbegin(); it != rejections_.rend(); ++it) {
-    if (it->name == name) {
+    if (it->name == name || (it->name.empty() && file_names_backend(it->path, name))) {
       raise(ErrorKind::BackendUnavailable,
             "backend '" + name + "' is unavailable: " + it->path + ": " + it->reason);
     }
@@ -641,8 +657,13 @@ std::shared_ptr<Plugin> Registry::get(const std::string& name) const {
     if (!plugin->is_open() || plugin->is_retiring()) continue;
     loaded += (loaded.empty() ? "" : ", ") + plugin->name();
   }
-  raise(ErrorKind::Device, "no backend named '" + name + "' is loaded; loaded: " +
-                               (loaded.empty() ? std::string("none") : loaded));
+  std::string message = "no backend named '" + name +
+                        "' is loaded; loaded: " + (loaded.empty() ? std::string("none") : loaded);
+  if (!rejections_.empty()) {
+    message += " (" + std::to_string(rejections_.size()) +
+               " plugin file(s) were rejected: see dc.plugins.rejected())";
+  }
+  raise(ErrorKind::Device, message);
 }
 
 std::vector<std::shared_ptr<Plugin>> Registry::plugins() const {

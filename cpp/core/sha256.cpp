@@ -143,7 +143,8 @@ std::string sha256_file(const std::string& path) {
   Sha256 hasher;
   std::array<uint8_t, 1 << 16> chunk;
   size_t got = 0;
-  while ((got = std::fread(chunk.data(), 1, chunk.size(), file)) > 0) hasher.update(chunk.data(), got);
+  while ((got = std::fread(chunk.data(), 1, chunk.size(), file)) > 0)
+    hasher.update(chunk.data(), got);
   const bool failed = std::ferror(file) != 0;
   std::fclose(file);
   if (failed) raise(ErrorKind::Plugin, "cannot read " + path + ": read error");

@@ -32,9 +32,9 @@ namespace {
 
 constexpr size_t kVectorBytes = DOTCOMPUTE_CPU_VECTOR_BYTES;
 
-/// Scalars per block of a floating sum: each SIMD lane adds at most kSumBlock / lanes values
-/// in the narrow type before the block's total moves into a double (Neumaier-compensated).
-constexpr size_t kSumBlock = 4096;
+/// Values each SIMD lane adds in the narrow type before a floating sum's block total moves into
+/// a compensated double: the rounding error grows with this count, not with the array length.
+constexpr size_t kSumValuesPerLane = 64;
 
 template <typename T>
 struct VectorOf {
@@ -377,7 +377,7 @@ inline Accumulator scalar_as(Source value) noexcept {
   }
 }
 
-/// Sums count scalars in blocks of kSumBlock: SIMD accumulators inside a block, compensated
+/// Sums count scalars in blocks: SIMD accumulators inside a block, compensated
 /// doubles across blocks. With kComplex the input interleaves real and imaginary parts; since
 /// blocks start at even positions and vectors hold an even number of lanes, even lanes always
 /// carry real parts and odd lanes imaginary parts.
@@ -385,7 +385,8 @@ template <typename Accumulator, typename Source, bool kComplex>
 void sum_floating(const Source* input, size_t count, ReducePartial* out) noexcept {
   using V = Vector<Accumulator>;
   constexpr size_t lanes = kLanes<Accumulator>;
-  static_assert(lanes % 2 == 0 && kSumBlock % (4 * lanes) == 0, "blocks must keep lane parity");
+  constexpr size_t kSumBlock = 4 * lanes * kSumValuesPerLane;  // 4 accumulators
+  static_assert(lanes % 2 == 0, "an even lane count keeps real and imaginary parts apart");
   for (size_t start = 0; start < count; start += kSumBlock) {
     const size_t end = count - start > kSumBlock ? start + kSumBlock : count;
     V accumulator0 = {}, accumulator1 = {}, accumulator2 = {}, accumulator3 = {};

@@ -11,6 +11,10 @@
 #include <cstring>
 #include <new>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "cpu_backend.hpp"
 
 namespace dotcompute::cpu {
@@ -23,6 +27,10 @@ constexpr uint64_t kReleasedTag = 0x64632d6370752d78ULL;
 /// Copies and fills of at least this many bytes are split over the thread pool.
 constexpr uint64_t kParallelCopyBytes = uint64_t{4} << 20;
 constexpr uint64_t kCopyGrainBytes = uint64_t{1} << 20;
+
+/// Allocations of at least this size ask for transparent huge pages (as numpy does): streaming
+/// over tens of megabytes otherwise spends a good part of its time on TLB misses.
+constexpr uint64_t kHugePageThresholdBytes = uint64_t{4} << 20;
 
 struct BufferHeader {
   uint64_t tag;
@@ -70,6 +78,16 @@ dc_status allocate(int32_t device, uint64_t bytes, dc_buffer* out_buffer) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory allocating %llu bytes",
                 static_cast<unsigned long long>(bytes));
   }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= kHugePageThresholdBytes) {
+    // madvise wants page boundaries; the kernel uses huge pages where 2 MiB ranges fit inside.
+    const uintptr_t page = 4096;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(memory) + page - 1) & ~(page - 1);
+    const uintptr_t end =
+        (reinterpret_cast<uintptr_t>(memory) + padded + kMemoryAlignment) & ~(page - 1);
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+#endif
   BufferHeader* header =
       new (memory) BufferHeader{kOwnedTag, bytes, static_cast<uint8_t*>(memory) + kMemoryAlignment};
   *out_buffer = reinterpret_cast<dc_buffer>(header);

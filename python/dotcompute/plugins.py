@@ -32,6 +32,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from importlib import metadata
+from typing import NoReturn
 
 from . import _core
 from ._probe import PROBE_MARKER
@@ -199,7 +200,7 @@ def _load_entry_points() -> None:
 # Isolated probe
 
 
-def _reject(path: str, name: str, reason: str, origin: str = "load(isolated=True)") -> None:
+def _reject(path: str, name: str, reason: str, origin: str = "load(isolated=True)") -> NoReturn:
     _core.record_rejection(path, origin, name, reason)
     raise PluginError(f"cannot load plugin {path}: {reason}")
 
@@ -232,7 +233,6 @@ def _probe_in_child(path: str) -> None:
             f"its start-up did not finish within {PROBE_TIMEOUT_SECONDS:g} s "
             "(isolated probe in a child process)",
         )
-        return
     report = None
     for line in completed.stdout.splitlines():
         if line.startswith(PROBE_MARKER):

@@ -98,9 +98,8 @@ static void* memory_host_pointer(int32_t device, dc_buffer buffer) {
   return buffer != NULL ? ((test_buffer*)buffer)->data : NULL;
 }
 
-static dc_status memory_copy_from_host(int32_t device, dc_stream stream,
-                                       dc_buffer_view destination, const void* source,
-                                       uint64_t bytes) {
+static dc_status memory_copy_from_host(int32_t device, dc_stream stream, dc_buffer_view destination,
+                                       const void* source, uint64_t bytes) {
   unsigned char* target = view_pointer(destination, bytes);
   (void)stream;
   if (bad_device(device) || target == NULL) return fail(DC_STATUS_INVALID_ARGUMENT, "bad view");
@@ -142,8 +141,14 @@ static dc_status memory_fill(int32_t device, dc_stream stream, dc_buffer_view de
 }
 
 static const dc_memory_iface memory_table = {
-    sizeof(dc_memory_iface), memory_allocate, memory_release, memory_host_pointer,
-    memory_copy_from_host,   memory_copy_to_host, memory_copy, memory_fill,
+    sizeof(dc_memory_iface),
+    memory_allocate,
+    memory_release,
+    memory_host_pointer,
+    memory_copy_from_host,
+    memory_copy_to_host,
+    memory_copy,
+    memory_fill,
     NULL, /* wrap_host */
     NULL  /* unwrap_host */
 };
@@ -192,8 +197,15 @@ static dc_status event_synchronize(int32_t device, dc_event event) {
 }
 
 static const dc_stream_iface stream_table = {
-    sizeof(dc_stream_iface), stream_create, stream_destroy,    stream_synchronize, event_create,
-    event_destroy,           event_record,  event_wait,        event_synchronize,
+    sizeof(dc_stream_iface),
+    stream_create,
+    stream_destroy,
+    stream_synchronize,
+    event_create,
+    event_destroy,
+    event_record,
+    event_wait,
+    event_synchronize,
     NULL /* event_elapsed_ms */
 };
 
