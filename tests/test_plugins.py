@@ -342,6 +342,21 @@ def test_unload_is_refused_while_an_array_is_alive(plugin_files):
     assert_process_keeps_working()
 
 
+def test_deferred_unload_closes_with_the_last_object(plugin_files):
+    dc.plugins.load(plugin_files["good_v1"])
+    values = np.arange(8, dtype=np.float32)
+    array = dc.asarray(values, device=BACKEND)
+    dc.plugins.unload(BACKEND, defer=True)
+    with pytest.raises(dc.DeviceError, match=f"'{BACKEND}' was unloaded"):
+        dc.empty((2,), dtype="float32", device=BACKEND)  # no new work
+    np.testing.assert_array_equal(array.numpy(), values)  # existing objects keep working
+    assert [(p.retiring, p.live_objects) for p in loaded()] == [(True, 1)]
+    del array
+    gc.collect()
+    assert not loaded()
+    assert_process_keeps_working()
+
+
 def test_use_after_unload_is_a_clear_error(plugin_files):
     dc.plugins.load(plugin_files["good_v1"])
     device = dc.get_device(BACKEND)

@@ -60,11 +60,12 @@ void bind_plugins(py::module_& m) {
       "Loads one plugin file; raises PluginError naming the cause (and records the rejection).");
   m.def(
       "unload_plugin",
-      [](const std::string& name) {
+      [](const std::string& name, bool defer) {
         py::gil_scoped_release release;
-        Registry::instance().unload(name);
+        Registry::instance().unload(name, defer);
       },
-      py::arg("name"), "Unloads a backend; raises PluginError while objects of it are alive.");
+      py::arg("name"), py::arg("defer") = false,
+      "Unloads a backend; raises PluginError while objects of it are alive unless defer=True.");
   m.def(
       "reload_plugin",
       [](const std::string& name, const std::string& path) {

@@ -556,7 +556,7 @@ void Registry::record_rejection(Rejection rejection) {
   rejections_.push_back(std::move(rejection));
 }
 
-void Registry::unload(const std::string& name) {
+void Registry::unload(const std::string& name, bool defer) {
   std::shared_ptr<Plugin> victim;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -575,13 +575,17 @@ void Registry::unload(const std::string& name) {
       raise(ErrorKind::Plugin, "cannot unload '" + name + "': no backend of that name is " +
                                    "loaded (loaded: " + (loaded.empty() ? "none" : loaded) + ")");
     }
-    if (victim->live_objects() > 0) {
+    if (victim->live_objects() > 0 && !defer) {
       const size_t count = victim->live_objects();
       raise(ErrorKind::Plugin, "cannot unload '" + name + "': " + victim->live_objects_summary() +
                                    (count == 1 ? " is" : " are") +
-                                   " still alive; delete them first");
+                                   " still alive; delete them first, or pass defer=True to "
+                                   "close it when the last one dies");
     }
-    plugins_.erase(std::find(plugins_.begin(), plugins_.end(), victim));
+    // A deferred unload keeps the plugin listed (as retiring) until its last object dies.
+    if (victim->live_objects() == 0) {
+      plugins_.erase(std::find(plugins_.begin(), plugins_.end(), victim));
+    }
     unloaded_names_.push_back(name);
   }
   // retire() rather than close(): an object created from a handle looked up just before the

@@ -16,7 +16,7 @@ namespace dotcompute::cpu {
 namespace {
 
 constexpr uint64_t kElementwiseGrainBytes = uint64_t{128} << 10;
-constexpr uint64_t kReduceGrainBytes = uint64_t{256} << 10;
+constexpr uint64_t kReduceGrainBytes = uint64_t{4096} << 10;
 /// Upper bound of reduction chunks, so their partials fit on the stack.
 constexpr uint64_t kMaxReduceChunks = 512;
 

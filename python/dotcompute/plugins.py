@@ -121,10 +121,11 @@ def load(path: str | os.PathLike[str], *, isolated: bool = False) -> PluginInfo:
     return PluginInfo(**_core.load_plugin(path, "load(isolated=True)" if isolated else "load()"))
 
 
-def unload(name: str) -> None:
+def unload(name: str, defer: bool = False) -> None:
     """Unloads a backend. Raises :class:`PluginError` while arrays, modules or streams of it are
-    alive (delete them first)."""
-    _core.unload_plugin(name)
+    alive (delete them first), unless ``defer`` is true: then the backend is gone for new work at
+    once, and its library closes when the last of those objects dies."""
+    _core.unload_plugin(name, defer)
 
 
 def reload(name: str, path: str | os.PathLike[str] | None = None) -> PluginInfo:

@@ -40,8 +40,10 @@ class Registry {
   /// Records a rejection found elsewhere (entry point errors, isolated probe failures).
   void record_rejection(Rejection rejection);
 
-  /// Unloads a backend. Throws Error(Plugin) while it has live objects (names how many).
-  void unload(const std::string& name);
+  /// Unloads a backend. Throws Error(Plugin) while it has live objects (names how many), unless
+  /// defer is set: then the backend disappears from the registry now and its library closes when
+  /// the last object dies (see Note [Plugin lifetime]).
+  void unload(const std::string& name, bool defer = false);
   /// Loads path (default: the backend's current file, copied aside so dlopen maps a fresh
   /// image) beside the old plugin and routes new work to it; see Note [Plugin lifetime].
   std::shared_ptr<Plugin> reload(const std::string& name, const std::string& path);
