@@ -64,20 +64,13 @@ def _plugins_command(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2))
         return 0
     print("Loaded plugins:")
-    rows = [
-        [
-            p.name,
-            p.version,
-            p.abi,
-            p.devices,
-            p.origin,
-            p.path,
-        ]
-        + ([p.sha256] if args.digests else [])
-        for p in loaded
-    ]
-    headers = ["name", "version", "abi", "devices", "origin", "path"]
-    print(format_table(headers + (["sha256"] if args.digests else []), rows))
+    rows = [[p.name, p.version, p.abi, p.devices, p.origin, p.path] for p in loaded]
+    print(format_table(["name", "version", "abi", "devices", "origin", "path"], rows))
+    if args.digests:
+        # sha256sum's format: these lines can be saved as DOTCOMPUTE_PLUGIN_ALLOWLIST as they are.
+        print("\nSHA-256 digests (the format DOTCOMPUTE_PLUGIN_ALLOWLIST reads):")
+        for plugin in loaded:
+            print(f"{plugin.sha256}  {plugin.path}")
     print()
     if not rejected:
         print("Rejected plugins: none")
@@ -110,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument(
         "--digests",
         action="store_true",
-        help="show each plugin's SHA-256 (the format DOTCOMPUTE_PLUGIN_ALLOWLIST reads)",
+        help="also print each plugin's SHA-256 in sha256sum format, ready for an allow-list",
     )
     plugins.set_defaults(run=_plugins_command)
 

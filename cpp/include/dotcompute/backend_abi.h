@@ -274,7 +274,7 @@ typedef struct dc_backend_iface {
   const dc_stream_iface* stream;
   const dc_module_iface* module; /* (optional) NULL: the backend runs no user kernels */
   const dc_graph_iface* graph;   /* (optional) NULL: the core replays work op by op */
-  const dc_ops_iface* ops;       /* (optional) NULL: the core uses generated kernels */
+  const dc_ops_iface* ops;       /* (optional) NULL: built-ins raise UnsupportedError */
 } dc_backend_iface;
 
 /** Signature of the exported entry symbol. */
