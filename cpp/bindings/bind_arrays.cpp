@@ -31,8 +31,8 @@ py::buffer_info buffer_of(const Array& array) {
   std::vector<int64_t> strides64 = array.byte_strides();
   std::vector<py::ssize_t> strides(strides64.begin(), strides64.end());
   // numpy's buffer format strings; float16 is 'e', complex 'Zf'/'Zd'.
-  static const char* const formats[DC_DTYPE_COUNT] = {"?", "b", "h", "i", "q", "B", "H", "I",
-                                                      "Q", "e", "f", "d", "Zf", "Zd"};
+  static const char* const formats[DC_DTYPE_COUNT] = {"?", "b", "h", "i", "q", "B",  "H",
+                                                      "I", "Q", "e", "f", "d", "Zf", "Zd"};
   return py::buffer_info(host, static_cast<py::ssize_t>(array.itemsize()), formats[array.dtype()],
                          array.ndim(), shape, strides, array.readonly());
 }
@@ -58,9 +58,10 @@ std::string array_repr(const Array& array) {
 
 py::object item_of(const Array& array) {
   if (array.size() != 1) {
-    raise(ErrorKind::InvalidArgument, "only arrays of one element can be converted to a Python "
-                                      "scalar; this one has shape " +
-                                          shape_to_string(array.shape()));
+    raise(ErrorKind::InvalidArgument,
+          "only arrays of one element can be converted to a Python "
+          "scalar; this one has shape " +
+              shape_to_string(array.shape()));
   }
   return numpy_copy(array).attr("item")();
 }
@@ -89,25 +90,27 @@ void bind_arrays(py::module_& m) {
       .def_property_readonly("released", [](const Array& a) { return a.storage().released(); })
       .def_property_readonly("device", [](const Array& a) { return Device(a.device()); })
       .def_property_readonly("__array_interface__", &array_interface)
-      .def("__array__",
-           [](const ArrayPtr& self, py::object dtype, py::object copy) -> py::object {
-             py::array view = self->storage().host() != nullptr || self->nbytes() == 0
-                                  ? numpy_view(self)
-                                  : numpy_copy(*self);
-             if (!dtype.is_none()) return view.attr("astype")(dtype);
-             if (!copy.is_none() && py::cast<bool>(copy)) return view.attr("copy")();
-             return std::move(view);
-           },
-           py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      .def(
+          "__array__",
+          [](const ArrayPtr& self, py::object dtype, py::object copy) -> py::object {
+            py::array view = self->storage().host() != nullptr || self->nbytes() == 0
+                                 ? numpy_view(self)
+                                 : numpy_copy(*self);
+            if (!dtype.is_none()) return view.attr("astype")(dtype);
+            if (!copy.is_none() && py::cast<bool>(copy)) return view.attr("copy")();
+            return std::move(view);
+          },
+          py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       .def("numpy", &numpy_copy, "A numpy copy of the data (waits for pending work).")
-      .def("to",
-           [](const ArrayPtr& self, py::object device) {
-             const DeviceSpec target = device_from_python(device);
-             if (target == self->device()) return self;
-             py::gil_scoped_release release;
-             return copy_to_device(*self, target);
-           },
-           py::arg("device"), "The array on another device (self when already there).")
+      .def(
+          "to",
+          [](const ArrayPtr& self, py::object device) {
+            const DeviceSpec target = device_from_python(device);
+            if (target == self->device()) return self;
+            py::gil_scoped_release release;
+            return copy_to_device(*self, target);
+          },
+          py::arg("device"), "The array on another device (self when already there).")
       .def("copy",
            [](const Array& self) {
              py::gil_scoped_release release;
@@ -122,8 +125,9 @@ void bind_arrays(py::module_& m) {
              for (py::handle dim : dims) parsed.push_back(py::cast<int64_t>(dim));
              return self.reshape(parsed);
            })
-      .def("release", [](const Array& self) { self.storage().release(); },
-           "Gives the memory back to the pool now; the array cannot be used afterwards.")
+      .def(
+          "release", [](const Array& self) { self.storage().release(); },
+          "Gives the memory back to the pool now; the array cannot be used afterwards.")
       .def("item", &item_of)
       .def("tolist", [](const Array& self) { return numpy_copy(self).attr("tolist")(); })
       .def("__float__", [](const Array& self) { return py::float_(item_of(self)); })
@@ -139,7 +143,8 @@ void bind_arrays(py::module_& m) {
   m.def(
       "empty",
       [](py::object shape, py::object dtype, py::object device) {
-        return empty(shape_from_python(shape), dtype_from_python(dtype), device_from_python(device));
+        return empty(shape_from_python(shape), dtype_from_python(dtype),
+                     device_from_python(device));
       },
       py::arg("shape"), py::arg("dtype") = "float32", py::arg("device") = py::none(),
       "An uninitialized array from the device's caching pool.");
@@ -205,7 +210,8 @@ ArrayPtr array_from_numpy(py::array source, const DeviceSpec& device, py::object
   const bool force_copy = !copy.is_none() && py::cast<bool>(copy);
   const bool forbid_copy = !copy.is_none() && !py::cast<bool>(copy);
   const int flags = source.flags();
-  const bool layout_ok = (flags & py::array::c_style) && (flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_) &&
+  const bool layout_ok = (flags & py::array::c_style) &&
+                         (flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_) &&
                          py::cast<std::string>(source.dtype().attr("byteorder")) != ">";
   ResolvedDevice resolved = resolve_device(device);
   const dc_memory_iface& memory = *resolved.plugin->iface().memory;
@@ -219,8 +225,9 @@ ArrayPtr array_from_numpy(py::array source, const DeviceSpec& device, py::object
       py::gil_scoped_acquire gil;
       delete static_cast<py::object*>(pointer);
     });
-    auto storage = Storage::wrap_host(resolved.plugin, resolved.index, const_cast<void*>(source.data()),
-                                      static_cast<uint64_t>(source.nbytes()), std::move(owner));
+    auto storage =
+        Storage::wrap_host(resolved.plugin, resolved.index, const_cast<void*>(source.data()),
+                           static_cast<uint64_t>(source.nbytes()), std::move(owner));
     return std::make_shared<Array>(std::move(storage), std::move(shape), dtype, !writeable);
   }
   if (forbid_copy && source.nbytes() > 0) {

@@ -42,18 +42,21 @@ void bind_devices(py::module_& m) {
       .def_property_readonly("name", [](const Device& d) { return std::string(d.info().name); })
       .def_property_readonly("vendor", [](const Device& d) { return std::string(d.info().vendor); })
       .def_property_readonly("memory_total", [](const Device& d) { return d.info().memory_total; })
-      .def_property_readonly("compute_units", [](const Device& d) { return d.info().compute_units; })
+      .def_property_readonly("compute_units",
+                             [](const Device& d) { return d.info().compute_units; })
       .def_property_readonly("host_visible",
                              [](const Device& d) { return d.info().host_visible != 0; })
       .def_property_readonly("max_work_group_size",
                              [](const Device& d) { return d.info().max_work_group_size; })
       .def_property_readonly("capabilities", &capabilities_of)
-      .def_property_readonly("plugin_version", [](const Device& d) { return d.plugin()->version(); })
+      .def_property_readonly("plugin_version",
+                             [](const Device& d) { return d.plugin()->version(); })
       .def("synchronize", &Device::synchronize, py::call_guard<py::gil_scoped_release>(),
            "Waits for all work submitted to this device.")
       .def("__eq__",
            [](const Device& a, py::object other) {
-             return py::isinstance<Device>(other) && a.spec() == py::cast<const Device&>(other).spec();
+             return py::isinstance<Device>(other) &&
+                    a.spec() == py::cast<const Device&>(other).spec();
            })
       .def("__hash__", [](const Device& d) { return py::hash(py::str(d.spec().str())); })
       .def("__repr__", [](const Device& d) { return "Device('" + d.spec().str() + "')"; })

@@ -137,8 +137,8 @@ ArrayPtr from_dlpack_capsule(py::capsule capsule, const DeviceSpec& cpu_device) 
     raise(ErrorKind::InvalidArgument,
           "not an unused DLPack capsule (a capsule can be consumed only once)");
   }
-  void* managed = PyCapsule_GetPointer(object, versioned ? dl::kVersionedCapsuleName
-                                                         : dl::kCapsuleName);
+  void* managed =
+      PyCapsule_GetPointer(object, versioned ? dl::kVersionedCapsuleName : dl::kCapsuleName);
   dl::Tensor* tensor = nullptr;
   bool readonly = false;
   if (versioned) {
@@ -166,12 +166,13 @@ ArrayPtr from_dlpack_capsule(py::capsule capsule, const DeviceSpec& cpu_device) 
   // Consume the capsule: from here on, the owner's deleter releases the producer's tensor.
   PyCapsule_SetName(object, versioned ? dl::kUsedVersionedCapsuleName : dl::kUsedCapsuleName);
   std::shared_ptr<void> owner =
-      versioned ? std::shared_ptr<void>(managed,
-                                        [](void* p) {
-                                          py::gil_scoped_acquire gil;  // producers' deleters may touch Python objects
-                                          auto* m = static_cast<dl::ManagedTensorVersioned*>(p);
-                                          if (m->deleter != nullptr) m->deleter(m);
-                                        })
+      versioned ? std::shared_ptr<void>(
+                      managed,
+                      [](void* p) {
+                        py::gil_scoped_acquire gil;  // producers' deleters may touch Python objects
+                        auto* m = static_cast<dl::ManagedTensorVersioned*>(p);
+                        if (m->deleter != nullptr) m->deleter(m);
+                      })
                 : std::shared_ptr<void>(managed, [](void* p) {
                     py::gil_scoped_acquire gil;
                     auto* m = static_cast<dl::ManagedTensor*>(p);
@@ -198,8 +199,9 @@ void bind_dlpack(py::module_& m) {
           }
         }
         if (!copy.is_none() && py::cast<bool>(copy)) {
-          return to_dlpack(copy_to_device(*self, self->device()),
-                           !max_version.is_none() && py::cast<std::pair<int, int>>(max_version).first >= 1);
+          return to_dlpack(
+              copy_to_device(*self, self->device()),
+              !max_version.is_none() && py::cast<std::pair<int, int>>(max_version).first >= 1);
         }
         const bool versioned =
             !max_version.is_none() && py::cast<std::pair<int, int>>(max_version).first >= 1;

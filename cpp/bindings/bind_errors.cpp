@@ -11,9 +11,10 @@ namespace {
 
 // Indexed by ErrorKind; the names are the classes in python/dotcompute/errors.py.
 constexpr std::array<const char*, 13> kClassNames = {
-    "DotComputeError",  "BackendUnavailableError", "PluginError",        "DeviceError",
-    "InvalidArgumentError", "ShapeError",          "DTypeError",         "OutOfMemoryError",
-    "ReleasedArrayError",   "UnsupportedError",    "CompilationError",   "LaunchError",
+    "DotComputeError",  "BackendUnavailableError", "PluginError",
+    "DeviceError",      "InvalidArgumentError",    "ShapeError",
+    "DTypeError",       "OutOfMemoryError",        "ReleasedArrayError",
+    "UnsupportedError", "CompilationError",        "LaunchError",
     "PipelineError"};
 
 // Borrowed for the life of the interpreter: the errors module is never unloaded.
@@ -35,7 +36,8 @@ void bind_errors(py::module_& m) {
     }
   });
   m.def(
-      "_raise_error", [](int kind, const std::string& message) {
+      "_raise_error",
+      [](int kind, const std::string& message) {
         if (kind < 0 || kind >= static_cast<int>(kClassNames.size())) kind = 0;
         raise(static_cast<ErrorKind>(kind), message);
       },

@@ -49,8 +49,9 @@ void bind_memory(py::module_& m) {
       py::arg("device") = py::none(),
       "Gives cached, unused memory back to the device (every device when none is named).");
   m.def(
-      "set_memory_limit", [](uint64_t bytes, py::object device) { pool_of(device).set_limit(bytes); },
-      py::arg("bytes"), py::arg("device") = py::none(),
+      "set_memory_limit",
+      [](uint64_t bytes, py::object device) { pool_of(device).set_limit(bytes); }, py::arg("bytes"),
+      py::arg("device") = py::none(),
       "Caps the memory the pool may reserve on a device; 0 removes the cap.");
   m.def(
       "reset_peak_memory_stats", [](py::object device) { pool_of(device).reset_peak(); },

@@ -27,7 +27,9 @@ ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, Array
 void def_binary(py::module_& m, const char* name, dc_binary_op op, const char* doc) {
   m.def(
       name,
-      [op](const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) { return run_binary(op, a, b, out); },
+      [op](const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {
+        return run_binary(op, a, b, out);
+      },
       py::arg("a"), py::arg("b"), py::arg("out") = py::none(), doc);
 }
 

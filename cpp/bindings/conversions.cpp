@@ -48,7 +48,8 @@ dc_dtype dtype_from_kind(char kind, py::ssize_t itemsize) {
 }  // namespace
 
 dc_dtype dtype_from_python(py::handle object) {
-  if (object.is_none()) raise(ErrorKind::DType, std::string("dtype is required; one of ") + kSupportedDtypes);
+  if (object.is_none())
+    raise(ErrorKind::DType, std::string("dtype is required; one of ") + kSupportedDtypes);
   // Fast path for the common spelling: a dtype name string.
   if (py::isinstance<py::str>(object)) {
     const std::string name = py::cast<std::string>(object);
@@ -74,18 +75,19 @@ dc_dtype dtype_from_python(py::handle object) {
 py::dtype numpy_dtype(dc_dtype dtype) {
   // Cached once per code: building a numpy dtype from a string costs about a microsecond.
   static py::handle cache[DC_DTYPE_COUNT] = {};
-  if (!dtype_is_valid(dtype)) raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
+  if (!dtype_is_valid(dtype))
+    raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
   if (!cache[dtype]) cache[dtype] = py::dtype(dtype_name(dtype)).release();
   return py::reinterpret_borrow<py::dtype>(cache[dtype]);
 }
 
 std::string typestr(dc_dtype dtype) {
   const char byte_order = dtype_size(dtype) == 1 ? '|' : '<';
-  const char kind = dtype == DC_DTYPE_BOOL               ? 'b'
-                    : dtype_is_signed_integer(dtype)     ? 'i'
-                    : dtype_is_unsigned_integer(dtype)   ? 'u'
-                    : dtype_is_floating(dtype)           ? 'f'
-                                                         : 'c';
+  const char kind = dtype == DC_DTYPE_BOOL             ? 'b'
+                    : dtype_is_signed_integer(dtype)   ? 'i'
+                    : dtype_is_unsigned_integer(dtype) ? 'u'
+                    : dtype_is_floating(dtype)         ? 'f'
+                                                       : 'c';
   return std::string(1, byte_order) + kind + std::to_string(dtype_size(dtype));
 }
 
@@ -100,17 +102,19 @@ Shape shape_from_python(py::handle object) {
     if (!index) throw py::error_already_set();
     const long long value = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
     if (overflow != 0) {
-      raise(ErrorKind::Shape, "dimension " + py::cast<std::string>(py::repr(item)) +
-                                  " in shape " + py::cast<std::string>(py::repr(object)) +
+      raise(ErrorKind::Shape, "dimension " + py::cast<std::string>(py::repr(item)) + " in shape " +
+                                  py::cast<std::string>(py::repr(object)) +
                                   " does not fit in 64 bits");
     }
     return value;
   };
   Shape shape;
-  if (PyLong_Check(object.ptr()) || (PyIndex_Check(object.ptr()) && !PySequence_Check(object.ptr()))) {
+  if (PyLong_Check(object.ptr()) ||
+      (PyIndex_Check(object.ptr()) && !PySequence_Check(object.ptr()))) {
     shape.push_back(dimension(object));
   } else if (PySequence_Check(object.ptr()) && !py::isinstance<py::str>(object)) {
-    for (py::handle item : py::reinterpret_borrow<py::sequence>(object)) shape.push_back(dimension(item));
+    for (py::handle item : py::reinterpret_borrow<py::sequence>(object))
+      shape.push_back(dimension(item));
   } else {
     raise(ErrorKind::Shape, "shape must be an int or a sequence of ints, got " +
                                 py::cast<std::string>(py::repr(object)));
@@ -129,8 +133,9 @@ DeviceSpec device_from_python(py::handle object) {
   if (object.is_none()) return default_device_spec();
   if (py::isinstance<py::str>(object)) return parse_device_spec(py::cast<std::string>(object));
   if (py::isinstance<Device>(object)) return py::cast<const Device&>(object).spec();
-  raise(ErrorKind::Device, "device must be a spec string like 'cpu' or 'cuda:0', or a Device; got " +
-                               py::cast<std::string>(py::repr(object)));
+  raise(ErrorKind::Device,
+        "device must be a spec string like 'cpu' or 'cuda:0', or a Device; got " +
+            py::cast<std::string>(py::repr(object)));
 }
 
 ElementBytes element_from_python(py::handle value, dc_dtype dtype) {

@@ -39,8 +39,8 @@ int64_t checked_element_count(const Shape& shape) {
   for (int64_t dim : shape) {
     if (dim == 0) return 0;
     if (count > std::numeric_limits<int64_t>::max() / dim) {
-      raise(ErrorKind::Shape, "shape " + shape_to_string(shape) +
-                                  " has more elements than a 64-bit index can count");
+      raise(ErrorKind::Shape,
+            "shape " + shape_to_string(shape) + " has more elements than a 64-bit index can count");
     }
     count *= dim;
   }
@@ -93,7 +93,8 @@ std::shared_ptr<Array> Array::reshape(const Shape& shape) const {
 }
 
 ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device) {
-  if (!dtype_is_valid(dtype)) raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
+  if (!dtype_is_valid(dtype))
+    raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
   const int64_t count = checked_element_count(shape);
   const uint64_t itemsize = dtype_size(dtype);
   if (static_cast<uint64_t>(count) > kMaxArrayBytes / itemsize) {
@@ -110,12 +111,10 @@ void fill(Array& array, const void* element) {
   if (array.readonly()) raise(ErrorKind::InvalidArgument, "cannot fill a read-only array");
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
-  storage.plugin().check(
-      storage.plugin().iface_unchecked().memory->fill(storage.device(), nullptr, storage.view(),
-                                                      element,
-                                                      static_cast<uint32_t>(array.itemsize()),
-                                                      array.nbytes()),
-      "fill");
+  storage.plugin().check(storage.plugin().iface_unchecked().memory->fill(
+                             storage.device(), nullptr, storage.view(), element,
+                             static_cast<uint32_t>(array.itemsize()), array.nbytes()),
+                         "fill");
 }
 
 void copy_from_host(Array& array, const void* source) {
@@ -130,9 +129,10 @@ void copy_from_host(Array& array, const void* source) {
 void copy_to_host(const Array& array, void* destination) {
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
-  storage.plugin().check(storage.plugin().iface_unchecked().memory->copy_to_host(
-                             storage.device(), nullptr, destination, storage.view(), array.nbytes()),
-                         "copy to host");
+  storage.plugin().check(
+      storage.plugin().iface_unchecked().memory->copy_to_host(
+          storage.device(), nullptr, destination, storage.view(), array.nbytes()),
+      "copy to host");
 }
 
 ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device) {
@@ -141,10 +141,10 @@ ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device) {
   Storage& source = array.storage();
   Storage& destination = result->storage();
   if (&source.plugin() == &destination.plugin() && source.device() == destination.device()) {
-    source.plugin().check(source.plugin().iface_unchecked().memory->copy(
-                              source.device(), nullptr, destination.view(), source.view(),
-                              array.nbytes()),
-                          "device copy");
+    source.plugin().check(
+        source.plugin().iface_unchecked().memory->copy(source.device(), nullptr, destination.view(),
+                                                       source.view(), array.nbytes()),
+        "device copy");
     return result;
   }
   // Different backends share no address space: go through host memory, directly when one side

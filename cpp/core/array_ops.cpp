@@ -38,7 +38,8 @@ const dc_ops_iface& ops_of(const Array& array, const char* operation) {
 }
 
 void check_same_device(const Array& a, const Array& b, const char* operation) {
-  if (&a.storage().plugin() != &b.storage().plugin() || a.storage().device() != b.storage().device()) {
+  if (&a.storage().plugin() != &b.storage().plugin() ||
+      a.storage().device() != b.storage().device()) {
     raise(ErrorKind::Device, std::string(operation) + ": arrays are on different devices ('" +
                                  a.device().str() + "' and '" + b.device().str() +
                                  "'); move one with .to(device)");
@@ -88,10 +89,10 @@ ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out
   const dc_ops_iface& ops = ops_of(a, name);
   out = prepare_output(std::move(out), a, name);
   Storage& storage = a.storage();
-  storage.plugin().check(ops.binary(storage.device(), nullptr, op, a.dtype(), storage.view(),
-                                    b.storage().view(), out->storage().view(),
-                                    static_cast<uint64_t>(a.size())),
-                         name);
+  storage.plugin().check(
+      ops.binary(storage.device(), nullptr, op, a.dtype(), storage.view(), b.storage().view(),
+                 out->storage().view(), static_cast<uint64_t>(a.size())),
+      name);
   return out;
 }
 
@@ -101,10 +102,10 @@ ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out) {
   const dc_ops_iface& ops = ops_of(x, "saxpy");
   out = prepare_output(std::move(out), x, "saxpy");
   Storage& storage = x.storage();
-  storage.plugin().check(ops.axpy(storage.device(), nullptr, x.dtype(), alpha, storage.view(),
-                                  y.storage().view(), out->storage().view(),
-                                  static_cast<uint64_t>(x.size())),
-                         "saxpy");
+  storage.plugin().check(
+      ops.axpy(storage.device(), nullptr, x.dtype(), alpha, storage.view(), y.storage().view(),
+               out->storage().view(), static_cast<uint64_t>(x.size())),
+      "saxpy");
   return out;
 }
 
@@ -141,8 +142,8 @@ DispatchTiming measure_builtin_dispatch(uint64_t iterations) {
   const dc_buffer_view vo = out->storage().view();
   const auto slot_start = Clock::now();
   for (uint64_t i = 0; i < iterations; ++i) {
-    a->storage().plugin().check(ops.binary(0, nullptr, DC_BINARY_ADD, DC_DTYPE_FLOAT32, va, vb, vo, 1),
-                                "add");
+    a->storage().plugin().check(
+        ops.binary(0, nullptr, DC_BINARY_ADD, DC_DTYPE_FLOAT32, va, vb, vo, 1), "add");
   }
   const auto slot_end = Clock::now();
 

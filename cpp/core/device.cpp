@@ -38,7 +38,8 @@ DeviceSpec parse_device_spec(const std::string& text) {
   const auto colon = text.find(':');
   DeviceSpec spec;
   spec.backend = text.substr(0, colon);
-  if (!is_backend_name(spec.backend)) raise(ErrorKind::Device, "invalid device '" + text + "': " + hint);
+  if (!is_backend_name(spec.backend))
+    raise(ErrorKind::Device, "invalid device '" + text + "': " + hint);
   if (colon == std::string::npos) return spec;
   const std::string index_text = text.substr(colon + 1);
   if (index_text.empty() || index_text.size() > 6) {

@@ -27,8 +27,8 @@ enum class ObjectKind { Buffer = 0, Module = 1, Stream = 2 };
 class Plugin {
  public:
   /// Takes ownership of a dlopen handle whose entry table was already checked and initialized.
-  Plugin(void* library_handle, const dc_backend_iface* iface, std::string path,
-         std::string origin, std::string sha256);
+  Plugin(void* library_handle, const dc_backend_iface* iface, std::string path, std::string origin,
+         std::string sha256);
   ~Plugin();
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;

@@ -46,7 +46,7 @@ class Storage {
   PluginObject object_;
   int device_;
   uint64_t bytes_;
-  Block* block_ = nullptr;      // pooled memory
+  Block* block_ = nullptr;       // pooled memory
   dc_buffer wrapped_ = nullptr;  // wrapped host memory
   void* host_ = nullptr;
   std::shared_ptr<void> owner_;
