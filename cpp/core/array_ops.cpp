@@ -11,23 +11,6 @@ namespace dotcompute {
 
 namespace {
 
-const char* binary_op_name(dc_binary_op op) {
-  switch (op) {
-    case DC_BINARY_ADD:
-      return "add";
-    case DC_BINARY_SUBTRACT:
-      return "subtract";
-    case DC_BINARY_MULTIPLY:
-      return "multiply";
-    case DC_BINARY_DIVIDE:
-      return "divide";
-    case DC_BINARY_FLOOR_DIVIDE:
-      return "floor_divide";
-    default:
-      return "unknown operation";
-  }
-}
-
 const dc_ops_iface& ops_of(const Array& array, const char* operation) {
   const dc_ops_iface* ops = array.storage().plugin().iface_unchecked().ops;
   if (ops == nullptr) {
@@ -110,7 +93,7 @@ ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out) {
 }
 
 ArrayPtr reduce(dc_reduce_op op, const Array& input) {
-  const char* name = op == DC_REDUCE_SUM ? "sum" : op == DC_REDUCE_MIN ? "min" : "max";
+  const char* name = reduce_op_name(op);
   if (op != DC_REDUCE_SUM && input.size() == 0) {
     raise(ErrorKind::InvalidArgument, std::string(name) + " of a zero-size array is undefined");
   }

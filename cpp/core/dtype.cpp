@@ -1,5 +1,5 @@
 // cpp/core/dtype.cpp
-// Names of element types, as numpy spells them.
+// Names of element types, as numpy spells them, and of the built-in operations.
 #include "dotcompute/dtype.hpp"
 
 namespace dotcompute {
@@ -9,6 +9,36 @@ const char* dtype_name(dc_dtype dtype) noexcept {
       "bool",   "int8",   "int16",   "int32",   "int64",   "uint8",     "uint16",
       "uint32", "uint64", "float16", "float32", "float64", "complex64", "complex128"};
   return dtype_is_valid(dtype) ? names[dtype] : "unknown";
+}
+
+const char* binary_op_name(dc_binary_op op) noexcept {
+  switch (op) {
+    case DC_BINARY_ADD:
+      return "add";
+    case DC_BINARY_SUBTRACT:
+      return "subtract";
+    case DC_BINARY_MULTIPLY:
+      return "multiply";
+    case DC_BINARY_DIVIDE:
+      return "divide";
+    case DC_BINARY_FLOOR_DIVIDE:
+      return "floor_divide";
+    default:
+      return "unknown";
+  }
+}
+
+const char* reduce_op_name(dc_reduce_op op) noexcept {
+  switch (op) {
+    case DC_REDUCE_SUM:
+      return "sum";
+    case DC_REDUCE_MIN:
+      return "min";
+    case DC_REDUCE_MAX:
+      return "max";
+    default:
+      return "unknown";
+  }
 }
 
 }  // namespace dotcompute

@@ -20,36 +20,6 @@ constexpr uint64_t kReduceGrainBytes = uint64_t{4096} << 10;
 /// Upper bound of reduction chunks, so their partials fit on the stack.
 constexpr uint64_t kMaxReduceChunks = 512;
 
-const char* binary_op_name(dc_binary_op op) {
-  switch (op) {
-    case DC_BINARY_ADD:
-      return "add";
-    case DC_BINARY_SUBTRACT:
-      return "subtract";
-    case DC_BINARY_MULTIPLY:
-      return "multiply";
-    case DC_BINARY_DIVIDE:
-      return "divide";
-    case DC_BINARY_FLOOR_DIVIDE:
-      return "floor_divide";
-    default:
-      return "unknown";
-  }
-}
-
-const char* reduce_op_name(dc_reduce_op op) {
-  switch (op) {
-    case DC_REDUCE_SUM:
-      return "sum";
-    case DC_REDUCE_MIN:
-      return "min";
-    case DC_REDUCE_MAX:
-      return "max";
-    default:
-      return "unknown";
-  }
-}
-
 dc_status invalid_dtype(dc_dtype dtype, const char* operation) {
   return fail(DC_STATUS_INVALID_ARGUMENT, "%s: %d is not a dtype code (0..%d)", operation,
               static_cast<int>(dtype), DC_DTYPE_COUNT - 1);

@@ -1,5 +1,6 @@
 // cpp/include/dotcompute/dtype.hpp
-// Element types: sizes, names and classification shared by the core and the plugins.
+// Element types (sizes, names, classification) and the names of the built-in operation codes,
+// shared by the core and the plugins.
 #pragma once
 
 #include <cstddef>
@@ -65,5 +66,9 @@ constexpr dc_dtype reduce_result_dtype(dc_reduce_op op, dc_dtype input) noexcept
 
 /// numpy's name of the dtype ("float32"); "unknown" for an invalid code.
 const char* dtype_name(dc_dtype dtype) noexcept;
+
+/// The Python name of a built-in operation ("floor_divide", "sum"); "unknown" when invalid.
+const char* binary_op_name(dc_binary_op op) noexcept;
+const char* reduce_op_name(dc_reduce_op op) noexcept;
 
 }  // namespace dotcompute
