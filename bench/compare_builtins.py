@@ -11,54 +11,11 @@ time.perf_counter. A ratio above 1 means dotcompute is slower than numpy.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
 
-# These OpenBLAS settings, when present, make numpy markedly slower on this machine (a forced
-# core type and a wrong L2 size pick poor kernels), which would flatter every ratio below.
-# OpenBLAS reads them once when numpy is imported, so the script restarts itself without them.
-SLOW_OPENBLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from timing import format_time, restart_without_slow_openblas_settings, seconds_per_call
+
 DEVICE = "cpu"
-
-
-def restart_without_slow_openblas_settings() -> None:
-    present = [name for name in SLOW_OPENBLAS_SETTINGS if name in os.environ]
-    if not present:
-        return
-    names = ", ".join(present)
-    print(f"note: restarting without {names} (they slow numpy down here)", file=sys.stderr)
-    environment = {k: v for k, v in os.environ.items() if k not in SLOW_OPENBLAS_SETTINGS}
-    os.execve(sys.executable, [sys.executable, *sys.argv], environment)
-
-
-def seconds_per_call(function: Callable[[], object], repeats: int, budget: float = 0.05) -> float:
-    """Median over repeats of the mean time of one call; calls per repeat fill about budget."""
-    function()  # warm up: first-call costs (pool segments, page faults) are not the point
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        if time.perf_counter() - start >= budget / 10 or calls >= 1 << 20:
-            break
-        calls *= 2
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
-
-
-def format_time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:8.2f} {unit}"
-    return f"{seconds / 1e-9:8.1f} ns"
 
 
 def main() -> int:

@@ -1,0 +1,196 @@
+# python/dotcompute/kernel/kernel.py
+# @dc.kernel: parse once, specialize per argument types, compile per device, launch.
+"""The ``@dc.kernel`` decorator and the Kernel object it returns.
+
+A Kernel is parsed when it is decorated (syntax errors surface at import). It is specialized —
+typed, generated, compiled and loaded — the first time it is launched with a given combination of
+argument dtypes on a given device; later launches with the same combination go straight to the
+native launch plan (``_core.KernelPlan``), whose C++ path checks and packs the arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from ..errors import DTypeError, UnsupportedError
+from . import codegen_c, compiler, frontend, ir
+from .types import SCALAR_TYPES, ArrayType, ScalarType
+
+#: Targets whose generator exists, by backend name.
+_GENERATORS = {"cpu": codegen_c.generate_c}
+
+
+def _debug_requested() -> bool:
+    return os.environ.get("DOTCOMPUTE_DEBUG", "") not in ("", "0", "false", "no")
+
+
+@dataclass
+class Specialization:
+    """One compiled instance of a kernel: its typed IR, generated code and launch plan."""
+
+    function: ir.Function
+    generated: Any
+    plan: Any
+
+
+class Kernel:
+    """A compute kernel written in Python (see docs/kernels.md for the language)."""
+
+    def __init__(self, python_function, *, debug: bool | None = None) -> None:
+        functools.update_wrapper(self, python_function)
+        self._python_function = python_function
+        self._template = frontend.parse(python_function, is_kernel=True)
+        self._debug = debug
+        self._specializations: dict[tuple, Specialization] = {}
+        self._array_positions = [
+            i for i, t in enumerate(self._template.declared_types) if isinstance(t, ArrayType)
+        ]
+
+    # -- launching ---------------------------------------------------------------------------
+
+    def launch(
+        self,
+        global_size: int | Sequence[int],
+        *args: Any,
+        local_size: int | Sequence[int] | None = None,
+        device: Any = None,
+        stream: Any = None,
+        debug: bool | None = None,
+    ) -> None:
+        """Runs the kernel over ``global_size`` work-items (an int or 1-3 ints)."""
+        if stream is not None:
+            raise UnsupportedError(
+                "streams other than the default one arrive with the pipeline work"
+            )
+        if debug or (debug is None and (self._debug or _debug_requested())):
+            from .debug import run_debug
+
+            run_debug(self._python_function, self._template, global_size, args, local_size)
+            return
+        plan = self._plan_for(args, device)
+        plan.launch(global_size, args, local_size)
+
+    def __getitem__(self, global_size: int | Sequence[int]):
+        """``kernel[n](*args)`` is ``kernel.launch(n, *args)``."""
+        return functools.partial(self.launch, global_size)
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        raise TypeError(
+            f"kernel '{self.__name__}' is launched over an index space: "
+            f"{self.__name__}[global_size](...) or {self.__name__}.launch(global_size, ...)"
+        )
+
+    # -- inspection --------------------------------------------------------------------------
+
+    def source(self, target: str = "cpu", *arg_dtypes: Any) -> str:
+        """The generated source for ``target``. Generic kernels need the dtype of every generic
+        array argument, in order: ``k.source("cpu", "float32")``."""
+        generator = self._generator(target)
+        function = frontend.specialize(self._template, self._arg_types_from_dtypes(arg_dtypes))
+        return generator(function).source
+
+    def specialize(self, *arg_dtypes: Any) -> ir.Function:
+        """The typed IR for the given generic dtypes (nothing when the kernel is not generic)."""
+        return frontend.specialize(self._template, self._arg_types_from_dtypes(arg_dtypes))
+
+    @property
+    def is_generic(self) -> bool:
+        return self._template.is_generic
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _plan_for(self, args: Sequence[Any], device: Any):
+        arrays = [args[i] for i in self._array_positions if i < len(args)]
+        first = next((a for a in arrays if isinstance(a, _core.Array)), None)
+        device_spec = first.device.spec if first is not None else _core.get_device(device).spec
+        dtypes = tuple(a.dtype.name if isinstance(a, _core.Array) else None for a in arrays)
+        key = (device_spec, dtypes)
+        specialization = self._specializations.get(key)
+        if specialization is None:
+            specialization = self._build(device_spec, dtypes)
+            self._specializations[key] = specialization
+        return specialization.plan
+
+    def _build(self, device_spec: str, dtypes: tuple) -> Specialization:
+        device = _core.get_device(device_spec)
+        generator = self._generator(device.backend)
+        generic_dtypes = [
+            d
+            for d, t in zip(dtypes, self._array_types(), strict=False)
+            if t is not None and t.dtype is None
+        ]
+        arg_types = self._arg_types_from_dtypes(generic_dtypes, strict=False)
+        function = frontend.specialize(self._template, arg_types)
+        generated = generator(function)
+        module = compiler.load_cpu_module(generated.source, device)
+        params = [_param_spec(p) for p in function.params]
+        plan = module.kernel(
+            generated.symbol,
+            params,
+            generated.shared_bytes,
+            generated.per_item_bytes,
+            generated.uses_barrier,
+            None,
+        )
+        return Specialization(function, generated, plan)
+
+    def _array_types(self) -> list[ArrayType | None]:
+        return [t if isinstance(t, ArrayType) else None for t in self._template.declared_types]
+
+    def _arg_types_from_dtypes(self, dtypes: Sequence[Any], strict: bool = True) -> list:
+        declared = self._template.declared_types
+        generic_count = sum(isinstance(t, ArrayType) and t.dtype is None for t in declared)
+        if len(dtypes) != generic_count:
+            if generic_count == 0:
+                raise DTypeError(f"kernel '{self.__name__}' is not generic; pass no dtypes")
+            raise DTypeError(
+                f"kernel '{self.__name__}' has {generic_count} generic array argument(s); "
+                f"pass one dtype for each, got {len(dtypes)}"
+            )
+        remaining = list(dtypes)
+        arg_types = []
+        for declared_type in declared:
+            if isinstance(declared_type, ArrayType) and declared_type.dtype is None:
+                arg_types.append(ArrayType(_scalar_type(remaining.pop(0)), declared_type.ndim))
+            else:
+                arg_types.append(declared_type)
+        return arg_types
+
+    def _generator(self, target: str):
+        try:
+            return _GENERATORS[target]
+        except KeyError:
+            raise UnsupportedError(
+                f"no kernel code generator for backend '{target}' yet; available: "
+                + ", ".join(sorted(_GENERATORS))
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<dc.kernel {self.__name__}>"
+
+
+def _scalar_type(dtype: Any) -> ScalarType:
+    name = np.dtype(dtype).name
+    if name not in SCALAR_TYPES:
+        raise DTypeError(f"dtype {name} cannot be used in kernels (complex is not supported)")
+    return SCALAR_TYPES[name]
+
+
+def _param_spec(param: ir.Param) -> tuple:
+    if isinstance(param.type, ArrayType):
+        return ("array", param.type.dtype.name, param.type.ndim)
+    return ("scalar", param.type.name)
+
+
+def kernel(python_function=None, *, debug: bool | None = None):
+    """Decorator: ``@dc.kernel`` or ``@dc.kernel(debug=True)``."""
+    if python_function is None:
+        return lambda f: Kernel(f, debug=debug)
+    return Kernel(python_function, debug=debug)
