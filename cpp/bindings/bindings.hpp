@@ -15,5 +15,6 @@ void bind_memory(py::module_& m);   // bind_memory.cpp: memory_stats, empty_cach
 void bind_arrays(py::module_& m);   // bind_arrays.cpp: Array, constructors, buffer protocol
 void bind_dlpack(py::module_& m);   // bind_dlpack.cpp: __dlpack__, from_dlpack
 void bind_ops(py::module_& m);      // bind_ops.cpp: built-in elementwise ops and reductions
+void bind_kernels(py::module_& m);  // bind_kernels.cpp: Module, KernelPlan, load_module
 
 }  // namespace dotcompute::bindings

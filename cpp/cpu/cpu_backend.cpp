@@ -56,6 +56,7 @@ void shutdown() {
     delete stopping;
   }
   pool_threads = 1;
+  release_kernel_scratch();
 }
 
 const char* last_error() { return last_error_message; }
@@ -89,7 +90,8 @@ const dc_backend_iface backend_iface = {
     0,
     "cpu",
     "0.1.0",
-    "Host CPU: SIMD built-in ops (chosen at run time) over a thread pool",
+    "Host CPU: SIMD built-in ops (chosen at run time) and host-compiled kernels over a thread "
+    "pool",
     probe,
     initialize,
     shutdown,
@@ -97,7 +99,7 @@ const dc_backend_iface backend_iface = {
     &device_iface,
     &memory_iface,
     &stream_iface,
-    nullptr,  // module: host-compiled kernels arrive in a later version
+    &module_iface,
     nullptr,  // graph: work runs synchronously, so plain replay is all a graph could do
     &ops_iface,
 };

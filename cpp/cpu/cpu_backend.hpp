@@ -54,5 +54,9 @@ extern const dc_device_iface device_iface;
 extern const dc_memory_iface memory_iface;
 extern const dc_stream_iface stream_iface;
 extern const dc_ops_iface ops_iface;
+extern const dc_module_iface module_iface;
+
+/// Frees the scratch blocks kept for kernel launches (cpu_modules.cpp); called at shutdown.
+void release_kernel_scratch() noexcept;
 
 }  // namespace dotcompute::cpu

@@ -1,5 +1,6 @@
 # python/dotcompute/cli.py
-# `python -m dotcompute devices | plugins | demo`: inspect the installation and run the demo.
+# `python -m dotcompute devices | plugins | demo | cache`: inspect the installation, run the demo,
+# manage the kernel cache.
 """Command-line interface of dotcompute."""
 
 from __future__ import annotations
@@ -87,6 +88,35 @@ def _demo_command(args: argparse.Namespace) -> int:
     return run_demo(size=args.size, repeat=args.repeat, device_filter=args.device)
 
 
+def _cache_command(args: argparse.Namespace) -> int:
+    from .kernel import cache
+
+    if args.action == "clear":
+        removed = cache.clear_cache()
+        if args.json:
+            print(json.dumps(removed, indent=2))
+            return 0
+        print(
+            f"Removed {removed['entries']} cached kernel(s), {format_bytes(removed['bytes'])}, "
+            f"from {removed['directory']}"
+        )
+        return 0
+    info = cache.cache_info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    rows = [
+        ["directory", info["directory"]],
+        ["entries", info["entries"]],
+        ["size", format_bytes(info["bytes"])],
+    ]
+    if info["temporary_files"]:
+        # Left behind by a compiler process that was killed; `cache clear` removes them.
+        rows.append(["temporary files", info["temporary_files"]])
+    print(format_table(["kernel cache", ""], rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dotcompute",
@@ -114,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--repeat", type=int, default=20, help="timed repetitions per operation")
     demo.add_argument("--device", default=None, help="only this device (spec), e.g. 'cpu'")
     demo.set_defaults(run=_demo_command)
+
+    cache = commands.add_parser("cache", help="show or clear the compiled-kernel cache")
+    cache.add_argument(
+        "action",
+        choices=["info", "clear"],
+        nargs="?",
+        default="info",
+        help="info (default): where the cache is and how big; clear: delete every entry",
+    )
+    cache.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    cache.set_defaults(run=_cache_command)
     return parser
 
 

@@ -138,6 +138,7 @@ class Kernel:
             generated.per_item_bytes,
             generated.uses_barrier,
             None,
+            name=function.python_name,
         )
         return Specialization(function, generated, plan)
 
@@ -185,8 +186,8 @@ def _scalar_type(dtype: Any) -> ScalarType:
 
 def _param_spec(param: ir.Param) -> tuple:
     if isinstance(param.type, ArrayType):
-        return ("array", param.type.dtype.name, param.type.ndim)
-    return ("scalar", param.type.name)
+        return ("array", param.type.dtype.name, param.type.ndim, param.name)
+    return ("scalar", param.type.name, param.name)
 
 
 def kernel(python_function=None, *, debug: bool | None = None):

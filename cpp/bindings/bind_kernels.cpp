@@ -1,0 +1,517 @@
+// cpp/bindings/bind_kernels.cpp
+// Module (loaded device code) and KernelPlan (per-kernel launch fast path) for the frontend.
+//
+// The launch path is the hot one: a Python loop of tiny launches should cost about a
+// microsecond each. So argument conversion avoids pybind11's generic machinery where it is slow
+// (scalars are read with the CPython API, arrays through one cached type caster), arguments live
+// on the stack (Note [Launch plan] in kernel_launch.hpp), and the GIL is kept for small launches,
+// where dropping and taking it back would cost more than the kernel.
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "conversions.hpp"
+#include "dotcompute/dtype.hpp"
+#include "dotcompute/errors.hpp"
+#include "dotcompute/kernel_launch.hpp"
+
+namespace dotcompute::bindings {
+
+namespace {
+
+/// Launches of at least this many work-items release the GIL (as the built-ins do).
+constexpr uint64_t kReleaseGilItems = uint64_t{1} << 15;
+
+std::string repr_of(py::handle object) { return py::cast<std::string>(py::repr(object)); }
+std::string type_name_of(py::handle object) { return Py_TYPE(object.ptr())->tp_name; }
+
+std::string argument_label(const KernelPlan& plan, const KernelParam& param) {
+  return "argument '" + param.name + "' of " + plan.name() + "()";
+}
+
+// -- scalars ------------------------------------------------------------------------------------
+
+[[noreturn]] void scalar_out_of_range(const KernelPlan& plan, const KernelParam& param,
+                                      py::handle value) {
+  std::string range;
+  switch (param.dtype) {
+    case DC_DTYPE_INT8:
+      range = "-128..127";
+      break;
+    case DC_DTYPE_INT16:
+      range = "-32768..32767";
+      break;
+    case DC_DTYPE_INT32:
+      range = "-2**31..2**31-1";
+      break;
+    case DC_DTYPE_INT64:
+      range = "-2**63..2**63-1";
+      break;
+    case DC_DTYPE_UINT8:
+      range = "0..255";
+      break;
+    case DC_DTYPE_UINT16:
+      range = "0..65535";
+      break;
+    case DC_DTYPE_UINT32:
+      range = "0..2**32-1";
+      break;
+    case DC_DTYPE_UINT64:
+      range = "0..2**64-1";
+      break;
+    default:
+      range = "its finite range";
+      break;
+  }
+  raise(ErrorKind::InvalidArgument, argument_label(plan, param) + " is " + repr_of(value) +
+                                        ", which does not fit in " + dtype_name(param.dtype) +
+                                        " (" + range + ")");
+}
+
+[[noreturn]] void scalar_wrong_type(const KernelPlan& plan, const KernelParam& param,
+                                    py::handle value, const char* hint) {
+  raise(ErrorKind::DType, argument_label(plan, param) + " must be a " + dtype_name(param.dtype) +
+                              " scalar, got " + type_name_of(value) + " " + repr_of(value) + hint);
+}
+
+template <typename T>
+void store(dc_kernel_arg& arg, T value) {
+  std::memcpy(arg.value.scalar, &value, sizeof(T));
+}
+
+/// Writes a Python int into an integer, floating or bool slot, with range checks.
+void store_integer(const KernelPlan& plan, const KernelParam& param, py::handle value,
+                   dc_kernel_arg& arg) {
+  const dc_dtype dtype = param.dtype;
+  if (dtype_is_floating(dtype)) {
+    const double converted = PyLong_AsDouble(value.ptr());
+    if (converted == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      scalar_out_of_range(plan, param, value);
+    }
+    if (dtype == DC_DTYPE_FLOAT64) return store(arg, converted);
+    if (dtype == DC_DTYPE_FLOAT32) {
+      if (std::fabs(converted) > std::numeric_limits<float>::max())
+        scalar_out_of_range(plan, param, value);
+      return store(arg, static_cast<float>(converted));
+    }
+    const ElementBytes element = element_from_python(py::float_(converted), dtype);
+    std::memcpy(arg.value.scalar, element.bytes, dtype_size(dtype));
+    return;
+  }
+  if (dtype == DC_DTYPE_UINT64) {
+    const unsigned long long converted = PyLong_AsUnsignedLongLong(value.ptr());
+    if (converted == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+      PyErr_Clear();
+      scalar_out_of_range(plan, param, value);
+    }
+    return store(arg, static_cast<uint64_t>(converted));
+  }
+  int overflow = 0;
+  const long long converted = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow != 0 || (converted == -1 && PyErr_Occurred())) {
+    PyErr_Clear();
+    scalar_out_of_range(plan, param, value);
+  }
+  const auto in_range = [&](long long low, long long high) {
+    if (converted < low || converted > high) scalar_out_of_range(plan, param, value);
+  };
+  switch (dtype) {
+    case DC_DTYPE_BOOL:
+      if (converted != 0 && converted != 1) {
+        scalar_wrong_type(plan, param, value, " (a bool parameter takes True, False, 0 or 1)");
+      }
+      return store(arg, static_cast<uint8_t>(converted));
+    case DC_DTYPE_INT8:
+      in_range(INT8_MIN, INT8_MAX);
+      return store(arg, static_cast<int8_t>(converted));
+    case DC_DTYPE_INT16:
+      in_range(INT16_MIN, INT16_MAX);
+      return store(arg, static_cast<int16_t>(converted));
+    case DC_DTYPE_INT32:
+      in_range(INT32_MIN, INT32_MAX);
+      return store(arg, static_cast<int32_t>(converted));
+    case DC_DTYPE_INT64:
+      return store(arg, static_cast<int64_t>(converted));
+    case DC_DTYPE_UINT8:
+      in_range(0, UINT8_MAX);
+      return store(arg, static_cast<uint8_t>(converted));
+    case DC_DTYPE_UINT16:
+      in_range(0, UINT16_MAX);
+      return store(arg, static_cast<uint16_t>(converted));
+    case DC_DTYPE_UINT32:
+      in_range(0, UINT32_MAX);
+      return store(arg, static_cast<uint32_t>(converted));
+    default:  // complex: numpy converts
+      break;
+  }
+  const ElementBytes element = element_from_python(value, dtype);
+  std::memcpy(arg.value.scalar, element.bytes, dtype_size(dtype));
+}
+
+/// Writes a Python float into a floating slot; integer and bool slots refuse floats (a silent
+/// truncation of 2.5 to 2 is a classic bug).
+void store_float(const KernelPlan& plan, const KernelParam& param, py::handle value,
+                 double converted, dc_kernel_arg& arg) {
+  switch (param.dtype) {
+    case DC_DTYPE_FLOAT64:
+      return store(arg, converted);
+    case DC_DTYPE_FLOAT32:
+      if (std::isfinite(converted) && std::fabs(converted) > std::numeric_limits<float>::max()) {
+        // Values just above the largest float32 round down to it; anything beyond overflows.
+        const float rounded = static_cast<float>(converted);
+        if (std::isinf(rounded)) scalar_out_of_range(plan, param, value);
+        return store(arg, rounded);
+      }
+      return store(arg, static_cast<float>(converted));
+    case DC_DTYPE_FLOAT16: {
+      if (std::isfinite(converted) && std::fabs(converted) >= 65520.0)
+        scalar_out_of_range(plan, param, value);
+      const ElementBytes element = element_from_python(py::float_(converted), DC_DTYPE_FLOAT16);
+      std::memcpy(arg.value.scalar, element.bytes, 2);
+      return;
+    }
+    case DC_DTYPE_COMPLEX64:
+    case DC_DTYPE_COMPLEX128: {
+      const ElementBytes element = element_from_python(value, param.dtype);
+      std::memcpy(arg.value.scalar, element.bytes, dtype_size(param.dtype));
+      return;
+    }
+    default:
+      scalar_wrong_type(plan, param, value, "; convert it explicitly, e.g. with int()");
+  }
+}
+
+PyObject* numpy_generic_type() {
+  static PyObject* type = py::object(py::module_::import("numpy").attr("generic")).release().ptr();
+  return type;
+}
+
+void store_scalar(const KernelPlan& plan, const KernelParam& param, py::handle value,
+                  dc_kernel_arg& arg) {
+  PyObject* object = value.ptr();
+  // Fast paths first: exact Python bool, int and float.
+  if (PyBool_Check(object)) {
+    if (param.dtype == DC_DTYPE_BOOL || dtype_is_integer(param.dtype) ||
+        dtype_is_floating(param.dtype)) {
+      return store_integer(plan, param, py::int_(object == Py_True ? 1 : 0), arg);
+    }
+  }
+  if (PyLong_Check(object) && !PyBool_Check(object)) {
+    if (param.dtype == DC_DTYPE_BOOL)
+      scalar_wrong_type(plan, param, value, " (pass True or False)");
+    return store_integer(plan, param, value, arg);
+  }
+  if (PyFloat_Check(object)) return store_float(plan, param, value, PyFloat_AS_DOUBLE(object), arg);
+  // numpy scalars: their Python value carries the same number exactly (float32 -> float is
+  // exact), and numpy floats into integer parameters stay refused like Python floats.
+  if (PyObject_IsInstance(object, numpy_generic_type()) == 1) {
+    py::object item = value.attr("item")();
+    if (PyLong_Check(item.ptr()) || PyFloat_Check(item.ptr()) || PyBool_Check(item.ptr())) {
+      return store_scalar(plan, param, item, arg);
+    }
+    if (PyComplex_Check(item.ptr()) && dtype_is_complex(param.dtype)) {
+      const ElementBytes element = element_from_python(item, param.dtype);
+      std::memcpy(arg.value.scalar, element.bytes, dtype_size(param.dtype));
+      return;
+    }
+    scalar_wrong_type(plan, param, value, "");
+  }
+  if (PyComplex_Check(object) && dtype_is_complex(param.dtype)) {
+    const ElementBytes element = element_from_python(value, param.dtype);
+    std::memcpy(arg.value.scalar, element.bytes, dtype_size(param.dtype));
+    return;
+  }
+  // Other number types: __index__ for integers, __float__ for floating parameters.
+  if (PyIndex_Check(object) && !PyBool_Check(object)) {
+    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(object));
+    if (!index) throw py::error_already_set();
+    return store_scalar(plan, param, index, arg);
+  }
+  if (dtype_is_floating(param.dtype) && Py_TYPE(object)->tp_as_number != nullptr &&
+      Py_TYPE(object)->tp_as_number->nb_float != nullptr) {
+    py::object as_float = py::reinterpret_steal<py::object>(PyNumber_Float(object));
+    if (!as_float) throw py::error_already_set();
+    return store_float(plan, param, value, PyFloat_AS_DOUBLE(as_float.ptr()), arg);
+  }
+  if (PyObject_IsInstance(object, py::type::of<Array>().ptr()) == 1) {
+    scalar_wrong_type(plan, param, value, " (pass a Python or numpy scalar, not an array)");
+  }
+  scalar_wrong_type(plan, param, value, "");
+}
+
+// -- sizes --------------------------------------------------------------------------------------
+
+/// A size from a Python int (or anything with __index__ but bool); false when it is not one.
+bool size_value(py::handle item, const char* what, int64_t* out) {
+  PyObject* object = item.ptr();
+  if (PyBool_Check(object) || (!PyLong_Check(object) && !PyIndex_Check(object))) return false;
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(object));
+  if (!index) throw py::error_already_set();
+  int overflow = 0;
+  *out = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow != 0) {
+    raise(ErrorKind::InvalidArgument, std::string(what) + " " + repr_of(item) + " is too large");
+  }
+  return true;
+}
+
+/// Parses an int or a sequence of 1 to 3 ints into sizes; returns the dimension count.
+uint32_t parse_sizes(py::handle object, uint64_t out[3], const char* what, int64_t minimum) {
+  const auto bad = [&]() {
+    raise(ErrorKind::InvalidArgument,
+          std::string(what) + " must be an int or a tuple of 1 to 3 ints, got " + repr_of(object));
+  };
+  const auto check = [&](py::handle item, uint32_t d) {
+    int64_t value = 0;
+    if (!size_value(item, what, &value)) bad();
+    if (value < minimum) {
+      raise(ErrorKind::InvalidArgument, std::string(what) +
+                                            " must be >= " + std::to_string(minimum) +
+                                            " in every dimension, got " + repr_of(object));
+    }
+    out[d] = static_cast<uint64_t>(value);
+  };
+  PyObject* raw = object.ptr();
+  if (PyLong_CheckExact(raw) || (PyIndex_Check(raw) && !PySequence_Check(raw))) {
+    if (PyBool_Check(raw)) bad();
+    check(object, 0);
+    return 1;
+  }
+  if (!PyTuple_Check(raw) && !PyList_Check(raw)) bad();
+  py::sequence items = py::reinterpret_borrow<py::sequence>(object);
+  const size_t count = items.size();
+  if (count < 1 || count > 3) bad();
+  for (size_t d = 0; d < count; ++d) check(items[d], static_cast<uint32_t>(d));
+  return static_cast<uint32_t>(count);
+}
+
+// -- launch -------------------------------------------------------------------------------------
+
+void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args_object,
+                 py::handle local_size) {
+  if (!PyTuple_Check(args_object.ptr()) && !PyList_Check(args_object.ptr())) {
+    throw py::type_error(plan.name() + "(): args must be a tuple of kernel arguments, got " +
+                         type_name_of(args_object));
+  }
+  py::sequence args = py::reinterpret_borrow<py::sequence>(args_object);
+  const std::vector<KernelParam>& params = plan.params();
+  const size_t given = static_cast<size_t>(PySequence_Fast_GET_SIZE(args.ptr()));
+  if (given != params.size()) {
+    std::string names;
+    for (size_t i = 0; i < params.size(); ++i) names += (i > 0 ? ", " : "") + params[i].name;
+    throw py::type_error(plan.name() + "() takes " + std::to_string(params.size()) +
+                         (params.size() == 1 ? " argument (" : " arguments (") + names + "), got " +
+                         std::to_string(given));
+  }
+
+  LaunchGeometry geometry;
+  geometry.dimensions = parse_sizes(global_size, geometry.global_size, "global size", 0);
+  if (!local_size.is_none()) {
+    uint64_t local[3] = {0, 0, 0};
+    const uint32_t local_dims = parse_sizes(local_size, local, "local_size", 1);
+    if (local_dims != geometry.dimensions) {
+      raise(ErrorKind::InvalidArgument,
+            "local_size " + repr_of(local_size) + " has " + std::to_string(local_dims) +
+                " dimension(s) but the global size " + repr_of(global_size) + " has " +
+                std::to_string(geometry.dimensions));
+    }
+    for (uint32_t d = 0; d < 3; ++d) geometry.local_size[d] = local[d];
+  }
+
+  dc_kernel_arg inline_args[KernelPlan::kInlineArgs];
+  std::vector<dc_kernel_arg> heap_args;
+  dc_kernel_arg* filled = inline_args;
+  const uint32_t slot_count = plan.slot_count();
+  if (slot_count > KernelPlan::kInlineArgs) {
+    heap_args = plan.arg_template();
+    filled = heap_args.data();
+  } else if (slot_count > 0) {
+    std::memcpy(inline_args, plan.arg_template().data(), slot_count * sizeof(dc_kernel_arg));
+  }
+
+  const Array* first_array = nullptr;
+  size_t first_array_index = 0;
+  py::detail::make_caster<Array> caster;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const KernelParam& param = params[i];
+    py::handle value = PySequence_Fast_GET_ITEM(args.ptr(), static_cast<py::ssize_t>(i));
+    if (param.kind == KernelParam::Kind::Scalar) {
+      store_scalar(plan, param, value, filled[plan.slots()[i]]);
+      continue;
+    }
+    if (!caster.load(value, false)) {
+      const std::string hint = py::isinstance<py::array>(value)
+                                   ? "; wrap numpy arrays with dc.asarray(...)"
+                                   : std::string();
+      raise(ErrorKind::DType, argument_label(plan, param) + " must be a " +
+                                  dtype_name(param.dtype) + " array (dc.Array), got " +
+                                  type_name_of(value) + hint);
+    }
+    const Array& array = py::detail::cast_op<const Array&>(caster);
+    plan.bind_array(i, array, filled, first_array, first_array_index);
+    if (first_array == nullptr) {
+      first_array = &array;
+      first_array_index = i;
+    }
+  }
+
+  const dc_launch_config config = plan.configure(geometry);
+  uint64_t items = 1;
+  for (uint32_t d = 0; d < geometry.dimensions; ++d) items *= geometry.global_size[d];
+  if (items == 0) return;  // an empty index space: arguments checked, nothing to run
+  if (items >= kReleaseGilItems) {
+    py::gil_scoped_release release;
+    plan.launch(config, filled);
+  } else {
+    plan.launch(config, filled);
+  }
+}
+
+// -- building plans -----------------------------------------------------------------------------
+
+dc_dtype param_dtype(py::handle object) {
+  if (PyLong_Check(object.ptr()) && !PyBool_Check(object.ptr())) {
+    const long code = PyLong_AsLong(object.ptr());
+    if (dtype_is_valid(static_cast<dc_dtype>(code))) return static_cast<dc_dtype>(code);
+    raise(ErrorKind::DType, "unknown dtype code " + std::to_string(code));
+  }
+  return dtype_from_python(object);
+}
+
+std::vector<KernelParam> params_from_python(py::handle params) {
+  std::vector<KernelParam> result;
+  for (py::handle entry : py::reinterpret_borrow<py::iterable>(params)) {
+    const auto bad = [&]() {
+      raise(ErrorKind::InvalidArgument,
+            "a kernel parameter is ('array', dtype, ndim[, name]) or ('scalar', dtype[, name]), "
+            "got " +
+                repr_of(entry));
+    };
+    if (!PyTuple_Check(entry.ptr()) && !PyList_Check(entry.ptr())) bad();
+    py::sequence fields = py::reinterpret_borrow<py::sequence>(entry);
+    if (fields.size() < 2 || !py::isinstance<py::str>(fields[0])) bad();
+    const std::string kind = py::cast<std::string>(fields[0]);
+    KernelParam param{KernelParam::Kind::Scalar, param_dtype(fields[1]), 0, ""};
+    size_t name_field = 2;
+    if (kind == "array") {
+      if (fields.size() < 3 || fields.size() > 4) bad();
+      param.kind = KernelParam::Kind::Array;
+      param.ndim = py::cast<int>(fields[2]);
+      name_field = 3;
+    } else if (kind != "scalar" || fields.size() > 3) {
+      bad();
+    }
+    if (fields.size() > name_field) param.name = py::cast<std::string>(fields[name_field]);
+    result.push_back(std::move(param));
+  }
+  return result;
+}
+
+py::tuple params_to_python(const KernelPlan& plan) {
+  py::tuple result(plan.params().size());
+  for (size_t i = 0; i < plan.params().size(); ++i) {
+    const KernelParam& param = plan.params()[i];
+    if (param.kind == KernelParam::Kind::Array) {
+      result[i] = py::make_tuple("array", dtype_name(param.dtype), param.ndim, param.name);
+    } else {
+      result[i] = py::make_tuple("scalar", dtype_name(param.dtype), param.name);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+void bind_kernels(py::module_& m) {
+  py::class_<Module, ModulePtr>(
+      m, "Module",
+      "Device code loaded on one device (on the CPU: a compiled kernel shared object). Keeps its "
+      "backend loaded while it lives.")
+      .def_property_readonly("device", [](const Module& self) { return Device(self.device()); })
+      .def_property_readonly("is_current", &Module::is_current,
+                             "False once the backend was reloaded or unloaded.")
+      .def_property_readonly("max_work_group_size", &Module::max_work_group_size)
+      .def(
+          "kernel",
+          [](const ModulePtr& self, const std::string& symbol, py::handle params,
+             uint64_t shared_bytes, uint64_t per_item_bytes, bool uses_barrier,
+             py::handle default_local_size, const std::string& name) {
+            std::vector<uint64_t> local;
+            if (!default_local_size.is_none()) {
+              uint64_t sizes[3] = {0, 0, 0};
+              const uint32_t dims = parse_sizes(default_local_size, sizes, "default_local_size", 1);
+              local.assign(sizes, sizes + dims);
+            }
+            return std::make_shared<KernelPlan>(self, symbol, name, params_from_python(params),
+                                                shared_bytes, per_item_bytes, uses_barrier,
+                                                std::move(local));
+          },
+          py::arg("symbol"), py::arg("params"), py::arg("shared_bytes") = 0,
+          py::arg("per_item_bytes") = 0, py::arg("uses_barrier") = false,
+          py::arg("default_local_size") = py::none(), py::arg("name") = "",
+          "A launch plan for the kernel exported as symbol. params lists ('array', dtype, ndim"
+          "[, name]) and ('scalar', dtype[, name]) in declaration order; name is the kernel's "
+          "Python name used in error messages.")
+      .def("__repr__", [](const Module& self) {
+        return "<dotcompute Module on '" + self.device().str() + "'>";
+      });
+
+  py::class_<KernelPlan, KernelPlanPtr>(
+      m, "KernelPlan",
+      "One specialization of a kernel, ready to launch: everything but the argument values is "
+      "precomputed.")
+      .def_property_readonly("name", &KernelPlan::name)
+      .def_property_readonly("symbol", &KernelPlan::symbol)
+      .def_property_readonly("signature", &KernelPlan::signature)
+      .def_property_readonly("slot_count", &KernelPlan::slot_count)
+      .def_property_readonly("params", &params_to_python)
+      .def_property_readonly("module", &KernelPlan::module)
+      .def_property_readonly("uses_barrier", &KernelPlan::uses_barrier)
+      .def_property_readonly("shared_bytes", &KernelPlan::shared_bytes)
+      .def_property_readonly("per_item_bytes", &KernelPlan::per_item_bytes)
+      .def_property_readonly("default_local_size",
+                             [](const KernelPlan& self) -> py::object {
+                               if (self.default_local_size().empty()) return py::none();
+                               return py::cast(self.default_local_size());
+                             })
+      .def_property_readonly("device",
+                             [](const KernelPlan& self) { return Device(self.module()->device()); })
+      .def(
+          "launch",
+          [](const KernelPlan& self, py::handle global_size, py::handle args,
+             py::handle local_size) { launch_plan(self, global_size, args, local_size); },
+          py::arg("global_size"), py::arg("args"), py::arg("local_size") = py::none(),
+          "Runs the kernel over global_size (an int or a 1-3 tuple) with args (a tuple in "
+          "declaration order); returns when it has finished on the CPU.")
+      .def(
+          "__call__",
+          [](const KernelPlan& self, py::handle global_size, py::args args, py::handle local_size) {
+            launch_plan(self, global_size, args, local_size);
+          },
+          py::arg("global_size"), py::arg("local_size") = py::none(),
+          "plan(global_size, *args, local_size=None): same as launch.")
+      .def("__repr__", [](const KernelPlan& self) {
+        return "<dotcompute KernelPlan " + self.signature() + " on '" +
+               self.module()->device().str() + "'>";
+      });
+
+  m.def(
+      "load_module",
+      [](py::object device, py::bytes image) {
+        const DeviceSpec spec = device_from_python(device);
+        std::string bytes = image;
+        py::gil_scoped_release release;  // dlopen of a large module takes a while
+        return Module::load(spec, bytes.data(), bytes.size());
+      },
+      py::arg("device"), py::arg("image"),
+      "Loads device code on a device. On the CPU the image is the path of a kernel shared "
+      "object, UTF-8 encoded and NUL-terminated (cpu_kernel_abi.h).");
+}
+
+}  // namespace dotcompute::bindings
