@@ -64,6 +64,36 @@ from .errors import (
     ShapeError,
     UnsupportedError,
 )
+from .kernel import annotations as _kernel_annotations  # noqa: F401  (dc.Array[dtype, ndim])
+from .kernel.function import func
+from .kernel.intrinsics import (
+    atomic_add,
+    atomic_cas,
+    atomic_exchange,
+    atomic_max,
+    atomic_min,
+    atomic_sub,
+    barrier,
+    ceil,
+    cos,
+    exp,
+    floor,
+    fma,
+    global_id,
+    global_size,
+    group_id,
+    local_id,
+    local_size,
+    log,
+    num_groups,
+    pow,
+    shared_array,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+)
+from .kernel.kernel import Kernel, kernel
 
 __version__ = _core.__version__
 
@@ -88,6 +118,34 @@ if os.environ.get("DOTCOMPUTE_NO_AUTOLOAD", "") not in ("1", "true", "yes"):
     plugins._autoload()
 
 __all__ = [
+    "Kernel",
+    "atomic_add",
+    "atomic_cas",
+    "atomic_exchange",
+    "atomic_max",
+    "atomic_min",
+    "atomic_sub",
+    "barrier",
+    "ceil",
+    "cos",
+    "exp",
+    "floor",
+    "fma",
+    "func",
+    "global_id",
+    "global_size",
+    "group_id",
+    "kernel",
+    "local_id",
+    "local_size",
+    "log",
+    "num_groups",
+    "pow",
+    "shared_array",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
     "Array",
     "BackendUnavailableError",
     "CompilationError",

@@ -117,6 +117,21 @@ def _cache_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_or_compile(args: argparse.Namespace) -> int:
+    from .kernel.tooling import process_file
+
+    compile_code = args.command == "compile"
+    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()] if args.dtypes else []
+    report = process_file(args.file, compile_code=compile_code, dtypes=dtypes)
+    for error in report.errors:
+        print(f"error: {error}")
+    for note in report.notes:
+        print(f"note: {note}")
+    verb = "compiled for cpu" if compile_code else "checked"
+    print(f"{args.file}: {len(report.kernels)} kernel(s) {verb}, {len(report.errors)} error(s)")
+    return 1 if report.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dotcompute",
@@ -155,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cache.add_argument("--json", action="store_true", help="print JSON instead of a table")
     cache.set_defaults(run=_cache_command)
+    for name, help_text in (
+        ("check", "type-check every kernel in a Python file without running anything"),
+        ("compile", "compile every kernel in a Python file into the kernel cache"),
+    ):
+        tool = commands.add_parser(name, help=help_text)
+        tool.add_argument("file", help="a Python file defining @dc.kernel functions")
+        if name == "compile":
+            tool.add_argument("--target", default="cpu", choices=["cpu"], help="backend")
+        tool.add_argument(
+            "--dtypes",
+            default="",
+            help="comma-separated dtypes to specialize generic kernels with, e.g. float32,int32",
+        )
+        tool.set_defaults(run=_check_or_compile)
     return parser
 
 

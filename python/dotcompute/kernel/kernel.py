@@ -10,6 +10,7 @@ native launch plan (``_core.KernelPlan``), whose C++ path checks and packs the a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..errors import DTypeError, UnsupportedError
+from ..errors import DotComputeError, DTypeError, UnsupportedError
 from . import codegen_c, compiler, frontend, ir
 from .types import SCALAR_TYPES, ArrayType, ScalarType
 
@@ -104,6 +105,13 @@ class Kernel:
     def is_generic(self) -> bool:
         return self._template.is_generic
 
+    @property
+    def generic_argument_count(self) -> int:
+        """How many array arguments take their dtype at launch (bare ``dc.Array``)."""
+        return sum(
+            isinstance(t, ArrayType) and t.dtype is None for t in self._template.declared_types
+        )
+
     # -- internals ---------------------------------------------------------------------------
 
     def _plan_for(self, args: Sequence[Any], device: Any):
@@ -147,7 +155,7 @@ class Kernel:
 
     def _arg_types_from_dtypes(self, dtypes: Sequence[Any], strict: bool = True) -> list:
         declared = self._template.declared_types
-        generic_count = sum(isinstance(t, ArrayType) and t.dtype is None for t in declared)
+        generic_count = self.generic_argument_count
         if len(dtypes) != generic_count:
             if generic_count == 0:
                 raise DTypeError(f"kernel '{self.__name__}' is not generic; pass no dtypes")
@@ -190,8 +198,43 @@ def _param_spec(param: ir.Param) -> tuple:
     return ("scalar", param.type.name, param.name)
 
 
+@dataclass
+class Collection:
+    """Kernels made, and their decoration errors, while ``collecting()`` is active."""
+
+    kernels: list[Kernel]
+    errors: list[DotComputeError]
+
+
+_collection: Collection | None = None
+
+
+@contextlib.contextmanager
+def collecting():
+    """Records every kernel decorated inside the block instead of raising on the first broken
+    one (``python -m dotcompute check`` imports a file under it to report every problem)."""
+    global _collection
+    previous, _collection = _collection, Collection([], [])
+    try:
+        yield _collection
+    finally:
+        _collection = previous
+
+
+def _make_kernel(python_function, debug: bool | None):
+    if _collection is None:
+        return Kernel(python_function, debug=debug)
+    try:
+        made = Kernel(python_function, debug=debug)
+    except DotComputeError as error:
+        _collection.errors.append(error)
+        return python_function
+    _collection.kernels.append(made)
+    return made
+
+
 def kernel(python_function=None, *, debug: bool | None = None):
     """Decorator: ``@dc.kernel`` or ``@dc.kernel(debug=True)``."""
     if python_function is None:
-        return lambda f: Kernel(f, debug=debug)
-    return Kernel(python_function, debug=debug)
+        return lambda f: _make_kernel(f, debug)
+    return _make_kernel(python_function, debug)
