@@ -1099,14 +1099,28 @@ def test_shared_array_in_device_function(tmp_path):
     )
 
 
-def test_store_needs_cast_when_lossy(tmp_path):
+def test_store_converts_like_c_assignment(tmp_path):
+    function = lower(
+        tmp_path,
+        """
+        def k(x: dc.Array[dc.int32], y: dc.Array[dc.float32], z: dc.Array[dc.float64]):
+            x[0] = ki.global_id(0)
+            y[0] = z[0] * 2.0
+        """,
+    )
+    first, second = stored_value(function, 0), stored_value(function, 1)
+    assert isinstance(first, ir.Cast) and first.type == INT32
+    assert isinstance(second, ir.Cast) and second.type == FLOAT32
+
+
+def test_store_of_a_constant_that_does_not_fit_is_an_error(tmp_path):
     expect_error(
         tmp_path,
         """
-        def k(x: dc.Array[dc.int32]):
-            x[0] = ki.global_id(0)  # <-
+        def k(x: dc.Array[dc.uint8]):
+            x[0] = 300  # <-
         """,
         KernelTypeError,
-        "int64 to int32",
-        "dc.int32(",
+        "300",
+        "dc.uint8(",
     )

@@ -26,9 +26,12 @@ Types
 
 Locals
   A local's type is fixed by its first assignment (or by an annotation: ``x: dc.float64 = 0``).
-  Later assignments, array stores, device function arguments and return values convert
-  implicitly only when promotion would not change the target type (widening, integer to float);
-  anything else is a KernelTypeError asking for a cast. Locals have function scope as in
+  Later assignments, device function arguments and return values convert implicitly only when
+  promotion would not change the target type (widening, integer to float); anything else is a
+  KernelTypeError asking for a cast. Stores into array elements convert like C assignment
+  (``out_f32[i] = x_f64`` rounds, a float stored into an integer array truncates toward zero),
+  because the array's element type already states what the result should be; a constant that
+  does not fit the element type is still an error. Locals have function scope as in
   Python. Tuple assignment is not supported. ``a.dtype(x)`` casts to an array's element type
   (useful in generic kernels).
 

@@ -267,9 +267,12 @@ class Lowering:
             return value
         return ir.Cast(type=t, value=value)
 
-    def convert(self, value: ir.Expr, t: ScalarType, node: ast.AST, target: str) -> ir.Expr:
-        """Implicit conversion for assignments, stores, arguments and returns: allowed when it
-        loses nothing by the promotion rules, else a KernelTypeError asking for a cast."""
+    def convert(
+        self, value: ir.Expr, t: ScalarType, node: ast.AST, target: str, store: bool = False
+    ) -> ir.Expr:
+        """Implicit conversion for assignments, arguments and returns: allowed when it loses
+        nothing by the promotion rules, else a KernelTypeError asking for a cast. ``store``
+        (array elements) converts any number like C assignment; see the frontend docstring."""
         self.check_scalar(value, node)
         if isinstance(value, Literal):
             if literal_fits(value.value, t) and not (t.is_bool and type(value.value) is not bool):
@@ -281,7 +284,7 @@ class Lowering:
             )
         if value.type == t:
             return value
-        if can_convert_implicitly(value.type, t):
+        if can_convert_implicitly(value.type, t) or store:
             return ir.Cast(type=t, value=value)
         raise self.type_error(
             node,
@@ -514,7 +517,7 @@ class Lowering:
             value = self.binary(op, element, self.expr(node.value), node)
             where = ir.Index(type=element.type, array=element.array, indices=element.indices)
             name = element.array.name
-            value = self.convert(value, element.type, node, f"an element of '{name}'")
+            value = self.convert(value, element.type, node, f"an element of '{name}'", store=True)
             self.emit(ir.Store(target=where, value=value))
         else:
             raise self.syntax_error(target, "augmented assignment needs a local or a[i] target")
@@ -525,7 +528,7 @@ class Lowering:
         element = self.index(target)
         value = self.expr(value_node)
         name = element.array.name
-        value = self.convert(value, element.type, value_node, f"an element of '{name}'")
+        value = self.convert(value, element.type, value_node, f"an element of '{name}'", store=True)
         self.emit(ir.Store(target=element, value=value))
 
     def emit_If(self, node: ast.If) -> None:
