@@ -96,11 +96,13 @@ def numba_case(module, kernel: str, host_args: tuple):
     return lambda: function(*host_args)
 
 
+def is_array(value) -> bool:
+    return getattr(value, "ndim", 0) > 0  # numpy arrays, not numpy scalars
+
+
 def warp_case(module, kernel: str, host_args: tuple, count: int):
     wp = module.wp
-    args = [
-        wp.array(a, dtype=wp.float32, device="cpu") if hasattr(a, "shape") else a for a in host_args
-    ]
+    args = [wp.array(a, dtype=wp.float32, device="cpu") if is_array(a) else a for a in host_args]
     function = getattr(module, kernel)
 
     def run():
@@ -113,9 +115,17 @@ def warp_case(module, kernel: str, host_args: tuple, count: int):
 def taichi_case(module, kernel: str, host_args: tuple):
     ti = module.ti
     function = getattr(module, kernel)
+    # Taichi's own ndarrays: passing numpy arrays would add a copy per call.
+    args = []
+    for value in host_args:
+        if is_array(value):
+            array = ti.ndarray(ti.f32, shape=value.shape)
+            array.from_numpy(value)
+            value = array
+        args.append(value)
 
     def run():
-        function(*host_args)
+        function(*args)
         ti.sync()
 
     return run
@@ -162,17 +172,22 @@ print(json.dumps({"import": imported - start, "first_launch": after - before}))
 
 def compile_and_cache_seconds() -> tuple[float, float]:
     """(cold compile, warm load from the disk cache), each in a fresh process."""
-    with tempfile.TemporaryDirectory() as cache:
+
+    def first_launch(cache: str) -> float:
         env = dict(os.environ, DOTCOMPUTE_CACHE_DIR=cache)
-        runs = []
-        for _ in range(2):
-            result = subprocess.run(
-                [sys.executable, "-c", COMPILE_PROBE], env=env, capture_output=True, text=True
-            )
-            if result.returncode != 0:
-                raise RuntimeError(result.stderr)
-            runs.append(json.loads(result.stdout.strip().splitlines()[-1])["first_launch"])
-    return runs[0], runs[1]
+        # An installed package has its bytecode compiled; without it a fresh process spends its
+        # first launch compiling dotcompute's own .py files, which is not what is measured.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        probe = Path(cache, "compile_probe.py")  # kernels need a real file for their source
+        probe.write_text(COMPILE_PROBE)
+        result = subprocess.run([sys.executable, str(probe)], env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr)
+        return json.loads(result.stdout.strip().splitlines()[-1])["first_launch"]
+
+    with tempfile.TemporaryDirectory() as warm_up, tempfile.TemporaryDirectory() as cache:
+        first_launch(warm_up)  # writes dotcompute's bytecode
+        return first_launch(cache), first_launch(cache)
 
 
 def source_generation_seconds(count: int) -> float:

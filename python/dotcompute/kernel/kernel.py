@@ -20,12 +20,25 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..errors import DotComputeError, DTypeError, UnsupportedError
-from . import codegen_c, compiler, frontend, ir
+from ..errors import DeviceError, DotComputeError, DTypeError, UnsupportedError
+
+# Imported now rather than at the first launch (frontend.specialize imports it lazily to break a
+# cycle): loading a cached kernel in a fresh process should cost milliseconds, not imports.
+from . import (
+    cache,
+    codegen_c,
+    frontend,
+    ir,
+    lowering,  # noqa: F401
+)
 from .types import SCALAR_TYPES, ArrayType, ScalarType
 
 #: Targets whose generator exists, by backend name.
 _GENERATORS = {"cpu": codegen_c.generate_c}
+
+
+#: Bound launchers kept by ``kernel[size]``, so repeated launches of one size reuse one object.
+_MAX_CACHED_LAUNCHERS = 64
 
 
 def _debug_requested() -> bool:
@@ -48,8 +61,11 @@ class Kernel:
         functools.update_wrapper(self, python_function)
         self._python_function = python_function
         self._template = frontend.parse(python_function, is_kernel=True)
-        self._debug = debug
+        # DOTCOMPUTE_DEBUG is read when the kernel is defined, keeping it off the launch path.
+        self._debug = _debug_requested() if debug is None else debug
         self._specializations: dict[tuple, Specialization] = {}
+        self._last_plan = None
+        self._launchers: dict[Any, functools.partial] = {}
         self._array_positions = [
             i for i, t in enumerate(self._template.declared_types) if isinstance(t, ArrayType)
         ]
@@ -68,19 +84,41 @@ class Kernel:
         """Runs the kernel over ``global_size`` work-items (an int or 1-3 ints)."""
         if stream is not None:
             raise UnsupportedError(
-                "streams other than the default one arrive with the pipeline work"
+                "stream= needs stream objects, which are not exposed yet; kernels run on the "
+                "device's default stream"
             )
-        if debug or (debug is None and (self._debug or _debug_requested())):
+        if debug or (debug is None and self._debug):
             from .debug import run_debug
 
             run_debug(self._python_function, self._template, global_size, args, local_size)
             return
+        # Note [Launch fast path]: the plan of the previous launch checks every argument in C++
+        # before running anything. When the arguments belong to another specialization (arrays
+        # on another device, other dtypes for a generic kernel) it raises, and the slow path
+        # finds or builds the right plan; genuine argument errors are raised again from there.
+        plan = self._last_plan
+        if plan is not None and device is None:
+            try:
+                plan.launch(global_size, args, local_size)
+                return
+            except (DeviceError, DTypeError):
+                pass
         plan = self._plan_for(args, device)
+        self._last_plan = plan
         plan.launch(global_size, args, local_size)
 
     def __getitem__(self, global_size: int | Sequence[int]):
         """``kernel[n](*args)`` is ``kernel.launch(n, *args)``."""
-        return functools.partial(self.launch, global_size)
+        try:
+            return self._launchers[global_size]
+        except KeyError:
+            launcher = functools.partial(self.launch, global_size)
+            if len(self._launchers) >= _MAX_CACHED_LAUNCHERS:
+                self._launchers.clear()
+            self._launchers[global_size] = launcher
+            return launcher
+        except TypeError:  # an unhashable size (a list)
+            return functools.partial(self.launch, global_size)
 
     def __call__(self, *args: Any, **kwargs: Any):
         raise TypeError(
@@ -137,7 +175,7 @@ class Kernel:
         arg_types = self._arg_types_from_dtypes(generic_dtypes, strict=False)
         function = frontend.specialize(self._template, arg_types)
         generated = generator(function)
-        module = compiler.load_cpu_module(generated.source, device)
+        module = cache.load_cpu_module(generated.source, device)
         params = [_param_spec(p) for p in function.params]
         plan = module.kernel(
             generated.symbol,
