@@ -180,7 +180,8 @@ def compile_and_cache_seconds() -> tuple[float, float]:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         probe = Path(cache, "compile_probe.py")  # kernels need a real file for their source
         probe.write_text(COMPILE_PROBE)
-        result = subprocess.run([sys.executable, str(probe)], env=env, capture_output=True, text=True)
+        command = [sys.executable, str(probe)]
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(result.stderr)
         return json.loads(result.stdout.strip().splitlines()[-1])["first_launch"]
