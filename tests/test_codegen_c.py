@@ -15,7 +15,8 @@ import pytest
 
 from dotcompute.errors import UnsupportedError
 from dotcompute.kernel import ir
-from dotcompute.kernel.codegen_c import CFLAGS, GeneratedKernel, generate_c
+from dotcompute.kernel.codegen_c import GeneratedKernel, generate_c
+from dotcompute.kernel.compiler import BASE_FLAGS
 from dotcompute.kernel.types import (
     BOOL,
     FLOAT16,
@@ -177,7 +178,7 @@ def compile_source(source: str, directory: Path, extra_flags: tuple[str, ...] = 
     if key not in _LIBRARIES:
         c_file, library = directory / f"k{key}.c", directory / f"k{key}.so"
         c_file.write_text(source)
-        command = [COMPILER, "-O2", "-shared", "-fPIC", "-fvisibility=hidden", *CFLAGS]
+        command = [COMPILER, *BASE_FLAGS]  # exactly what the runtime compiles with
         command += [*WARNINGS, *extra_flags, str(c_file), "-o", str(library), "-lm"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"{result.stderr}\n{source}"

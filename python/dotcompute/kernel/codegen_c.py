@@ -6,7 +6,9 @@
 The translation unit includes only ``<stdbool.h>``, ``<stdint.h>`` and ``<math.h>``, declares
 its own copy of ``dc_cpu_launch`` (cpu_kernel_abi.h), exports ``dc_cpu_kernel_abi_version`` and
 one kernel function ``dc_kernel_<name>``; device functions and helpers are ``static inline``.
-Compile it with ``CFLAGS`` plus optimization and ISA flags, and ``-fvisibility=hidden``.
+The runtime compiles it with ``compiler.BASE_FLAGS`` (C11, ``-O3``, ``-fno-math-errno`` so sqrt
+and friends vectorize, ``-ffp-contract=off``, ``-fvisibility=hidden``) plus an ISA flag; not
+``-fwrapv``: see Note [Operator semantics] in codegen_base.
 
 Note [Work-item loops] Kernels without barriers and shared arrays: the body becomes an
 always-inlined function of one work-item (so ``return`` needs no special handling), called from
@@ -58,11 +60,6 @@ from .codegen_base import (
     walk_stmts,
 )
 from .types import BOOL, FLOAT16, ArrayType, ScalarType, SharedArrayType
-
-# Flags for the generated C besides -O3, the ISA and -fvisibility=hidden: -fno-math-errno lets
-# sqrt and friends vectorize (kernels cannot read errno anyway). Not -fwrapv: see Note
-# [Operator semantics] in codegen_base.
-CFLAGS = ("-std=gnu11", "-fno-math-errno")
 
 SHARED_ALIGNMENT = 64
 

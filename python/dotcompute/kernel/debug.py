@@ -24,13 +24,61 @@ from ..errors import InvalidArgumentError
 from . import intrinsics
 from .types import ArrayType, ScalarType
 
-#: Work-group size per dimension count when the launch names none (small: one thread each).
-DEFAULT_DEBUG_LOCAL_SIZE = {1: (64,), 2: (8, 8), 3: (4, 4, 4)}
+#: Largest work-group the CPU backend forms when the launch names no local size.
+CPU_MAX_WORK_GROUP_SIZE = 1024
+
+
+def _default_local_size(global_sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The CPU backend's choice (cpu_modules.cpp, choose_local_size), so local ids and sizes
+    agree between debug and compiled runs: a long dimension-0 row, then dimensions 1 and 2."""
+    remaining, local = CPU_MAX_WORK_GROUP_SIZE, []
+    for extent in global_sizes:
+        local.append(max(1, min(extent, remaining)))
+        remaining = max(1, remaining // local[-1])
+    return tuple(local)
+
+
+class _GroupBarrier:
+    """A barrier for the work-items of one group that also lets finished work-items leave, so a
+    work-item that returns early does not block the others (as on devices)."""
+
+    def __init__(self, members: int) -> None:
+        self._condition = threading.Condition()
+        self._members = members
+        self._arrived = 0
+        self._generation = 0
+        self._broken = False
+
+    def wait(self) -> None:
+        with self._condition:
+            self._arrived += 1
+            generation = self._generation
+            self._release_if_complete()
+            while generation == self._generation and not self._broken:
+                self._condition.wait()
+            if self._broken:
+                raise threading.BrokenBarrierError
+
+    def leave(self) -> None:
+        with self._condition:
+            self._members -= 1
+            self._release_if_complete()
+
+    def abort(self) -> None:
+        with self._condition:
+            self._broken = True
+            self._condition.notify_all()
+
+    def _release_if_complete(self) -> None:
+        if self._arrived > 0 and self._arrived >= self._members:
+            self._arrived = 0
+            self._generation += 1
+            self._condition.notify_all()
 
 
 @dataclass
 class _Group:
-    barrier: threading.Barrier | None
+    barrier: _GroupBarrier | None
     arrays: list[np.ndarray] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -112,7 +160,7 @@ def run_debug(python_function, template, global_size, args, local_size) -> None:
     local_sizes = (
         _sizes(local_size, "local_size")
         if local_size is not None
-        else DEFAULT_DEBUG_LOCAL_SIZE[len(global_sizes)]
+        else _default_local_size(global_sizes)
     )
     if len(local_sizes) != len(global_sizes):
         raise InvalidArgumentError("local_size must have as many dimensions as global_size")
@@ -128,7 +176,7 @@ def run_debug(python_function, template, global_size, args, local_size) -> None:
             if all(i < n for i, n in zip(gid, global3, strict=True)):  # partial last groups
                 items.append(_WorkItem(gid, local, group, local3, global3, groups3, state))
         if uses_barrier:
-            state.barrier = threading.Barrier(len(items))
+            state.barrier = _GroupBarrier(len(items))
             _run_threads(python_function, host_args, items, state)
         else:
             for item in items:
@@ -156,6 +204,8 @@ def _run_threads(python_function, host_args, items: list[_WorkItem], state: _Gro
         except BaseException as error:  # re-raised in the launching thread
             errors.append(error)
             state.barrier.abort()
+        finally:
+            state.barrier.leave()
 
     threads = [threading.Thread(target=body, args=(item,)) for item in items]
     for thread in threads:

@@ -44,10 +44,14 @@ Arithmetic
   bool counts as int32 in arithmetic; ``& | ^`` on two bools give bool. Shifts and bit
   operations need integers. Comparison chains are lowered to ``and`` (their middle operands
   must not call functions). ``and``/``or``/``not`` give bool (not an operand, as Python does).
-  Integer overflow wraps (C, CUDA); shifting by the width or more is undefined.
+  Overflow of unsigned and of 8/16-bit integers wraps; overflow of signed 32/64-bit ``+ - *``
+  is undefined, as in C, CUDA, OpenCL and MSL (the C generator does not use -fwrapv, which would
+  stop gcc from vectorizing guarded loops). Shifts by a count outside [0, bits) give 0 (or -1
+  for ``>>`` of a negative value), as numpy does.
 
 Casts and conversions
-  ``dc.float32(x)``, ``dc.int32(x)``, ... cast (float to int truncates). ``int(x)`` is int64,
+  ``dc.float32(x)``, ``dc.int32(x)``, ... cast (float to int truncates toward zero and
+  saturates at the type's limits; NaN gives 0). ``int(x)`` is int64,
   ``float(x)`` is float64, ``bool(x)`` is ``x != 0``. On constants they fold as in Python.
 
 Math

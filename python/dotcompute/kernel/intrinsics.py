@@ -11,13 +11,14 @@ Outside kernels they are plain Python, so ``@dc.func`` functions run as Python t
 queries, ``barrier`` and ``shared_array`` then ask the *current work item*, set by the debug
 runner (``DOTCOMPUTE_DEBUG=1``) with :func:`set_work_item`: any object with tuple attributes
 ``global_id, local_id, group_id, local_size, global_size, num_groups`` and methods
-``barrier()`` and ``shared_array(shape, dtype)``. The atomics here are plain read-modify-write
-(the debug runner runs work-items one at a time).
+``barrier()`` and ``shared_array(shape, dtype)``. The atomics here are read-modify-writes under
+a lock (the debug runner runs the work-items of a kernel with barriers as threads).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import threading
 
@@ -139,6 +140,21 @@ def shared_array(shape, dtype):
     return _work_item("shared_array").shared_array(shape, dtype)
 
 
+#: Work-items of a debug run with barriers are Python threads: the read-modify-write of the
+#: atomics below holds this lock so it stays atomic there.
+_atomic_lock = threading.Lock()
+
+
+def _atomic(function):
+    @functools.wraps(function)
+    def locked(*args):
+        with _atomic_lock:
+            return function(*args)
+
+    return locked
+
+
+@_atomic
 def atomic_add(array, index, value):
     """``array[index] += value`` atomically; returns the old value."""
     old = array[index]
@@ -146,6 +162,7 @@ def atomic_add(array, index, value):
     return old
 
 
+@_atomic
 def atomic_sub(array, index, value):
     """``array[index] -= value`` atomically; returns the old value."""
     old = array[index]
@@ -153,6 +170,7 @@ def atomic_sub(array, index, value):
     return old
 
 
+@_atomic
 def atomic_min(array, index, value):
     """``array[index] = min(array[index], value)`` atomically; returns the old value."""
     old = array[index]
@@ -160,6 +178,7 @@ def atomic_min(array, index, value):
     return old
 
 
+@_atomic
 def atomic_max(array, index, value):
     """``array[index] = max(array[index], value)`` atomically; returns the old value."""
     old = array[index]
@@ -167,6 +186,7 @@ def atomic_max(array, index, value):
     return old
 
 
+@_atomic
 def atomic_exchange(array, index, value):
     """Store ``value`` in ``array[index]`` atomically; returns the old value."""
     old = array[index]
@@ -174,6 +194,7 @@ def atomic_exchange(array, index, value):
     return old
 
 
+@_atomic
 def atomic_cas(array, index, compare, value):
     """If ``array[index] == compare`` store ``value``, atomically; returns the old value."""
     old = array[index]

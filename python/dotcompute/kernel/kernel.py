@@ -167,10 +167,12 @@ class Kernel:
     def _build(self, device_spec: str, dtypes: tuple) -> Specialization:
         device = _core.get_device(device_spec)
         generator = self._generator(device.backend)
+        # dtypes holds one entry per array parameter, in the order of _array_positions.
+        declared = self._template.declared_types
         generic_dtypes = [
-            d
-            for d, t in zip(dtypes, self._array_types(), strict=False)
-            if t is not None and t.dtype is None
+            dtype
+            for position, dtype in zip(self._array_positions, dtypes, strict=False)
+            if declared[position].dtype is None
         ]
         arg_types = self._arg_types_from_dtypes(generic_dtypes, strict=False)
         function = frontend.specialize(self._template, arg_types)
@@ -187,9 +189,6 @@ class Kernel:
             name=function.python_name,
         )
         return Specialization(function, generated, plan)
-
-    def _array_types(self) -> list[ArrayType | None]:
-        return [t if isinstance(t, ArrayType) else None for t in self._template.declared_types]
 
     def _arg_types_from_dtypes(self, dtypes: Sequence[Any], strict: bool = True) -> list:
         declared = self._template.declared_types

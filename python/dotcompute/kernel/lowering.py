@@ -685,14 +685,15 @@ class Lowering:
 
     def global_value(self, obj: object, node: ast.AST, name: str) -> ir.Expr:
         """A module-level or closure value read by the kernel: numbers are folded in."""
-        if isinstance(obj, bool | int | float):
-            return _literal(obj)
+        # numpy scalars first: np.float64 is also a float, but its dtype is meant.
         if isinstance(obj, np.generic) and not isinstance(obj, np.complexfloating):
             try:
                 t = scalar_type(obj.dtype)
             except AnnotationError as error:
                 raise self.type_error(node, f"'{name}': {error}") from None
             return self.constant(obj.item(), t)
+        if isinstance(obj, bool | int | float):
+            return _literal(obj)
         if isinstance(obj, complex | np.complexfloating):
             raise self.type_error(
                 node,

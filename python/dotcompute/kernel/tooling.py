@@ -62,6 +62,7 @@ def process_file(path: str | Path, *, compile_code: bool, dtypes: list[str]) -> 
         report.errors.append(str(error))
         return report
     report.errors += [str(error) for error in errors]
+    seen: set[str] = set()
     for kernel in kernels:
         report.kernels.append(kernel.__name__)
         specializations = _specializations(kernel, dtypes)
@@ -73,5 +74,11 @@ def process_file(path: str | Path, *, compile_code: bool, dtypes: list[str]) -> 
                 if compile_code:
                     compiler.compile_cpu_source(source)
             except DotComputeError as error:
-                report.errors.append(str(error))
+                # A generic kernel's error is usually the same for every dtype: report it once,
+                # naming the first dtype it was found with.
+                if str(error) in seen:
+                    continue
+                seen.add(str(error))
+                where = f" (specialized for {', '.join(arg_dtypes)})" if arg_dtypes else ""
+                report.errors.append(f"{error}{where}")
     return report
