@@ -227,6 +227,12 @@ void store_scalar(const KernelPlan& plan, const KernelParam& param, py::handle v
     std::memcpy(arg.value.scalar, element.bytes, dtype_size(param.dtype));
     return;
   }
+  // Arrays (dc or numpy) also convert through __index__/__float__ when they hold one element;
+  // refuse them by name instead, so the message says which argument is wrong.
+  if (PyObject_IsInstance(object, py::type::of<Array>().ptr()) == 1 ||
+      py::isinstance<py::array>(value)) {
+    scalar_wrong_type(plan, param, value, " (pass a Python or numpy scalar, not an array)");
+  }
   // Other number types: __index__ for integers, __float__ for floating parameters.
   if (PyIndex_Check(object) && !PyBool_Check(object)) {
     py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(object));
@@ -238,9 +244,6 @@ void store_scalar(const KernelPlan& plan, const KernelParam& param, py::handle v
     py::object as_float = py::reinterpret_steal<py::object>(PyNumber_Float(object));
     if (!as_float) throw py::error_already_set();
     return store_float(plan, param, value, PyFloat_AS_DOUBLE(as_float.ptr()), arg);
-  }
-  if (PyObject_IsInstance(object, py::type::of<Array>().ptr()) == 1) {
-    scalar_wrong_type(plan, param, value, " (pass a Python or numpy scalar, not an array)");
   }
   scalar_wrong_type(plan, param, value, "");
 }
@@ -389,7 +392,8 @@ std::vector<KernelParam> params_from_python(py::handle params) {
   for (py::handle entry : py::reinterpret_borrow<py::iterable>(params)) {
     const auto bad = [&]() {
       raise(ErrorKind::InvalidArgument,
-            "a kernel parameter is ('array', dtype, ndim[, name]) or ('scalar', dtype[, name]), "
+            "a kernel parameter is ('array', dtype, ndim[, name[, written]]) or "
+            "('scalar', dtype[, name]), "
             "got " +
                 repr_of(entry));
     };
@@ -397,12 +401,13 @@ std::vector<KernelParam> params_from_python(py::handle params) {
     py::sequence fields = py::reinterpret_borrow<py::sequence>(entry);
     if (fields.size() < 2 || !py::isinstance<py::str>(fields[0])) bad();
     const std::string kind = py::cast<std::string>(fields[0]);
-    KernelParam param{KernelParam::Kind::Scalar, param_dtype(fields[1]), 0, ""};
+    KernelParam param{KernelParam::Kind::Scalar, param_dtype(fields[1]), 0, "", false};
     size_t name_field = 2;
     if (kind == "array") {
-      if (fields.size() < 3 || fields.size() > 4) bad();
+      if (fields.size() < 3 || fields.size() > 5) bad();
       param.kind = KernelParam::Kind::Array;
       param.ndim = py::cast<int>(fields[2]);
+      param.written = fields.size() < 5 || py::cast<bool>(fields[4]);
       name_field = 3;
     } else if (kind != "scalar" || fields.size() > 3) {
       bad();
@@ -418,7 +423,8 @@ py::tuple params_to_python(const KernelPlan& plan) {
   for (size_t i = 0; i < plan.params().size(); ++i) {
     const KernelParam& param = plan.params()[i];
     if (param.kind == KernelParam::Kind::Array) {
-      result[i] = py::make_tuple("array", dtype_name(param.dtype), param.ndim, param.name);
+      result[i] = py::make_tuple("array", dtype_name(param.dtype), param.ndim, param.name,
+                                 param.written);
     } else {
       result[i] = py::make_tuple("scalar", dtype_name(param.dtype), param.name);
     }

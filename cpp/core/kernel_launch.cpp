@@ -174,6 +174,12 @@ void KernelPlan::bind_array(size_t index, const Array& array, dc_kernel_arg* arg
                                 std::to_string(param.ndim) + "-D, got shape " +
                                 shape_to_string(array.shape()));
   }
+  if (param.written && array.readonly()) {
+    raise(ErrorKind::InvalidArgument,
+          "argument " + quoted(param.name) + " of " + name_ +
+              "() is read-only (it shares a read-only numpy array or buffer), but the kernel "
+              "writes into it; pass a writable copy (dc.asarray(x, copy=True))");
+  }
   const Storage& storage = array.storage();
   if (&storage.plugin() != &module_->plugin() || storage.device() != module_->device_index()) {
     const std::string where = array.device().str();

@@ -33,9 +33,7 @@ from ._core import (
     floor_divide,
     full,
     get_device,
-    max,
     memory_stats,
-    min,
     multiply,
     ones,
     reset_peak_memory_stats,
@@ -124,6 +122,8 @@ from .kernel.intrinsics import (
     tanh,
     trunc,
 )
+from .kernel.intrinsics import reduce_or_max as max
+from .kernel.intrinsics import reduce_or_min as min
 from .kernel.kernel import Kernel, kernel
 
 __version__ = _core.__version__

@@ -65,6 +65,7 @@ struct KernelParam {
   dc_dtype dtype;
   int ndim;  ///< arrays: 1 to 8 dimensions; scalars: 0
   std::string name;
+  bool written = true;  ///< arrays: the kernel may store into it (refused for read-only arrays)
 };
 
 /// Global and (optional) local size of one launch.

@@ -28,8 +28,9 @@ Note [Operator semantics] (the IR's conventions, made exact; every target prints
   on CPUs without masked stores (measured: vector add 1M float32, x86-64-v3, 314 vs 147 us).
 - ``//`` and ``%`` on integers: floor division and a remainder with the divisor's sign; a zero
   divisor gives 0 for both (no trap); ``INT_MIN // -1`` wraps to ``INT_MIN`` (numpy's results).
-  On floats ``//`` is ``floor(a / b)`` and ``%`` is Python's modulo (``fmod`` plus a sign fix;
-  a zero result takes the divisor's sign).
+  On floats ``//`` and ``%`` follow Python's ``divmod`` (both derived from ``fmod``, so
+  ``1.0 // 0.1`` is 9.0 where ``floor(1.0 / 0.1)`` is 10.0; a zero ``%`` result takes the divisor's
+  sign); a zero divisor gives ``a / b`` for ``//`` (inf or nan, as numpy).
 - ``**`` on floats is ``pow``; on integers exact repeated squaring with wrap-around; a negative
   exponent gives 0 except for bases 1 and -1 (the truncated real result; 0 ** -n gives 0).
 - ``<<`` and ``>>`` follow numpy: a count outside ``[0, bits)`` gives 0, or -1 for ``>>`` of a
@@ -756,12 +757,34 @@ class CodeGenerator:
 
     def emit_floordiv(self, expr: ir.BinOp, t: ScalarType) -> CExpr:
         left, right = self.convert(expr.left, t), self.convert(expr.right, t)
-        if t.is_float:
-            floor = self.math_function("floor", t)
-            return CExpr(f"{floor}({left.at(PREC_MUL)} / {right.at(PREC_MUL + 1)})", PREC_PRIMARY)
         if t.is_bool:
             raise self.fail(expr, "'//' on bool values")
         name = f"dc_floordiv_{self.type_suffix(t)}"
+
+        def make_float() -> str:
+            # Python's float floor division: derived from fmod, so that a == (a // b) * b + a % b
+            # holds where floor(a / b) would round up (1.0 // 0.1 is 9.0, not 10.0). A zero
+            # divisor gives a / b (inf or nan), as numpy.
+            c = self.scalar_type(t)
+            fmod, floor = self.math_function("fmod", t), self.math_function("floor", t)
+            copysign = self.math_function("copysign", t)
+            zero, one = self.float_literal(0.0, t).text, self.float_literal(1.0, t).text
+            half = self.float_literal(0.5, t).text
+            lines = [f"{self.helper_qualifiers()} {c} {name}({c} a, {c} b)", "{"]
+            lines += [f"    if (b == {zero}) {{", "        return a / b;", "    }"]
+            lines += [f"    const {c} remainder = {fmod}(a, b);"]
+            lines += [f"    {c} quotient = (a - remainder) / b;"]
+            lines += [f"    if (remainder != {zero} && (b < {zero}) != (remainder < {zero})) {{"]
+            lines += [f"        quotient -= {one};", "    }"]
+            lines += [f"    if (quotient == {zero}) {{"]
+            lines += [f"        return {copysign}({zero}, a / b);", "    }"]
+            lines += [f"    {c} result = {floor}(quotient);"]
+            lines += [f"    if (quotient - result > {half}) {{"]
+            lines += [f"        result += {one};", "    }"]
+            return "\n".join([*lines, "    return result;", "}", ""])
+
+        if t.is_float:
+            return self.call(self.require_helper(name, make_float), left, right)
 
         def make() -> str:
             c = self.scalar_type(t)

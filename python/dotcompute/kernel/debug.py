@@ -165,6 +165,13 @@ def run_debug(python_function, template, global_size, args, local_size) -> None:
     if len(local_sizes) != len(global_sizes):
         raise InvalidArgumentError("local_size must have as many dimensions as global_size")
     host_args, write_back = _host_arguments(template, args)
+    with np.errstate(all="ignore"):  # wrap-around and x // 0 are defined results in kernels
+        _run_groups(python_function, host_args, global_sizes, local_sizes)
+    for array, host in write_back:
+        _core._copy_from_host(array, host)
+
+
+def _run_groups(python_function, host_args, global_sizes, local_sizes) -> None:
     uses_barrier = "barrier" in python_function.__code__.co_names
     global3, local3 = _padded(global_sizes), _padded(local_sizes)
     groups3 = tuple(-(-g // size) for g, size in zip(global3, local3, strict=True))
@@ -181,8 +188,6 @@ def run_debug(python_function, template, global_size, args, local_size) -> None:
         else:
             for item in items:
                 _run_one(python_function, host_args, item)
-    for array, host in write_back:
-        _core._copy_from_host(array, host)
 
 
 def _run_one(python_function, host_args, item: _WorkItem) -> None:

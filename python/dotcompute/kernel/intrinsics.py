@@ -24,6 +24,8 @@ import threading
 
 import numpy as np
 
+from .. import _core
+
 WORK_ITEM_QUERIES = ("global_id", "local_id", "group_id", "local_size", "global_size", "num_groups")
 
 # name -> (number of arguments, kind). "float": computes in a floating type (integer arguments
@@ -248,6 +250,32 @@ def fma(a, b, c):
     return a * b + c
 
 
+def reduce_or_min(*values):
+    """``dc.min``: on one array, its smallest element (a reduction, as numpy's ``min``); on two or
+    more numbers, the smallest of them as kernels compute it, so the same call works in a kernel,
+    in a debug run and in plain Python."""
+    if len(values) == 1 and isinstance(values[0], _core.Array):
+        return _core.min(values[0])
+    if len(values) < 2:
+        raise TypeError("dc.min takes one dc.Array (a reduction) or two or more numbers")
+    result = values[0]
+    for value in values[1:]:
+        result = value if value < result else result  # Python's min: keeps a NaN first operand
+    return result
+
+
+def reduce_or_max(*values):
+    """``dc.max``: the largest element of one array, or the largest of two or more numbers."""
+    if len(values) == 1 and isinstance(values[0], _core.Array):
+        return _core.max(values[0])
+    if len(values) < 2:
+        raise TypeError("dc.max takes one dc.Array (a reduction) or two or more numbers")
+    result = values[0]
+    for value in values[1:]:
+        result = value if value > result else result
+    return result
+
+
 def _intrinsic_table() -> dict[object, tuple[str, str]]:
     """Python object -> (kind, name); kinds: query, barrier, shared_array, atomic, math."""
     table: dict[object, tuple[str, str]] = {}
@@ -270,13 +298,8 @@ def _intrinsic_table() -> dict[object, tuple[str, str]]:
         ):
             if obj is not None:
                 table[obj] = ("math", name)
-    try:  # dc.min / dc.max are the native reductions outside kernels; min/max inside.
-        from .. import _core
-
-        table[_core.min] = ("math", "min")
-        table[_core.max] = ("math", "max")
-    except ImportError:  # pragma: no cover - the native core is always built with the package
-        pass
+    table[reduce_or_min] = ("math", "min")
+    table[reduce_or_max] = ("math", "max")
     return table
 
 

@@ -22,10 +22,12 @@ import numpy as np
 from .. import _core
 from ..errors import DeviceError, DotComputeError, DTypeError, UnsupportedError
 
-# Imported now rather than at the first launch (frontend.specialize imports it lazily to break a
-# cycle): loading a cached kernel in a fresh process should cost milliseconds, not imports.
+# lowering is imported now rather than at the first launch (frontend.specialize imports it
+# lazily to break a cycle): loading a cached kernel in a fresh process should cost
+# milliseconds, not imports.
 from . import (
     cache,
+    codegen_base,
     codegen_c,
     frontend,
     ir,
@@ -41,8 +43,20 @@ _GENERATORS = {"cpu": codegen_c.generate_c}
 _MAX_CACHED_LAUNCHERS = 64
 
 
+# DOTCOMPUTE_DEBUG is read at every launch, so setting it takes effect at once. os.environ.get
+# costs about a microsecond (key encoding, a Python-level mapping); the mapping's own dict, which
+# os.environ keeps in step with every change made through it, answers in a few tens of ns.
+_ENVIRONMENT_DATA = getattr(os.environ, "_data", None)
+_DEBUG_KEY = os.environ.encodekey("DOTCOMPUTE_DEBUG") if hasattr(os.environ, "encodekey") else None
+
+
 def _debug_requested() -> bool:
-    return os.environ.get("DOTCOMPUTE_DEBUG", "") not in ("", "0", "false", "no")
+    if _ENVIRONMENT_DATA is not None and _DEBUG_KEY is not None:
+        raw = _ENVIRONMENT_DATA.get(_DEBUG_KEY)
+        value = None if raw is None else os.environ.decodevalue(raw)
+    else:  # an interpreter without those internals: the documented, slower way
+        value = os.environ.get("DOTCOMPUTE_DEBUG")
+    return value not in (None, "", "0", "false", "no")
 
 
 @dataclass
@@ -61,8 +75,7 @@ class Kernel:
         functools.update_wrapper(self, python_function)
         self._python_function = python_function
         self._template = frontend.parse(python_function, is_kernel=True)
-        # DOTCOMPUTE_DEBUG is read when the kernel is defined, keeping it off the launch path.
-        self._debug = _debug_requested() if debug is None else debug
+        self._debug = debug
         self._specializations: dict[tuple, Specialization] = {}
         self._last_plan = None
         self._launchers: dict[Any, functools.partial] = {}
@@ -87,7 +100,7 @@ class Kernel:
                 "stream= needs stream objects, which are not exposed yet; kernels run on the "
                 "device's default stream"
             )
-        if debug or (debug is None and self._debug):
+        if debug or (debug is None and (self._debug or _debug_requested())):
             from .debug import run_debug
 
             run_debug(self._python_function, self._template, global_size, args, local_size)
@@ -178,7 +191,12 @@ class Kernel:
         function = frontend.specialize(self._template, arg_types)
         generated = generator(function)
         module = cache.load_cpu_module(generated.source, device)
-        params = [_param_spec(p) for p in function.params]
+        written = _written_arrays(function)
+        # Errors name parameters as the user wrote them (the IR may rename C keywords).
+        params = [
+            _param_spec(param, python_name, param.name in written)
+            for param, python_name in zip(function.params, self._template.param_names, strict=True)
+        ]
         plan = module.kernel(
             generated.symbol,
             params,
@@ -229,10 +247,25 @@ def _scalar_type(dtype: Any) -> ScalarType:
     return SCALAR_TYPES[name]
 
 
-def _param_spec(param: ir.Param) -> tuple:
+def _param_spec(param: ir.Param, python_name: str, written: bool) -> tuple:
     if isinstance(param.type, ArrayType):
-        return ("array", param.type.dtype.name, param.type.ndim, param.name)
-    return ("scalar", param.type.name, param.name)
+        return ("array", param.type.dtype.name, param.type.ndim, python_name, written)
+    return ("scalar", param.type.name, python_name)
+
+
+def _written_arrays(function: ir.Function) -> set[str]:
+    """Array parameters the kernel may store into: store and atomic targets, and (not looking
+    into device functions) every array passed to one."""
+    written = set()
+    for expr in codegen_base.walk_exprs(function.body):
+        if isinstance(expr, ir.AtomicOp):
+            written.add(expr.array.name)
+        elif isinstance(expr, ir.FuncCall):
+            written.update(a.name for a in expr.args if isinstance(a.type, ArrayType))
+    for stmt in codegen_base.walk_stmts(function.body):
+        if isinstance(stmt, ir.Store):
+            written.add(stmt.target.array.name)
+    return written
 
 
 @dataclass
