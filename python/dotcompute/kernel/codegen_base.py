@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UnsupportedError
-from . import ir
+from . import ir, naming
 from .types import (
     BOOL,
     FLOAT16,
@@ -284,32 +284,38 @@ def _ascii_identifier(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def child_exprs(expr: ir.Expr) -> list[ir.Expr]:
-    if isinstance(expr, (ir.BinOp, ir.Compare)):
-        return [expr.left, expr.right]
-    if isinstance(expr, ir.UnaryOp):
-        return [expr.operand]
-    if isinstance(expr, ir.BoolOp):
-        return list(expr.values)
-    if isinstance(expr, ir.Select):
-        return [expr.condition, expr.body, expr.orelse]
-    if isinstance(expr, ir.Cast):
-        return [expr.value]
-    if isinstance(expr, ir.Index):
-        return [expr.array, *expr.indices]
-    if isinstance(expr, (ir.ArrayShape, ir.ArraySize)):
-        return [expr.array]
-    if isinstance(expr, (ir.MathCall, ir.FuncCall)):
-        return list(expr.args)
-    if isinstance(expr, ir.AtomicOp):
-        return [expr.array, *expr.indices, *expr.operands]
-    return []
+# The direct sub-expressions of each expression class, looked up by exact type: generators walk
+# the IR many times per kernel, and a dict lookup beats a chain of isinstance tests.
+_CHILD_EXPRS: dict[type, Callable[[ir.Expr], tuple[ir.Expr, ...]]] = {
+    ir.BinOp: lambda e: (e.left, e.right),
+    ir.Compare: lambda e: (e.left, e.right),
+    ir.UnaryOp: lambda e: (e.operand,),
+    ir.BoolOp: lambda e: tuple(e.values),
+    ir.Select: lambda e: (e.condition, e.body, e.orelse),
+    ir.Cast: lambda e: (e.value,),
+    ir.Index: lambda e: (e.array, *e.indices),
+    ir.ArrayShape: lambda e: (e.array,),
+    ir.ArraySize: lambda e: (e.array,),
+    ir.MathCall: lambda e: tuple(e.args),
+    ir.FuncCall: lambda e: tuple(e.args),
+    ir.AtomicOp: lambda e: (e.array, *e.indices, *e.operands),
+}
+
+
+def child_exprs(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    children = _CHILD_EXPRS.get(type(expr))
+    return children(expr) if children is not None else ()
 
 
 def walk_expr(expr: ir.Expr) -> Iterator[ir.Expr]:
-    yield expr
-    for child in child_exprs(expr):
-        yield from walk_expr(child)
+    """Every expression below ``expr``, itself first, depth first and left to right."""
+    pending = [expr]
+    while pending:
+        current = pending.pop()
+        yield current
+        children = _CHILD_EXPRS.get(type(current))
+        if children is not None:
+            pending.extend(reversed(children(current)))
 
 
 def stmt_exprs(stmt: ir.Stmt) -> list[ir.Expr]:
@@ -449,21 +455,6 @@ def _where(node: ir.Expr | ir.Stmt | ir.Function | None) -> str:
 # The generator
 # ---------------------------------------------------------------------------------------------
 
-_TYPE_SUFFIX = {
-    "bool": "b",
-    "int8": "i8",
-    "int16": "i16",
-    "int32": "i32",
-    "int64": "i64",
-    "uint8": "u8",
-    "uint16": "u16",
-    "uint32": "u32",
-    "uint64": "u64",
-    "float16": "f32",
-    "float32": "f32",
-    "float64": "f64",
-}
-
 
 class CodeGenerator:
     """Prints IR as C-family source. Subclasses implement the hooks marked "target hook"."""
@@ -527,7 +518,8 @@ class CodeGenerator:
         return FLOAT32 if t == FLOAT16 else t
 
     def type_suffix(self, t: ScalarType) -> str:
-        return _TYPE_SUFFIX[t.name]
+        # float16 helpers compute in float32 (see the float16 note), so they share its suffix.
+        return naming.type_code(FLOAT32 if t.name == "float16" else t)
 
     def fail(self, node: object, message: str) -> UnsupportedError:
         return UnsupportedError(

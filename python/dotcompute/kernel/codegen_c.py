@@ -501,7 +501,12 @@ class CGenerator(CodeGenerator):
         for key in ("group_count_2", "group_count_1", "global_size_2", "global_size_1"):
             name = self.launch_names[key]
             pattern = re.compile(rf"\b{name}\b")
-            users = [n for n in range(function_start, len(lines)) if pattern.search(lines[n])]
+            # The substring test first: most lines lack the name, and it is much cheaper.
+            users = [
+                n
+                for n in range(function_start, len(lines))
+                if name in lines[n] and pattern.search(lines[n])
+            ]
             if len(users) == 1 and users[0] >= start:
                 del lines[users[0]]
 
