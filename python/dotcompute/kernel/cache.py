@@ -236,6 +236,14 @@ def cache_info() -> dict:
     }
 
 
+def forget_loaded_modules() -> None:
+    """Empties the in-process cache only: later lookups load from the disk cache again (what a
+    fresh process does; benchmarks of the warm path use it)."""
+    with _lock:
+        _modules.clear()
+        _source_keys.clear()
+
+
 def clear_cache() -> dict:
     """Deletes every cached kernel (disk and memory); returns the entries and bytes removed.
 
@@ -270,6 +278,7 @@ __all__ = [
     "cache_key",
     "clear_cache",
     "compile_cpu_source",
+    "forget_loaded_modules",
     "isa_identity",
     "load_cpu_module",
 ]

@@ -152,6 +152,12 @@ class Kernel:
         """The typed IR for the given generic dtypes (nothing when the kernel is not generic)."""
         return frontend.specialize(self._template, self._arg_types_from_dtypes(arg_dtypes))
 
+    def forget_specializations(self) -> None:
+        """Drops this kernel's compiled specializations; the next launch specializes again
+        (going through the kernel cache, memory and disk, like a fresh process)."""
+        self._specializations.clear()
+        self._last_plan = None
+
     @property
     def is_generic(self) -> bool:
         return self._template.is_generic
