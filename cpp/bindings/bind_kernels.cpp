@@ -423,8 +423,8 @@ py::tuple params_to_python(const KernelPlan& plan) {
   for (size_t i = 0; i < plan.params().size(); ++i) {
     const KernelParam& param = plan.params()[i];
     if (param.kind == KernelParam::Kind::Array) {
-      result[i] = py::make_tuple("array", dtype_name(param.dtype), param.ndim, param.name,
-                                 param.written);
+      result[i] =
+          py::make_tuple("array", dtype_name(param.dtype), param.ndim, param.name, param.written);
     } else {
       result[i] = py::make_tuple("scalar", dtype_name(param.dtype), param.name);
     }
