@@ -59,7 +59,7 @@ def build_case(framework: str, case: str, count: int):
         (a,) = args
         return lambda: np.add(a, np.float32(1.0), out=a)
     if framework == "dotcompute":
-        import dotcompute_kernels as ours
+        import dotcompute_kernels as ours  # bench/benchmarks
 
         import dotcompute as dc
 
@@ -155,7 +155,7 @@ def mandelbrot_seconds(threads: int, repeats: int) -> float:
     """dotcompute mandelbrot in a fresh process with the given thread count."""
     code = f"""
 import sys, time, numpy as np
-sys.path.insert(0, {str(HERE / "peers")!r}); sys.path.insert(0, {str(HERE)!r})
+sys.path.insert(0, {str(HERE / "benchmarks")!r}); sys.path.insert(0, {str(HERE)!r})
 import dotcompute as dc
 from dotcompute_kernels import mandelbrot
 from timing import seconds_per_call
@@ -270,6 +270,7 @@ def main() -> int:
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args()
     sys.path.insert(0, str(HERE / "peers"))
+    sys.path.insert(0, str(HERE / "benchmarks"))  # dotcompute_kernels, shared with asv
     if options.worker:
         framework, case, count = options.worker
         run_worker(framework, case, int(count), options.repeats, options.budget)

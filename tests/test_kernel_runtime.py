@@ -489,7 +489,7 @@ def testbackend(tmp_path_factory):
     import shutil
 
     if shutil.which("cmake") is None:
-        pytest.skip("cmake is not installed (it is part of the test extra)")
+        pytest.fail("cmake is not installed (it is part of the test extra)")
     plugins = build_test_plugins(tmp_path_factory.mktemp("runtime-plugins"))
     dc.plugins.load(plugins["good_v1"])
     yield "testbackend"

@@ -31,7 +31,7 @@ BACKEND = "testbackend"
 @pytest.fixture(scope="session")
 def plugin_files(tmp_path_factory) -> dict[str, Path]:
     if shutil.which("cmake") is None:
-        pytest.skip(
+        pytest.fail(
             "cmake is not installed (it is part of the test extra: pip install -e '.[test]')"
         )
     return build_test_plugins(tmp_path_factory.mktemp("test-plugins"))

@@ -8,26 +8,7 @@ import numpy as np
 import dotcompute as dc
 from dotcompute.kernel import cache
 
-
-@dc.kernel
-def vector_add(a: dc.Array[dc.float32], b: dc.Array[dc.float32], out: dc.Array[dc.float32]):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = a[i] + b[i]
-
-
-@dc.kernel
-def triad(a: dc.Array[dc.float32], b: dc.Array[dc.float32], c: dc.Array[dc.float32], s: dc.float32):
-    i = dc.global_id(0)
-    if i < a.shape[0]:
-        a[i] = b[i] + s * c[i]
-
-
-@dc.kernel
-def touch(a: dc.Array[dc.float32]):
-    i = dc.global_id(0)
-    if i < a.shape[0]:
-        a[i] = a[i] + 1.0
+from .dotcompute_kernels import touch, triad, vector_add
 
 
 def _random(count: int) -> np.ndarray:

@@ -46,6 +46,7 @@ Note [Operator semantics] (the IR's conventions, made exact; every target prints
 
 from __future__ import annotations
 
+import abc
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -456,7 +457,7 @@ def _where(node: ir.Expr | ir.Stmt | ir.Function | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class CodeGenerator:
+class CodeGenerator(abc.ABC):
     """Prints IR as C-family source. Subclasses implement the hooks marked "target hook"."""
 
     target = "generic"
@@ -475,9 +476,9 @@ class CodeGenerator:
 
     # ----- target hooks -------------------------------------------------------------------
 
+    @abc.abstractmethod
     def scalar_type(self, t: ScalarType) -> str:
         """Target hook: the type of a value of ``t`` in registers (float16 computes as float)."""
-        raise NotImplementedError
 
     def storage_type(self, t: ScalarType) -> str:
         """Target hook: the element type of ``t`` in memory."""
@@ -495,9 +496,9 @@ class CodeGenerator:
         values of float type ``t``."""
         return name + self.float_suffix(t)
 
+    @abc.abstractmethod
     def work_item_query(self, query: str, dim: int) -> CExpr:
         """Target hook: the value of ``dc.<query>(dim)`` for the current work-item."""
-        raise NotImplementedError
 
     def variable_ref(self, var: ir.Var) -> CExpr:
         """Target hook: a local variable's storage (the CPU keeps some in per-item scratch)."""
@@ -914,9 +915,9 @@ class CodeGenerator:
         name = self.names.user(array.name)
         return CExpr(f"{name}[{flat.text}]", PREC_PRIMARY)
 
+    @abc.abstractmethod
     def extent(self, array: str, dim: int) -> CExpr:
         """Target hook: extent ``dim`` of array parameter ``array`` (int64)."""
-        raise NotImplementedError
 
     def emit_Index(self, expr: ir.Index) -> CExpr:
         element = self.element_ref(expr.array, expr.indices, expr)

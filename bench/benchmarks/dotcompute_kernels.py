@@ -1,5 +1,5 @@
-# bench/peers/dotcompute_kernels.py
-# The benchmark kernels written as dotcompute kernels.
+# bench/benchmarks/dotcompute_kernels.py
+# The benchmark kernels as dotcompute kernels, shared by the asv suite and compare_kernels.py.
 from __future__ import annotations
 
 import dotcompute as dc
