@@ -644,7 +644,11 @@ def test_shared_arrays_barriers_and_atomics(tmp_path):
     assert atomics[3].indices == [ir.Var(type=INT64, name="lid")]
 
 
-def test_device_functions(tmp_path):
+def test_device_functions(tmp_path, monkeypatch):
+    # C names are claimed per process, first come first served: start from none, so that a
+    # device function of the same name specialized by another test module earlier (test_kernels'
+    # square) does not make these square_2.
+    monkeypatch.setattr(frontend, "_function_stems", {})
     f = lower(
         tmp_path,
         """

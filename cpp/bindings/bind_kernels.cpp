@@ -16,9 +16,11 @@
 
 #include "bindings.hpp"
 #include "conversions.hpp"
+#include "dotcompute/device.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
 #include "dotcompute/kernel_launch.hpp"
+#include "dotcompute/plugin.hpp"
 
 namespace dotcompute::bindings {
 
@@ -365,6 +367,7 @@ void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args
   }
 
   const dc_launch_config config = plan.configure(geometry);
+  plan.write_global_size(config, filled);
   uint64_t items = 1;
   for (uint32_t d = 0; d < geometry.dimensions; ++d) items *= geometry.global_size[d];
   if (items == 0) return;  // an empty index space: arguments checked, nothing to run
@@ -447,7 +450,7 @@ void bind_kernels(py::module_& m) {
           "kernel",
           [](const ModulePtr& self, const std::string& symbol, py::handle params,
              uint64_t shared_bytes, uint64_t per_item_bytes, bool uses_barrier,
-             py::handle default_local_size, const std::string& name) {
+             py::handle default_local_size, const std::string& name, bool append_global_size) {
             std::vector<uint64_t> local;
             if (!default_local_size.is_none()) {
               uint64_t sizes[3] = {0, 0, 0};
@@ -456,14 +459,16 @@ void bind_kernels(py::module_& m) {
             }
             return std::make_shared<KernelPlan>(self, symbol, name, params_from_python(params),
                                                 shared_bytes, per_item_bytes, uses_barrier,
-                                                std::move(local));
+                                                std::move(local), append_global_size);
           },
           py::arg("symbol"), py::arg("params"), py::arg("shared_bytes") = 0,
           py::arg("per_item_bytes") = 0, py::arg("uses_barrier") = false,
           py::arg("default_local_size") = py::none(), py::arg("name") = "",
+          py::arg("append_global_size") = false,
           "A launch plan for the kernel exported as symbol. params lists ('array', dtype, ndim"
           "[, name]) and ('scalar', dtype[, name]) in declaration order; name is the kernel's "
-          "Python name used in error messages.")
+          "Python name used in error messages. append_global_size: three hidden int64 "
+          "arguments after the parameters carry each launch's global size (CUDA kernels).")
       .def("__repr__", [](const Module& self) {
         return "<dotcompute Module on '" + self.device().str() + "'>";
       });
@@ -481,6 +486,7 @@ void bind_kernels(py::module_& m) {
       .def_property_readonly("uses_barrier", &KernelPlan::uses_barrier)
       .def_property_readonly("shared_bytes", &KernelPlan::shared_bytes)
       .def_property_readonly("per_item_bytes", &KernelPlan::per_item_bytes)
+      .def_property_readonly("appends_global_size", &KernelPlan::appends_global_size)
       .def_property_readonly("default_local_size",
                              [](const KernelPlan& self) -> py::object {
                                if (self.default_local_size().empty()) return py::none();
@@ -506,6 +512,47 @@ void bind_kernels(py::module_& m) {
         return "<dotcompute KernelPlan " + self.signature() + " on '" +
                self.module()->device().str() + "'>";
       });
+
+  m.def(
+      "compile_module",
+      [](py::object device, const std::string& source, const std::string& options) {
+        const ResolvedDevice resolved = resolve_device(device_from_python(device));
+        Plugin& plugin = *resolved.plugin;
+        const dc_backend_iface& iface = plugin.iface();
+        if (iface.module == nullptr || iface.module->compile == nullptr ||
+            iface.module->free_blob == nullptr) {
+          raise(ErrorKind::Unsupported, "backend '" + plugin.name() +
+                                            "' compiles no source (its module table has no "
+                                            "compile slot)");
+        }
+        const dc_module_iface& table = *iface.module;
+        void* image = nullptr;
+        uint64_t image_size = 0;
+        char* log = nullptr;
+        dc_status status = DC_STATUS_OK;
+        {
+          py::gil_scoped_release release;  // NVRTC takes tens of milliseconds
+          status = table.compile(resolved.index, source.c_str(), options.c_str(), &image,
+                                 &image_size, &log);
+        }
+        // Copy both blobs before anything can throw, then give them back to the plugin.
+        const std::string log_text = log != nullptr ? std::string(log) : std::string();
+        const std::string image_bytes =
+            image != nullptr
+                ? std::string(static_cast<const char*>(image), static_cast<size_t>(image_size))
+                : std::string();
+        if (image != nullptr) table.free_blob(image);
+        if (log != nullptr) table.free_blob(log);
+        if (status == DC_STATUS_COMPILATION_FAILED) {
+          return py::make_tuple(false, py::bytes(), log_text);
+        }
+        plugin.check(status, "compile");
+        return py::make_tuple(true, py::bytes(image_bytes), log_text);
+      },
+      py::arg("device"), py::arg("source"), py::arg("options") = "",
+      "Compiles backend source (CUDA C++ on cuda) through the plugin's module table: "
+      "(True, image, log) on success, (False, b'', log) when the compiler rejected it. Other "
+      "failures raise; UnsupportedError when the backend has no compile slot.");
 
   m.def(
       "load_module",

@@ -84,7 +84,7 @@ bool Module::is_current() const {
 KernelPlan::KernelPlan(ModulePtr module, const std::string& symbol, std::string name,
                        std::vector<KernelParam> params, uint64_t shared_bytes,
                        uint64_t per_item_bytes, bool uses_barrier,
-                       std::vector<uint64_t> default_local_size)
+                       std::vector<uint64_t> default_local_size, bool append_global_size)
     : module_(std::move(module)),
       kernel_(nullptr),
       symbol_(symbol),
@@ -94,6 +94,7 @@ KernelPlan::KernelPlan(ModulePtr module, const std::string& symbol, std::string 
       per_item_bytes_(per_item_bytes),
       uses_barrier_(uses_barrier),
       default_local_(std::move(default_local_size)),
+      append_global_size_(append_global_size),
       table_(&module_table(module_->plugin())) {
   kernel_ = module_->kernel(symbol_);
   if (default_local_.size() > 3) {
@@ -144,6 +145,13 @@ KernelPlan::KernelPlan(ModulePtr module, const std::string& symbol, std::string 
       scalar.size = static_cast<uint32_t>(dtype_size(param.dtype));
       template_.push_back(scalar);
     }
+  }
+  if (append_global_size_) {
+    global_size_slot_ = static_cast<uint32_t>(template_.size());
+    dc_kernel_arg extent{};
+    extent.kind = DC_ARG_SCALAR;
+    extent.size = sizeof(int64_t);
+    for (int d = 0; d < 3; ++d) template_.push_back(extent);
   }
 }
 
@@ -261,6 +269,14 @@ dc_launch_config KernelPlan::configure(const LaunchGeometry& geometry) const {
   }
   config.shared_memory_bytes = static_cast<uint32_t>(shared);
   return config;
+}
+
+void KernelPlan::write_global_size(const dc_launch_config& config, dc_kernel_arg* args) const {
+  if (!append_global_size_) return;
+  for (uint32_t d = 0; d < 3; ++d) {
+    const int64_t size = static_cast<int64_t>(config.global_size[d]);
+    std::memcpy(args[global_size_slot_ + d].value.scalar, &size, sizeof(int64_t));
+  }
 }
 
 void KernelPlan::launch(const dc_launch_config& config, const dc_kernel_arg* args) const {

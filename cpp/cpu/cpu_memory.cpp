@@ -306,6 +306,7 @@ const dc_memory_iface memory_iface = {
     fill,
     wrap_host,
     unwrap_host,
+    nullptr,  // device_address: host memory has no separate device address
 };
 
 }  // namespace dotcompute::cpu

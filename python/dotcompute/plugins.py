@@ -168,8 +168,38 @@ def _autoload() -> None:
         if _autoloaded:
             return
         _autoloaded = True
+    _export_nvrtc_directories()
     _core.discover()
     _load_entry_points()
+
+
+#: Where the nvidia-cuda-nvrtc wheels keep libnvrtc, under the ``nvidia`` namespace package
+#: (CUDA 12 wheels: nvidia/cuda_nvrtc/lib; CUDA 13 wheels: nvidia/cu13/lib).
+_NVRTC_WHEEL_DIRECTORIES = ("cuda_nvrtc/lib", "cu13/lib", "cu12/lib")
+
+
+def _export_nvrtc_directories() -> None:
+    """Tells the CUDA plugin (cuda/nvrtc_library.cpp) where pip installed NVRTC, through
+    DOTCOMPUTE_NVRTC_DIRS; C++ cannot ask Python where site-packages is. Finds the ``nvidia``
+    namespace package without importing anything from it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return
+    if spec is None or not spec.submodule_search_locations:
+        return
+    found = [
+        os.path.join(root, relative)
+        for root in spec.submodule_search_locations
+        for relative in _NVRTC_WHEEL_DIRECTORIES
+        if os.path.isdir(os.path.join(root, relative))
+    ]
+    existing = os.environ.get("DOTCOMPUTE_NVRTC_DIRS", "")
+    directories = [entry for entry in existing.split(os.pathsep) if entry] + found
+    if directories:
+        os.environ["DOTCOMPUTE_NVRTC_DIRS"] = os.pathsep.join(dict.fromkeys(directories))
 
 
 def _load_entry_points() -> None:

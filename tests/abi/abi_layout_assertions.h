@@ -119,7 +119,8 @@ DC_ASSERT_OFFSET(dc_memory_iface, copy, 48);
 DC_ASSERT_OFFSET(dc_memory_iface, fill, 56);
 DC_ASSERT_OFFSET(dc_memory_iface, wrap_host, 64);
 DC_ASSERT_OFFSET(dc_memory_iface, unwrap_host, 72);
-DC_ASSERT_SIZE(dc_memory_iface, 80);
+DC_ASSERT_OFFSET(dc_memory_iface, device_address, 80); /* ABI 1.1 */
+DC_ASSERT_SIZE(dc_memory_iface, 88);
 
 DC_ASSERT_OFFSET(dc_stream_iface, struct_size, 0);
 DC_ASSERT_OFFSET(dc_stream_iface, create, 8);

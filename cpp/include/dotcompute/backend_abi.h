@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define DC_ABI_MAJOR 1
-#define DC_ABI_MINOR 0
+#define DC_ABI_MINOR 1
 
 /** Name of the single symbol every plugin exports. */
 #define DC_PLUGIN_ENTRY_SYMBOL "dc_plugin_entry"
@@ -191,6 +191,9 @@ typedef struct dc_memory_iface {
   dc_status (*wrap_host)(int32_t device, void* pointer, uint64_t bytes, dc_buffer* out_buffer);
   /** (optional, set with wrap_host) Forgets a wrapped buffer; the memory stays the caller's. */
   dc_status (*unwrap_host)(int32_t device, dc_buffer buffer);
+  /** (optional, ABI 1.1) The device address of the buffer's first byte (a CUdeviceptr on CUDA),
+   *  or 0 when the backend has none. Used for __cuda_array_interface__ and DLPack. */
+  uint64_t (*device_address)(int32_t device, dc_buffer buffer);
 } dc_memory_iface;
 
 /** Stream (queue) and event layer. */

@@ -82,13 +82,19 @@ struct LaunchGeometry {
 /// expect), and an argument template whose kinds and sizes are already filled in. A launch
 /// copies the template, writes the values, and calls the plugin; nothing is allocated for
 /// kernels of up to kInlineArgs slots. Plans are immutable, so threads may share one.
+///
+/// With append_global_size, three hidden int64 slots follow the parameters' slots and every
+/// launch writes the global size into them (dimensions beyond the launch's are 1): CUDA launches
+/// whole blocks, and its generated kernels need the true size to retire the extra threads
+/// (Note [CUDA global size] in python/dotcompute/kernel/codegen_cuda.py).
 class KernelPlan {
  public:
   static constexpr uint32_t kInlineArgs = 32;
 
   KernelPlan(ModulePtr module, const std::string& symbol, std::string name,
              std::vector<KernelParam> params, uint64_t shared_bytes, uint64_t per_item_bytes,
-             bool uses_barrier, std::vector<uint64_t> default_local_size);
+             bool uses_barrier, std::vector<uint64_t> default_local_size,
+             bool append_global_size = false);
 
   const std::string& name() const noexcept { return name_; }
   const std::string& symbol() const noexcept { return symbol_; }
@@ -102,6 +108,7 @@ class KernelPlan {
   uint64_t per_item_bytes() const noexcept { return per_item_bytes_; }
   bool uses_barrier() const noexcept { return uses_barrier_; }
   const std::vector<uint64_t>& default_local_size() const noexcept { return default_local_; }
+  bool appends_global_size() const noexcept { return append_global_size_; }
   /// "saxpy(alpha, x, y, out)": used by argument-count messages.
   std::string signature() const;
 
@@ -114,6 +121,9 @@ class KernelPlan {
   /// The launch configuration: local size as given, else the plan's default, else 0 (the
   /// backend chooses); checks it against the device and computes shared memory bytes.
   dc_launch_config configure(const LaunchGeometry& geometry) const;
+
+  /// Writes config's global size into the hidden slots (a no-op without append_global_size).
+  void write_global_size(const dc_launch_config& config, dc_kernel_arg* args) const;
 
   /// Runs the kernel (synchronous on the CPU). args holds slot_count() filled arguments.
   void launch(const dc_launch_config& config, const dc_kernel_arg* args) const;
@@ -128,6 +138,8 @@ class KernelPlan {
   uint64_t shared_bytes_, per_item_bytes_;
   bool uses_barrier_;
   std::vector<uint64_t> default_local_;
+  bool append_global_size_;
+  uint32_t global_size_slot_ = 0;  ///< first hidden slot when append_global_size_
   const dc_module_iface* table_;
 };
 

@@ -18,6 +18,14 @@ version symbol) is deleted and rebuilt.
 
 In memory, ``(key, device)`` maps to the loaded module, so looking a specialization up again is a
 dictionary hit.
+
+Backends that compile source themselves (a ``compile`` slot in their module table: NVRTC in the
+CUDA plugin) get the same discipline through :func:`load_device_module`: the image the plugin
+returns (a CUBIN) is stored as ``<cache dir>/<backend>/<key>.bin``, keyed by SHA-256 over the
+source, the backend, the compile options, the device's ``compute_capability`` and the plugin's
+``nvrtc_version`` (both from ``device.capabilities``), the device name and the dotcompute
+version. A compiler rejection raises :class:`~dotcompute.CompilationError` with the compiler's
+log and the source; a cached image that no longer loads is deleted and compiled again.
 """
 
 from __future__ import annotations
@@ -32,11 +40,15 @@ import threading
 from pathlib import Path
 
 from .. import _core
-from ..errors import DotComputeError, InvalidArgumentError
+from ..errors import CompilationError, DotComputeError, InvalidArgumentError
 from . import compiler as _compiler
 
 TARGET = "cpu"
 _SUFFIX = ".so"
+_DEVICE_SUFFIX = ".bin"
+#: Options given to the backend compiler, per backend. CUDA: no contraction of a * b + c into
+#: fused multiply-adds, as -ffp-contract=off on the CPU, so + - * / round as numpy does.
+DEVICE_COMPILE_OPTIONS = {"cuda": "--fmad=false"}
 _TEMPORARY_MARK = ".tmp-"
 
 _lock = threading.Lock()
@@ -45,6 +57,9 @@ _lock = threading.Lock()
 _modules: dict[tuple[str, str], _core.Module] = {}
 _source_keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
 _isa_identity: dict[str, str] = {}
+# (source, device spec) -> key of a device image; device spec -> the device's part of the key.
+_device_source_keys: dict[tuple[str, str], str] = {}
+_device_identities: dict[str, str] = {}
 _stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "rebuilt_corrupt": 0}
 
 
@@ -209,13 +224,137 @@ def load_cpu_module(source: str, device=None) -> _core.Module:
         return module
 
 
+# ---------------------------------------------------------------------------------------------
+# Device images (backends that compile source themselves)
+# ---------------------------------------------------------------------------------------------
+
+
+def device_identity(device) -> str:
+    """The device's part of an image's key: what the compiled image depends on (JSON)."""
+    spec = device.spec
+    identity = _device_identities.get(spec)
+    if identity is None:
+        capabilities = device.capabilities
+        identity = json.dumps(
+            {
+                "backend": device.backend,
+                "name": device.name,
+                "compute_capability": capabilities.get("compute_capability"),
+                "nvrtc_version": capabilities.get("nvrtc_version"),
+                "options": DEVICE_COMPILE_OPTIONS.get(device.backend, ""),
+            },
+            sort_keys=True,
+        )
+        _device_identities[spec] = identity
+    return identity
+
+
+def device_cache_key(source: str, device) -> str:
+    """SHA-256 (hex) of the source and everything a device image depends on."""
+    parts = {
+        "source": source,
+        "device": device_identity(device),
+        "dotcompute": _core.__version__,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _compile_device_entry(source: str, key: str, device) -> tuple[Path, bytes]:
+    """Compiles source with the device's plugin into the entry of key (atomically)."""
+    options = DEVICE_COMPILE_OPTIONS.get(device.backend, "")
+    ok, image, log = _core.compile_module(device.spec, source, options)
+    if not ok:
+        first = next((line for line in log.splitlines() if "error" in line), "")
+        raise CompilationError(
+            f"the {device.backend} compiler rejected the generated source"
+            + (f": {first.strip()}" if first else "")
+            + " (the full log is in .log, the source in .source; please report this as a "
+            "dotcompute bug)",
+            log,
+            source,
+        )
+    directory = cache_dir() / device.backend
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{key}{_DEVICE_SUFFIX}"
+    temporary = directory / (
+        f"{key}{_TEMPORARY_MARK}{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+        f"{_DEVICE_SUFFIX}"
+    )
+    try:
+        temporary.write_bytes(image)
+        os.replace(temporary, final)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    _stats["compiles"] += 1
+    return final, image
+
+
+def load_device_module(source: str, device) -> _core.Module:
+    """The loaded module of source on a device whose plugin compiles source (CUDA).
+
+    In-process hits cost a dictionary lookup; disk hits a file read and the plugin's load;
+    misses a compilation by the plugin. Raises :class:`dotcompute.CompilationError` (with
+    ``log`` and ``source``) when the compiler rejects the source.
+    """
+    if isinstance(device, str) or device is None:
+        device = _core.get_device(_device_spec(device))
+    spec = device.spec
+    key = _device_source_keys.get((source, spec))
+    if key is None:
+        key = device_cache_key(source, device)
+        _device_source_keys[(source, spec)] = key
+    module = _modules.get((key, spec))
+    if module is not None and module.is_current:
+        _stats["memory_hits"] += 1
+        return module
+    with _lock:
+        module = _modules.get((key, spec))
+        if module is not None and module.is_current:
+            _stats["memory_hits"] += 1
+            return module
+        path = cache_dir() / device.backend / f"{key}{_DEVICE_SUFFIX}"
+        module = None
+        try:
+            image = path.read_bytes()
+        except OSError:
+            image = None
+        if image is not None:
+            _stats["disk_hits"] += 1
+            try:
+                module = _core.load_module(spec, image)
+            except DotComputeError:
+                # A damaged or foreign entry: drop it and compile again (a real problem with
+                # the device shows up again below, with the fresh image).
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                _stats["rebuilt_corrupt"] += 1
+        if module is None:
+            _, image = _compile_device_entry(source, key, device)
+            module = _core.load_module(spec, image)
+        _modules[(key, spec)] = module
+        return module
+
+
+def _entry_directories() -> list[tuple[Path, str]]:
+    """Every backend's entry directory with its file suffix (cpu first)."""
+    found = [(_entry_directory(), _SUFFIX)]
+    root = cache_dir()
+    if root.is_dir():
+        for item in sorted(root.iterdir()):
+            if item.is_dir() and item.name != TARGET:
+                found.append((item, _DEVICE_SUFFIX))
+    return found
+
+
 def cache_info() -> dict:
     """The disk cache's directory, entry count and size, and this process's counters."""
-    directory = _entry_directory()
     entries = 0
     total = 0
     temporary = 0
-    if directory.is_dir():
+    for directory, suffix in _entry_directories():
+        if not directory.is_dir():
+            continue
         for item in directory.iterdir():
             try:
                 size = item.stat().st_size
@@ -224,7 +363,7 @@ def cache_info() -> dict:
             total += size
             if _TEMPORARY_MARK in item.name:
                 temporary += 1
-            elif item.name.endswith(_SUFFIX):
+            elif item.name.endswith(suffix):
                 entries += 1
     return {
         "directory": str(cache_dir()),
@@ -242,6 +381,7 @@ def forget_loaded_modules() -> None:
     with _lock:
         _modules.clear()
         _source_keys.clear()
+        _device_source_keys.clear()
 
 
 def clear_cache() -> dict:
@@ -252,12 +392,14 @@ def clear_cache() -> dict:
     with _lock:
         _modules.clear()
         _source_keys.clear()
+        _device_source_keys.clear()
     removed = 0
     freed = 0
-    directory = _entry_directory()
-    if directory.is_dir():
+    for directory, suffix in _entry_directories():
+        if not directory.is_dir():
+            continue
         for item in directory.iterdir():
-            if not item.name.endswith(_SUFFIX):
+            if not item.name.endswith(suffix):
                 continue
             try:
                 size = item.stat().st_size
@@ -278,7 +420,9 @@ __all__ = [
     "cache_key",
     "clear_cache",
     "compile_cpu_source",
+    "device_cache_key",
     "forget_loaded_modules",
     "isa_identity",
     "load_cpu_module",
+    "load_device_module",
 ]

@@ -101,6 +101,8 @@ class GeneratedKernel:
     shared_bytes: int  # bytes of dc.shared_array memory per work-group
     per_item_bytes: int  # bytes of per-work-item state needed when the kernel has barriers
     uses_barrier: bool
+    # The kernel takes the launch's global size as three trailing int64 arguments (CUDA).
+    appends_global_size: bool = False
 
 
 def generate_c(function: ir.Function) -> GeneratedKernel:

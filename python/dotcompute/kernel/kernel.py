@@ -29,6 +29,7 @@ from . import (
     cache,
     codegen_base,
     codegen_c,
+    codegen_cuda,
     frontend,
     ir,
     lowering,  # noqa: F401
@@ -36,7 +37,7 @@ from . import (
 from .types import SCALAR_TYPES, ArrayType, ScalarType
 
 #: Targets whose generator exists, by backend name.
-_GENERATORS = {"cpu": codegen_c.generate_c}
+_GENERATORS = {"cpu": codegen_c.generate_c, "cuda": codegen_cuda.generate_cuda}
 
 
 #: Bound launchers kept by ``kernel[size]``, so repeated launches of one size reuse one object.
@@ -196,7 +197,10 @@ class Kernel:
         arg_types = self._arg_types_from_dtypes(generic_dtypes, strict=False)
         function = frontend.specialize(self._template, arg_types)
         generated = generator(function)
-        module = cache.load_cpu_module(generated.source, device)
+        if device.backend == "cpu":
+            module = cache.load_cpu_module(generated.source, device)
+        else:  # compiled by the backend's plugin (NVRTC on CUDA), cached as a device image
+            module = cache.load_device_module(generated.source, device)
         written = _written_arrays(function)
         # Errors name parameters as the user wrote them (the IR may rename C keywords).
         params = [
@@ -211,6 +215,7 @@ class Kernel:
             generated.uses_barrier,
             None,
             name=function.python_name,
+            append_global_size=generated.appends_global_size,
         )
         return Specialization(function, generated, plan)
 

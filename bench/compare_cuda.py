@@ -1,0 +1,319 @@
+# bench/compare_cuda.py
+# dotcompute next to CuPy (and PyTorch where useful) on one CUDA card, in one process.
+"""Side-by-side CUDA benchmarks (the CUDA issue's targets), on the same card, in one process.
+
+    python bench/compare_cuda.py [--device cuda:0] [--repeats N]
+
+Rows: empty kernel launch from Python, vector add 1M float32 (launch + sync), sum 16M float32,
+pageable H2D and D2H of 256 MiB, pool alloc + free of 1 MiB, NVRTC cold compile + load of a small
+kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache disabled), and the kernel cache hit in a
+fresh process. Every figure is a median after warm-up: wall time per call (host clock, including
+the synchronization) and device time (CUDA events around the work; for dotcompute through
+``dc.Event`` when the build has it, otherwise through CuPy events on the legacy default stream,
+which orders against dotcompute's blocking streams). Ratios are dotcompute / CuPy: below 1 is
+faster. Exits 1 with a message when there is no CUDA device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import numpy as np
+
+import dotcompute as dc
+
+MIB = 1 << 20
+
+
+@dc.kernel
+def empty_kernel(out: dc.Array[dc.float32]):
+    pass
+
+
+@dc.kernel
+def vector_add(a: dc.Array[dc.float32], b: dc.Array[dc.float32], out: dc.Array[dc.float32]):
+    i = dc.global_id(0)
+    out[i] = a[i] + b[i]
+
+
+def cuda_device(spec: str | None):
+    devices = [d for d in dc.devices() if d.backend == "cuda"]
+    if spec is not None:
+        devices = [d for d in devices if d.spec == spec]
+    if not devices:
+        reasons = [r.reason for r in dc.plugins.rejected() if r.name == "cuda"]
+        why = f": {reasons[0]}" if reasons else " (the cuda plugin is not built or installed)"
+        sys.exit(f"compare_cuda: no CUDA device{' ' + spec if spec else ''}{why}")
+    return devices[0]
+
+
+def median_wall(function, repeats: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        function()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+class DeviceTimer:
+    """Median device time of a function's GPU work, from CUDA events around it."""
+
+    def __init__(self, cupy, device):
+        self.cupy = cupy
+        self.device = device
+
+    def cupy_time(self, function, repeats: int) -> float | None:
+        if self.cupy is None:
+            return None
+        cp = self.cupy
+        start, end = cp.cuda.Event(), cp.cuda.Event()
+        samples = []
+        for index in range(repeats + 3):
+            start.record()
+            function()
+            end.record()
+            end.synchronize()
+            if index >= 3:
+                samples.append(cp.cuda.get_elapsed_time(start, end) * 1e-3)
+        return statistics.median(samples)
+
+    def dotcompute_time(self, function, repeats: int) -> float | None:
+        event_type = getattr(dc, "Event", None)
+        if event_type is not None:
+            start, end = event_type(self.device), event_type(self.device)
+            samples = []
+            for index in range(repeats + 3):
+                start.record()
+                function()
+                end.record()
+                end.synchronize()
+                if index >= 3:
+                    samples.append(start.elapsed(end))
+            return statistics.median(samples)
+        if self.cupy is None:
+            return None
+        # Legacy default stream events order against every blocking stream of the context.
+        cp = self.cupy
+        with cp.cuda.Stream.null:
+            return self.cupy_time(function, repeats)
+
+
+def fresh_process_seconds(code: str, environment: dict) -> float:
+    """The time a fresh interpreter reports for code (which prints seconds)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+COLD_DOTCOMPUTE = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {here!r})
+    import dotcompute as dc, numpy as np
+    from compare_cuda import vector_add
+    a = dc.zeros(16, "float32", {spec!r})
+    dc.synchronize({spec!r})
+    start = time.perf_counter()
+    vector_add[16](a, a, a)
+    dc.synchronize({spec!r})
+    print(time.perf_counter() - start)
+    """
+)
+
+COLD_CUPY = textwrap.dedent(
+    """
+    import time, cupy as cp
+    source = r'''extern "C" __global__ void vector_add(const float* a, const float* b, float* out,
+                                                   long long n) {{
+        long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) out[i] = a[i] + b[i];
+    }}'''
+    a = cp.zeros(16, cp.float32)
+    cp.cuda.Device().synchronize()
+    start = time.perf_counter()
+    kernel = cp.RawKernel(source, "vector_add")
+    kernel.compile()
+    kernel((1,), (16,), (a, a, a, cp.int64(16)))
+    cp.cuda.Device().synchronize()
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="a cuda device spec (default: the first)")
+    parser.add_argument("--repeats", type=int, default=200)
+    options = parser.parse_args()
+    device = cuda_device(options.device)
+    spec = device.spec
+    try:
+        import cupy as cp
+    except ImportError:
+        cp = None
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    timer = DeviceTimer(cp, device)
+    repeats = options.repeats
+    rows: list[tuple[str, float | None, float | None, float | None, float | None]] = []
+
+    def sync_dc():
+        dc.synchronize(spec)
+
+    def sync_cp():
+        cp.cuda.Device().synchronize()
+
+    # -- empty kernel launch from Python ------------------------------------------------------
+    one = dc.zeros(1, "float32", spec)
+    empty_kernel[1](one)
+    sync_dc()
+    dc_launch = median_wall(lambda: empty_kernel[1](one), repeats * 10)
+    dc_launch_device = timer.dotcompute_time(lambda: empty_kernel[1](one), repeats)
+    cp_launch = cp_launch_device = None
+    if cp is not None:
+        raw = cp.RawKernel('extern "C" __global__ void empty(float* out) {}', "empty")
+        c_one = cp.zeros(1, cp.float32)
+        raw((1,), (1,), (c_one,))
+        sync_cp()
+        cp_launch = median_wall(lambda: raw((1,), (1,), (c_one,)), repeats * 10)
+        cp_launch_device = timer.cupy_time(lambda: raw((1,), (1,), (c_one,)), repeats)
+    rows.append(
+        ("empty launch (no sync)", dc_launch, cp_launch, dc_launch_device, cp_launch_device)
+    )
+
+    # -- vector add 1M, launch + sync -------------------------------------------------------------
+    n = 1 << 20
+    host = np.random.default_rng(1).random(n, dtype=np.float32)
+    a, b, out = (
+        dc.asarray(host, device=spec),
+        dc.asarray(host, device=spec),
+        dc.empty(n, "float32", spec),
+    )
+
+    def dc_add():
+        vector_add[n](a, b, out)
+        sync_dc()
+
+    entry = ["vector add 1M + sync", median_wall(dc_add, repeats), None]
+    entry += [timer.dotcompute_time(lambda: vector_add[n](a, b, out), repeats), None]
+    if cp is not None:
+        ca, cb, cout = cp.asarray(host), cp.asarray(host), cp.empty(n, cp.float32)
+
+        def cp_add():
+            cp.add(ca, cb, out=cout)
+            sync_cp()
+
+        entry[2] = median_wall(cp_add, repeats)
+        entry[4] = timer.cupy_time(lambda: cp.add(ca, cb, out=cout), repeats)
+    rows.append(tuple(entry))
+    np.testing.assert_allclose(out.numpy(), host + host)
+
+    # -- sum 16M float32 ----------------------------------------------------------------------
+    n = 16 << 20
+    host = np.random.default_rng(2).random(n, dtype=np.float32)
+    big = dc.asarray(host, device=spec)
+    entry = ["sum 16M float32", median_wall(lambda: float(dc.sum(big).numpy()), repeats // 4)]
+    entry += [None, timer.dotcompute_time(lambda: dc.sum(big), repeats // 4), None]
+    if cp is not None:
+        cbig = cp.asarray(host)
+        entry[2] = median_wall(lambda: float(cp.sum(cbig)), repeats // 4)
+        entry[4] = timer.cupy_time(lambda: cp.sum(cbig), repeats // 4)
+    rows.append(tuple(entry))
+
+    # -- pageable transfers 256 MiB -----------------------------------------------------------
+    host = np.ones(256 * MIB // 4, np.float32)
+    transfers = max(5, repeats // 40)
+    h2d_dc = median_wall(lambda: (dc.asarray(host, device=spec), sync_dc()), transfers, 2)
+    on_device = dc.asarray(host, device=spec)
+    d2h_dc = median_wall(lambda: on_device.numpy(), transfers, 2)
+    h2d_cp = d2h_cp = None
+    if cp is not None:
+        h2d_cp = median_wall(lambda: (cp.asarray(host), sync_cp()), transfers, 2)
+        c_device = cp.asarray(host)
+        d2h_cp = median_wall(lambda: c_device.get(), transfers, 2)
+    rows.append(("H2D 256 MiB pageable", h2d_dc, h2d_cp, None, None))
+    rows.append(("D2H 256 MiB pageable", d2h_dc, d2h_cp, None, None))
+    on_device.release()
+
+    # -- pool alloc + free 1 MiB --------------------------------------------------------------
+    def dc_alloc():
+        dc.empty(MIB // 4, "float32", spec).release()
+
+    entry = ["pool alloc+free 1 MiB", median_wall(dc_alloc, repeats * 10), None, None, None]
+    if cp is not None:
+
+        def cp_alloc():
+            block = cp.empty(MIB // 4, cp.float32)
+            del block
+
+        entry[2] = median_wall(cp_alloc, repeats * 10)
+    if torch is not None:
+        torch.empty(1, device="cuda")  # torch's own pool, for reference
+    rows.append(tuple(entry))
+
+    # -- cold compile + load, cache hit in a fresh process ------------------------------------
+    here = os.path.dirname(os.path.abspath(__file__))
+    cold_dc = []
+    hit_dc = []
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as cache:
+            environment = dict(os.environ, DOTCOMPUTE_CACHE_DIR=cache)
+            code = COLD_DOTCOMPUTE.format(here=here, spec=spec)
+            cold_dc.append(fresh_process_seconds(code, environment))
+            hit_dc.append(fresh_process_seconds(code, environment))
+    cold_cp = None
+    if cp is not None:
+        environment = dict(os.environ, CUPY_CACHE_IN_MEMORY="1", CUPY_CACHE_SAVE_CUDA_SOURCE="0")
+        with tempfile.TemporaryDirectory() as cache:
+            environment["CUPY_CACHE_DIR"] = cache
+            cold_cp = statistics.median(
+                fresh_process_seconds(COLD_CUPY, environment) for _ in range(3)
+            )
+    rows.append(("NVRTC cold compile+load", statistics.median(cold_dc), cold_cp, None, None))
+    rows.append(("cache hit, fresh process", statistics.median(hit_dc), None, None, None))
+
+    # -- table -----------------------------------------------------------------------------------
+    def cell(value: float | None) -> str:
+        if value is None:
+            return f"{'-':>11}"
+        for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+            if value >= scale:
+                return f"{value / scale:8.2f} {unit:<2}"
+        return f"{value / 1e-9:8.1f} ns"
+
+    def ratio(mine: float | None, theirs: float | None) -> str:
+        return f"{mine / theirs:6.2f}x" if mine and theirs else f"{'-':>7}"
+
+    print(f"device: {device.name} ({spec}); cupy {cp.__version__ if cp else 'not installed'}")
+    header = f"{'case':<26}{'dc wall':>11}{'cupy wall':>11}{'ratio':>8}"
+    header += f"{'dc device':>11}{'cupy device':>12}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, dc_wall, cp_wall, dc_dev, cp_dev in rows:
+        print(
+            f"{name:<26}{cell(dc_wall)}{cell(cp_wall)}{ratio(dc_wall, cp_wall):>8}"
+            f"{cell(dc_dev)} {cell(cp_dev)}{ratio(dc_dev, cp_dev):>8}"
+        )
+    print("(transfers: 256 MiB per call; divide 0.268 GB by the time for GB/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

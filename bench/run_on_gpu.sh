@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/run_on_gpu.sh
+# One call on a lent GPU machine: build and install, list plugins/devices, run the CUDA tests, benchmark against CuPy.
+# Usage (from the repository root, on the GPU machine): bash bench/run_on_gpu.sh [pytest -k expression]
+# Logs go to $OUT (or /tmp/dotcompute-gpu), the last lines of each step to stdout.
+set -u
+out="${OUT:-/tmp/dotcompute-gpu}"
+mkdir -p "$out"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+step() { echo; echo "== $1"; }
+
+step "card"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/card.txt"
+python3 -c 'import sys, numpy; print(sys.version.split()[0], "numpy", numpy.__version__)'
+
+step "build (pip install --no-build-isolation --no-deps .)"
+export CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)"
+if ! python3 -m pip install --no-build-isolation --no-deps . >"$out/build.log" 2>&1; then
+  tail -40 "$out/build.log"
+  exit 1
+fi
+tail -2 "$out/build.log"
+
+cd /tmp  # import the installed package, not the source tree
+step "plugins and devices"
+python3 -m dotcompute plugins 2>&1 | tee "$out/plugins.txt" | tail -12
+python3 -m dotcompute devices 2>&1 | tee "$out/devices.txt"
+
+step "tests marked cuda (the conformance suite on cuda:0) and the generated-CUDA compile tests"
+cd "$root"
+python3 -m pytest -q -m cuda -p no:cacheprovider ${1:+-k "$1"} tests >"$out/pytest-cuda.log" 2>&1
+grep -E "^(FAILED|ERROR)" "$out/pytest-cuda.log" | head -40
+tail -3 "$out/pytest-cuda.log"
+python3 -m pytest -q -p no:cacheprovider tests/test_codegen_cuda.py >"$out/pytest-codegen-cuda.log" 2>&1
+tail -3 "$out/pytest-codegen-cuda.log"
+
+step "benchmarks against CuPy on the same card"
+python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
