@@ -8,10 +8,10 @@ Rows: empty kernel launch from Python, vector add 1M float32 (launch + sync), su
 pageable H2D and D2H of 256 MiB, pool alloc + free of 1 MiB, NVRTC cold compile + load of a small
 kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache disabled), and the kernel cache hit in a
 fresh process. Every figure is a median after warm-up: wall time per call (host clock, including
-the synchronization) and device time (CUDA events around the work; for dotcompute through
-``dc.Event`` when the build has it, otherwise through CuPy events on the legacy default stream,
-which orders against dotcompute's blocking streams). Ratios are dotcompute / CuPy: below 1 is
-faster. Exits 1 with a message when there is no CUDA device.
+the synchronization) and device time (CUDA events around the work; for dotcompute only through
+``dc.Event`` when the build has it: dotcompute's streams are non-blocking (Note [Default stream]
+in cuda/), so events on CuPy's legacy stream would not bracket its work, and the column shows
+"-"). Ratios are dotcompute / CuPy: below 1 is faster. Exits 1 with a message when there is no CUDA device.
 """
 
 from __future__ import annotations
@@ -100,12 +100,7 @@ class DeviceTimer:
                 if index >= 3:
                     samples.append(start.elapsed(end))
             return statistics.median(samples)
-        if self.cupy is None:
-            return None
-        # Legacy default stream events order against every blocking stream of the context.
-        cp = self.cupy
-        with cp.cuda.Stream.null:
-            return self.cupy_time(function, repeats)
+        return None  # no dotcompute events yet: CuPy's would not order against our streams
 
 
 def fresh_process_seconds(code: str, environment: dict) -> float:

@@ -66,7 +66,10 @@ std::string capabilities_json(const DeviceState& state) {
                ? std::to_string(value)
                : std::string("null");
   };
-  const NvrtcApi* nvrtc = loaded_nvrtc();
+  // NVRTC is opened here if no compile has opened it yet: the kernel cache keys compiled images
+  // with this version, so it must not read null merely because nothing was compiled so far.
+  std::string nvrtc_missing;
+  const NvrtcApi* nvrtc = load_nvrtc(driver().driver_version / 1000, &nvrtc_missing);
   std::string nvrtc_version = "null", nvrtc_path = "null";
   if (nvrtc != nullptr) {
     nvrtc_version = json_string(std::to_string(nvrtc->major) + "." + std::to_string(nvrtc->minor));

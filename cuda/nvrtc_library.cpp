@@ -174,6 +174,4 @@ const NvrtcApi* load_nvrtc(int preferred_major, std::string* reason) {
   return result;
 }
 
-const NvrtcApi* loaded_nvrtc() noexcept { return loaded.load(std::memory_order_acquire); }
-
 }  // namespace dotcompute::cuda

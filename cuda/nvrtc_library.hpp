@@ -45,7 +45,4 @@ struct NvrtcApi {
 /// there is none.
 const NvrtcApi* load_nvrtc(int preferred_major, std::string* reason);
 
-/// The loaded NVRTC or nullptr, without trying to load it.
-const NvrtcApi* loaded_nvrtc() noexcept;
-
 }  // namespace dotcompute::cuda
