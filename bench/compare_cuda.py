@@ -11,7 +11,8 @@ fresh process. Every figure is a median after warm-up: wall time per call (host 
 the synchronization) and device time (CUDA events around the work; for dotcompute only through
 ``dc.Event`` when the build has it: dotcompute's streams are non-blocking (Note [Default stream]
 in cuda/), so events on CuPy's legacy stream would not bracket its work, and the column shows
-"-"). Ratios are dotcompute / CuPy: below 1 is faster. Exits 1 with a message when there is no CUDA device.
+"-"). Ratios are dotcompute / CuPy: below 1 is faster. Exits 1 with a message when there is no
+CUDA device.
 """
 
 from __future__ import annotations
