@@ -155,9 +155,11 @@ void shutdown() {
   devices.clear();
 }
 
-const char* last_error() { return last_error_message; }
+const char* last_error() { return last_error_text(); }
 
 }  // namespace
+
+const char* last_error_text() noexcept { return last_error_message; }
 
 dc_status fail(dc_status status, const char* format, ...) noexcept {
   va_list arguments;

@@ -21,6 +21,8 @@ constexpr uint64_t kMemoryAlignment = 256;
 /// Keeps a printf-style message for the calling thread (read by last_error) and returns status.
 dc_status fail(dc_status status, const char* format, ...) noexcept
     __attribute__((format(printf, 2, 3)));
+/// The calling thread's last message set by fail.
+const char* last_error_text() noexcept;
 /// DC_STATUS_OK for CUDA_SUCCESS; else a message "<what> failed: CUDA_ERROR_..." and the
 /// matching status (out of memory, launch failure, invalid argument, ...).
 dc_status check(CUresult result, const char* what) noexcept;

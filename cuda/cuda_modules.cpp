@@ -401,10 +401,12 @@ dc_status launch(int32_t device, dc_stream stream, dc_kernel kernel_handle,
   for (uint32_t i = 0; i < arg_count; ++i) {
     const dc_kernel_arg& arg = args[i];
     if (arg.kind == DC_ARG_BUFFER) {
-      char what[64];
-      std::snprintf(what, sizeof(what), "launch of %s, argument %u", kernel.name.c_str(), i);
-      if (dc_status status = view_address(*state, arg.value.buffer, 0, what, &addresses[i])) {
-        return status;
+      // The message names the kernel and argument only on failure: formatting it for every
+      // argument of every launch would cost more than the rest of this loop.
+      if (dc_status status = view_address(*state, arg.value.buffer, 0, "buffer", &addresses[i])) {
+        char detail[256];
+        std::snprintf(detail, sizeof(detail), "%s", last_error_text());
+        return fail(status, "launch of %s, argument %u: %s", kernel.name.c_str(), i, detail);
       }
       parameters[i] = &addresses[i];
     } else if (arg.kind == DC_ARG_SCALAR && arg.size >= 1 && arg.size <= 16) {
