@@ -915,6 +915,23 @@ class CodeGenerator(abc.ABC):
         name = self.names.user(array.name)
         return CExpr(f"{name}[{flat.text}]", PREC_PRIMARY)
 
+    def atomic_operands(self, expr: ir.AtomicOp) -> tuple[ScalarType, str, list[CExpr]]:
+        """The checks every target makes on an atomic, then its element type, the element's
+        address and the operands converted to the element type."""
+        array_type = expr.array.type
+        if not isinstance(array_type, ArrayType | SharedArrayType) or array_type.dtype is None:
+            raise self.fail(expr, f"atomic on a value of type {array_type}")
+        t = array_type.dtype
+        if t.is_bool or t == FLOAT16:
+            raise self.fail(expr, f"atomic_{expr.op} on a {t} array (use int32/int64/float32/64)")
+        if expr.op not in ("add", "sub", "min", "max", "exchange", "cas"):
+            raise self.fail(expr, f"atomic operation {expr.op!r} is not supported")
+        expected = 2 if expr.op == "cas" else 1
+        if len(expr.operands) != expected:
+            raise self.fail(expr, f"atomic_{expr.op} takes {expected} operand(s)")
+        pointer = "&" + self.element_ref(expr.array, expr.indices, expr).text
+        return t, pointer, [self.convert(o, t) for o in expr.operands]
+
     @abc.abstractmethod
     def extent(self, array: str, dim: int) -> CExpr:
         """Target hook: extent ``dim`` of array parameter ``array`` (int64)."""

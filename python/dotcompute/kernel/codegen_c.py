@@ -233,19 +233,7 @@ class CGenerator(CodeGenerator):
         # statement itself needs no code where it stands.
 
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:
-        array_type = expr.array.type
-        if not isinstance(array_type, ArrayType | SharedArrayType) or array_type.dtype is None:
-            raise self.fail(expr, f"atomic on a value of type {array_type}")
-        t = array_type.dtype
-        if t.is_bool or t == FLOAT16:
-            raise self.fail(expr, f"atomic_{expr.op} on a {t} array (use int32/int64/float32/64)")
-        expected = 2 if expr.op == "cas" else 1
-        if expr.op not in ("add", "sub", "min", "max", "exchange", "cas"):
-            raise self.fail(expr, f"atomic operation {expr.op!r} is not supported")
-        if len(expr.operands) != expected:
-            raise self.fail(expr, f"atomic_{expr.op} takes {expected} operand(s)")
-        pointer = "&" + self.element_ref(expr.array, expr.indices, expr).text
-        operands = [self.convert(o, t) for o in expr.operands]
+        t, pointer, operands = self.atomic_operands(expr)
         relaxed = "__ATOMIC_RELAXED"
         if t.is_integer and expr.op in ("add", "sub"):
             return self.call(f"__atomic_fetch_{expr.op}", pointer, operands[0], relaxed)
