@@ -1,6 +1,8 @@
 // cuda/cuda_devices.cpp
 // Device enumeration: the facts read once at initialize, dc_device_info and the capabilities
 // JSON.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -66,10 +68,18 @@ std::string capabilities_json(const DeviceState& state) {
                ? std::to_string(value)
                : std::string("null");
   };
-  // NVRTC is opened here if no compile has opened it yet: the kernel cache keys compiled images
-  // with this version, so it must not read null merely because nothing was compiled so far.
-  std::string nvrtc_missing;
-  const NvrtcApi* nvrtc = load_nvrtc(driver().driver_version / 1000, &nvrtc_missing);
+  // The version is known once a compile opened NVRTC; the candidate (the file NVRTC would be
+  // opened from, with its size and time) is known without opening it, and is what the kernel
+  // cache keys device images with, so that a process which only loads cached kernels never pays
+  // for opening NVRTC.
+  const NvrtcApi* nvrtc = loaded_nvrtc();
+  const std::string candidate = nvrtc_candidate(driver().driver_version / 1000);
+  std::string nvrtc_identity = candidate;
+  struct stat facts{};
+  if (!candidate.empty() && ::stat(candidate.c_str(), &facts) == 0) {
+    nvrtc_identity += " " + std::to_string(static_cast<long long>(facts.st_size)) + " " +
+                      std::to_string(static_cast<long long>(facts.st_mtime));
+  }
   std::string nvrtc_version = "null", nvrtc_path = "null";
   if (nvrtc != nullptr) {
     nvrtc_version = json_string(std::to_string(nvrtc->major) + "." + std::to_string(nvrtc->minor));
@@ -121,6 +131,7 @@ std::string capabilities_json(const DeviceState& state) {
           std::to_string(driver_version % 1000 / 10) + "\"";
   json += ", \"nvrtc_version\": " + nvrtc_version;
   json += ", \"nvrtc_path\": " + nvrtc_path;
+  json += ", \"nvrtc_identity\": " + json_string(nvrtc_identity);
   json += ", \"memory_alignment\": " + std::to_string(kMemoryAlignment);
   json += "}";
   return json;

@@ -127,16 +127,10 @@ bool try_open(const std::string& candidate, std::string* tried) {
   return true;  // the library stays open for the life of the process
 }
 
-void load_once(int preferred_major) {
-  std::string tried;
-  if (const char* explicit_path = std::getenv("DOTCOMPUTE_NVRTC")) {
-    if (*explicit_path != '\0') {
-      if (!try_open(explicit_path, &tried)) {
-        load_failure = "NVRTC named by DOTCOMPUTE_NVRTC could not be loaded:" + tried;
-      }
-      return;
-    }
-  }
+/// Where Note [Finding NVRTC] looks, in order: files found in the directories, then the names
+/// the system loader resolves. `missing` collects the directories that held no libnvrtc.
+std::vector<std::string> search_order(int preferred_major, std::string* missing) {
+  std::vector<std::string> candidates;
   std::vector<std::string> directories = split_directories(std::getenv("DOTCOMPUTE_NVRTC_DIRS"));
   for (const char* variable : {"CUDA_HOME", "CUDA_PATH"}) {
     const char* root = std::getenv(variable);
@@ -145,18 +139,35 @@ void load_once(int preferred_major) {
   directories.emplace_back("/usr/local/cuda/lib64");
   for (const std::string& directory : directories) {
     const std::vector<std::string> files = nvrtc_files_in(directory, preferred_major);
-    if (files.empty()) tried += "\n  " + directory + "/libnvrtc.so* (not found)";
-    for (const std::string& file : files) {
-      if (try_open(file, &tried)) return;
+    if (files.empty() && missing != nullptr) {
+      *missing += "\n  " + directory + "/libnvrtc.so* (not found)";
     }
+    candidates.insert(candidates.end(), files.begin(), files.end());
   }
   std::vector<std::string> names;
   if (preferred_major > 0) names.push_back("libnvrtc.so." + std::to_string(preferred_major));
   for (const char* name : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}) {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
   }
-  for (const std::string& name : names) {
-    if (try_open(name, &tried)) return;
+  candidates.insert(candidates.end(), names.begin(), names.end());
+  return candidates;
+}
+
+const char* explicit_nvrtc() {
+  const char* path = std::getenv("DOTCOMPUTE_NVRTC");
+  return path != nullptr && *path != '\0' ? path : nullptr;
+}
+
+void load_once(int preferred_major) {
+  std::string tried;
+  if (const char* explicit_path = explicit_nvrtc()) {
+    if (!try_open(explicit_path, &tried)) {
+      load_failure = "NVRTC named by DOTCOMPUTE_NVRTC could not be loaded:" + tried;
+    }
+    return;
+  }
+  for (const std::string& candidate : search_order(preferred_major, &tried)) {
+    if (try_open(candidate, &tried)) return;
   }
   load_failure =
       "NVRTC (libnvrtc) was not found; install it with `pip install nvidia-cuda-nvrtc-cu12` (or "
@@ -165,6 +176,14 @@ void load_once(int preferred_major) {
 }
 
 }  // namespace
+
+const NvrtcApi* loaded_nvrtc() noexcept { return loaded.load(std::memory_order_acquire); }
+
+std::string nvrtc_candidate(int preferred_major) {
+  if (const char* explicit_path = explicit_nvrtc()) return explicit_path;
+  const std::vector<std::string> candidates = search_order(preferred_major, nullptr);
+  return candidates.empty() ? std::string() : candidates.front();
+}
 
 const NvrtcApi* load_nvrtc(int preferred_major, std::string* reason) {
   static std::once_flag once;

@@ -45,4 +45,12 @@ struct NvrtcApi {
 /// there is none.
 const NvrtcApi* load_nvrtc(int preferred_major, std::string* reason);
 
+/// The loaded NVRTC or nullptr, without trying to load it.
+const NvrtcApi* loaded_nvrtc() noexcept;
+
+/// The file (or, for the system loader, the name) load_nvrtc would open first, found without
+/// opening anything: opening NVRTC takes several milliseconds, and the kernel cache needs an
+/// NVRTC identity in processes that only load cached kernels.
+std::string nvrtc_candidate(int preferred_major);
+
 }  // namespace dotcompute::cuda

@@ -151,9 +151,10 @@ def test_the_cache_key_covers_device_and_compiler():
             self.spec = spec
             self.capabilities = capabilities
 
-    a = FakeDevice("cuda:90", {"compute_capability": "9.0", "nvrtc_version": "12.8"})
-    b = FakeDevice("cuda:80", {"compute_capability": "8.0", "nvrtc_version": "12.8"})
-    c = FakeDevice("cuda:91", {"compute_capability": "9.0", "nvrtc_version": "13.0"})
+    nvrtc12, nvrtc13 = "/opt/nvrtc/libnvrtc.so.12 1 2", "/opt/nvrtc/libnvrtc.so.13 3 4"
+    a = FakeDevice("cuda:90", {"compute_capability": "9.0", "nvrtc_identity": nvrtc12})
+    b = FakeDevice("cuda:80", {"compute_capability": "8.0", "nvrtc_identity": nvrtc12})
+    c = FakeDevice("cuda:91", {"compute_capability": "9.0", "nvrtc_identity": nvrtc13})
     keys = {cache.device_cache_key("source", d) for d in (a, b, c)}
     assert len(keys) == 3
     assert cache.device_cache_key("source", a) != cache.device_cache_key("other", a)

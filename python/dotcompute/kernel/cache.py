@@ -23,9 +23,10 @@ Backends that compile source themselves (a ``compile`` slot in their module tabl
 CUDA plugin) get the same discipline through :func:`load_device_module`: the image the plugin
 returns (a CUBIN) is stored as ``<cache dir>/<backend>/<key>.bin``, keyed by SHA-256 over the
 source, the backend, the compile options, the device's ``compute_capability`` and the plugin's
-``nvrtc_version`` (both from ``device.capabilities``), the device name and the dotcompute
-version. A compiler rejection raises :class:`~dotcompute.CompilationError` with the compiler's
-log and the source; a cached image that no longer loads is deleted and compiled again.
+``nvrtc_identity`` (the NVRTC file with its size and time; both from ``device.capabilities``),
+the device name and the dotcompute version. A compiler rejection raises
+:class:`~dotcompute.CompilationError` with the compiler's log and the source; a cached image that
+no longer loads is deleted and compiled again.
 """
 
 from __future__ import annotations
@@ -240,7 +241,9 @@ def device_identity(device) -> str:
                 "backend": device.backend,
                 "name": device.name,
                 "compute_capability": capabilities.get("compute_capability"),
-                "nvrtc_version": capabilities.get("nvrtc_version"),
+                # The file NVRTC is opened from, with its size and time: known without opening
+                # it, so a process that only loads cached kernels never pays for that.
+                "nvrtc": capabilities.get("nvrtc_identity"),
                 "options": DEVICE_COMPILE_OPTIONS.get(device.backend, ""),
             },
             sort_keys=True,
