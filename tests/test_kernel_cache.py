@@ -14,20 +14,9 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 import dotcompute as dc
-from dotcompute.kernel import cache, compiler
-
-
-@pytest.fixture(scope="module", autouse=True)
-def forget_the_compiler_afterwards():
-    """The compiler lookup is memoized per process, and only the first lookup writes the
-    compiler identity file into the cache directory of that moment; forgetting it keeps later
-    test modules that check that file (test_kernel_runtime.py) independent of this one."""
-    yield
-    compiler._compiler_memo.clear()
-
+from dotcompute.kernel import cache
 
 KERNEL_MODULE = """\
 # A kernel for the cache tests.

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dotcompute as dc
-from dotcompute.kernel import compiler
 
 N = 257  # elements per launch: odd, and more than one SIMD vector
 INT_LIMIT = 2**30
@@ -56,15 +55,6 @@ def expression(
     if i < out.shape[0]:
         out[i] = {expression}
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def forget_the_compiler_afterwards():
-    """The compiler lookup is memoized per process, and only the first lookup writes the
-    compiler identity file into the cache directory of that moment; forgetting it keeps later
-    test modules that check that file (test_kernel_runtime.py) independent of this one."""
-    yield
-    compiler._compiler_memo.clear()
 
 
 # -- expression trees ---------------------------------------------------------------------------

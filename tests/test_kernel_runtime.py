@@ -649,7 +649,10 @@ def test_missing_compiler(monkeypatch, tmp_path):
         cache.load_cpu_module(unique(VADD), "cpu")
 
 
-def test_compiler_identity_is_cached_on_disk():
+def test_compiler_identity_is_cached_on_disk(monkeypatch):
+    # The identity is memoized per process; start from an empty memo so this process asks the
+    # compiler (and writes compilers.json) whatever other tests looked up before.
+    monkeypatch.setattr(compiler, "_compiler_memo", {})
     cache.compile_cpu_source(unique(VADD))
     identities = json.loads((cache.cache_dir() / "compilers.json").read_text())
     found = compiler.find_compiler()
