@@ -48,6 +48,31 @@ py::dict array_interface(const ArrayPtr& array) {
   return interface;
 }
 
+/// __cuda_array_interface__ (version 3) of CUDA memory. Other arrays have no such attribute:
+/// AttributeError keeps hasattr() false, which is how CuPy, PyTorch and Numba test for it.
+py::dict cuda_array_interface(const ArrayPtr& array) {
+  const uint64_t address = array->device().backend == "cuda" && array->nbytes() > 0
+                               ? array->storage().device_address()
+                               : 0;
+  if (address == 0) {
+    throw py::attribute_error(
+        "__cuda_array_interface__ exists only for CUDA device memory; "
+        "this array is on '" +
+        array->device().str() + "'");
+  }
+  // Pending work on dotcompute's (non-blocking) stream is finished first; "stream": None then
+  // tells the consumer that no further synchronization is needed.
+  Device(array->device()).synchronize();
+  py::dict interface;
+  interface["version"] = 3;
+  interface["shape"] = shape_to_python(array->shape());
+  interface["typestr"] = typestr(array->dtype());
+  interface["data"] = py::make_tuple(address, array->readonly());
+  interface["strides"] = py::none();
+  interface["stream"] = py::none();
+  return interface;
+}
+
 std::string array_repr(const Array& array) {
   py::module_ numpy = py::module_::import("numpy");
   py::object text = numpy.attr("array2string")(numpy_copy(array), py::arg("separator") = ", ",
@@ -90,6 +115,7 @@ void bind_arrays(py::module_& m) {
       .def_property_readonly("released", [](const Array& a) { return a.storage().released(); })
       .def_property_readonly("device", [](const Array& a) { return Device(a.device()); })
       .def_property_readonly("__array_interface__", &array_interface)
+      .def_property_readonly("__cuda_array_interface__", &cuda_array_interface)
       .def(
           "__array__",
           [](const ArrayPtr& self, py::object dtype, py::object copy) -> py::object {

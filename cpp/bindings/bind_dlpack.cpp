@@ -43,8 +43,9 @@ dc_dtype dtype_from_dlpack(dl::DataType type) {
 
 void fill_tensor(dl::Tensor& tensor, ExportContext& context) {
   const Array& array = *context.array;
-  tensor.data = array.storage().host();
   const auto [device_type, device_id] = dlpack_device(array);
+  tensor.data = device_type == dl::kCPU ? array.storage().host()
+                                        : reinterpret_cast<void*>(array.storage().device_address());
   tensor.device = {device_type, device_id};
   tensor.ndim = array.ndim();
   tensor.dtype = dlpack_dtype(array.dtype());
@@ -95,6 +96,10 @@ bool is_c_contiguous(const dl::Tensor& tensor) {
 std::pair<int, int> dlpack_device(const Array& array) {
   // Memory the CPU can address is exchanged as CPU memory whatever backend holds it.
   if (array.storage().host() != nullptr || array.nbytes() == 0) return {dl::kCPU, 0};
+  // CUDA memory is exchanged by its device address (ABI 1.1 device_address).
+  if (array.device().backend == "cuda" && array.storage().device_address() != 0) {
+    return {dl::kCUDA, array.storage().device()};
+  }
   raise(ErrorKind::Unsupported, "DLPack export of device '" + array.device().str() +
                                     "' memory is not supported; copy it with x.to('cpu')");
 }
@@ -191,7 +196,11 @@ void bind_dlpack(py::module_& m) {
       "__dlpack__",
       [](const ArrayPtr& self, py::object stream, py::object max_version, py::object dl_device,
          py::object copy) {
-        (void)stream;  // host memory: nothing to order against
+        // The consumer's stream is not ours: finish this device's pending work first, so the
+        // memory is ready whichever stream reads it (a conservative form of the protocol's
+        // stream handshake).
+        (void)stream;
+        if (self->storage().host() == nullptr) Device(self->device()).synchronize();
         if (!dl_device.is_none()) {
           const auto requested = py::cast<std::pair<int, int>>(dl_device);
           if (requested != dlpack_device(*self)) {

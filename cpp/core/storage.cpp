@@ -2,6 +2,8 @@
 // Pooled or wrapped memory behind arrays; every storage counts as a live buffer of its plugin.
 #include "dotcompute/storage.hpp"
 
+#include <cstddef>
+
 #include "dotcompute/errors.hpp"
 
 namespace dotcompute {
@@ -64,6 +66,17 @@ dc_buffer_view Storage::view() const {
   check_alive();
   if (block_ != nullptr) return CachingPool::view(block_);
   return {wrapped_, 0};
+}
+
+uint64_t Storage::device_address() const {
+  check_alive();
+  const dc_memory_iface& memory = *object_.plugin().iface_unchecked().memory;
+  // The slot was appended in ABI 1.1: a table from an older plugin is too short to hold it.
+  constexpr size_t slot_end = offsetof(dc_memory_iface, device_address) + sizeof(void*);
+  if (memory.struct_size < slot_end || memory.device_address == nullptr) return 0;
+  const dc_buffer_view where = view();
+  const uint64_t base = memory.device_address(device_, where.buffer);
+  return base == 0 ? 0 : base + where.offset;
 }
 
 void* Storage::host() const {

@@ -33,6 +33,9 @@ class Storage {
   dc_buffer_view view() const;
   /// CPU address, or nullptr when the memory is not host visible. Throws when released.
   void* host() const;
+  /// The device address of the first byte (the plugin's device_address slot, ABI 1.1), or 0
+  /// when the backend has none. Throws when released.
+  uint64_t device_address() const;
   uint64_t bytes() const noexcept { return bytes_; }
   Plugin& plugin() const noexcept { return object_.plugin(); }
   const std::shared_ptr<Plugin>& plugin_shared() const noexcept { return object_.shared(); }
