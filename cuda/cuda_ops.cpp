@@ -467,21 +467,7 @@ dc_status invalid_dtype(dc_dtype dtype, const char* operation) {
 }
 
 dc_status unsupported_binary(dc_binary_op op, dc_dtype dtype) {
-  const char* name = dtype_name(dtype);
-  if (op == DC_BINARY_DIVIDE) {
-    return fail(DC_STATUS_UNSUPPORTED,
-                "divide is defined for float16/32/64 and complex dtypes, not %s (true division "
-                "changes the dtype); use floor_divide for integer division, or convert to a "
-                "floating dtype first",
-                name);
-  }
-  if (op == DC_BINARY_FLOOR_DIVIDE) {
-    return fail(DC_STATUS_UNSUPPORTED,
-                "floor_divide is defined for integer dtypes only, not %s; use divide for "
-                "floating and complex dtypes",
-                name);
-  }
-  return fail(DC_STATUS_UNSUPPORTED, "dtype %s does not support %s", name, binary_op_name(op));
+  return fail(DC_STATUS_UNSUPPORTED, "%s", unsupported_binary_message(op, dtype).c_str());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,4 +41,18 @@ const char* reduce_op_name(dc_reduce_op op) noexcept {
   }
 }
 
+std::string unsupported_binary_message(dc_binary_op op, dc_dtype dtype) {
+  const std::string name = dtype_name(dtype);
+  if (op == DC_BINARY_DIVIDE) {
+    return "divide is defined for float16/32/64 and complex dtypes, not " + name +
+           " (true division changes the dtype); use floor_divide for integer division, or "
+           "convert to a floating dtype first";
+  }
+  if (op == DC_BINARY_FLOOR_DIVIDE) {
+    return "floor_divide is defined for integer dtypes only, not " + name +
+           "; use divide for floating and complex dtypes";
+  }
+  return "dtype " + name + " does not support " + binary_op_name(op);
+}
+
 }  // namespace dotcompute

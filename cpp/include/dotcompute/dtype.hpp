@@ -71,4 +71,8 @@ const char* dtype_name(dc_dtype dtype) noexcept;
 const char* binary_op_name(dc_binary_op op) noexcept;
 const char* reduce_op_name(dc_reduce_op op) noexcept;
 
+/// Why a (binary operation, dtype) pair has no kernel, in numpy's terms; every backend reports
+/// DC_STATUS_UNSUPPORTED with this sentence.
+std::string unsupported_binary_message(dc_binary_op op, dc_dtype dtype);
+
 }  // namespace dotcompute
