@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "dotcompute/abi_slots.hpp"
 #include "dotcompute/errors.hpp"
 
 namespace dotcompute {
@@ -71,11 +72,10 @@ dc_buffer_view Storage::view() const {
 uint64_t Storage::device_address() const {
   check_alive();
   const dc_memory_iface& memory = *object_.plugin().iface_unchecked().memory;
-  // The slot was appended in ABI 1.1: a table from an older plugin is too short to hold it.
-  constexpr size_t slot_end = offsetof(dc_memory_iface, device_address) + sizeof(void*);
-  if (memory.struct_size < slot_end || memory.device_address == nullptr) return 0;
+  const auto device_address = DC_OPTIONAL_SLOT(memory, device_address);  // ABI 1.1
+  if (device_address == nullptr) return 0;
   const dc_buffer_view where = view();
-  const uint64_t base = memory.device_address(device_, where.buffer);
+  const uint64_t base = device_address(device_, where.buffer);
   return base == 0 ? 0 : base + where.offset;
 }
 

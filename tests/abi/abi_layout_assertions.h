@@ -120,7 +120,11 @@ DC_ASSERT_OFFSET(dc_memory_iface, fill, 56);
 DC_ASSERT_OFFSET(dc_memory_iface, wrap_host, 64);
 DC_ASSERT_OFFSET(dc_memory_iface, unwrap_host, 72);
 DC_ASSERT_OFFSET(dc_memory_iface, device_address, 80); /* ABI 1.1 */
-DC_ASSERT_SIZE(dc_memory_iface, 88);
+DC_ASSERT_OFFSET(dc_memory_iface, wrap_device, 88);    /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_memory_iface, unwrap_device, 96);  /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_memory_iface, host_allocate, 104); /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_memory_iface, host_release, 112);  /* ABI 1.2 */
+DC_ASSERT_SIZE(dc_memory_iface, 120);
 
 DC_ASSERT_OFFSET(dc_stream_iface, struct_size, 0);
 DC_ASSERT_OFFSET(dc_stream_iface, create, 8);
@@ -132,7 +136,8 @@ DC_ASSERT_OFFSET(dc_stream_iface, event_record, 48);
 DC_ASSERT_OFFSET(dc_stream_iface, event_wait, 56);
 DC_ASSERT_OFFSET(dc_stream_iface, event_synchronize, 64);
 DC_ASSERT_OFFSET(dc_stream_iface, event_elapsed_ms, 72);
-DC_ASSERT_SIZE(dc_stream_iface, 80);
+DC_ASSERT_OFFSET(dc_stream_iface, event_query, 80); /* ABI 1.2 */
+DC_ASSERT_SIZE(dc_stream_iface, 88);
 
 DC_ASSERT_OFFSET(dc_module_iface, struct_size, 0);
 DC_ASSERT_OFFSET(dc_module_iface, compile, 8);
@@ -154,7 +159,12 @@ DC_ASSERT_OFFSET(dc_ops_iface, struct_size, 0);
 DC_ASSERT_OFFSET(dc_ops_iface, binary, 8);
 DC_ASSERT_OFFSET(dc_ops_iface, axpy, 16);
 DC_ASSERT_OFFSET(dc_ops_iface, reduce, 24);
-DC_ASSERT_SIZE(dc_ops_iface, 32);
+DC_ASSERT_OFFSET(dc_ops_iface, matmul, 32);      /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_ops_iface, fft, 40);         /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_ops_iface, reduce_axis, 48); /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_ops_iface, cumsum, 56);      /* ABI 1.2 */
+DC_ASSERT_OFFSET(dc_ops_iface, sort, 64);        /* ABI 1.2 */
+DC_ASSERT_SIZE(dc_ops_iface, 72);
 
 DC_ASSERT_OFFSET(dc_backend_iface, abi_major, 0);
 DC_ASSERT_OFFSET(dc_backend_iface, abi_minor, 4);

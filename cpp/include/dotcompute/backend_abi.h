@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define DC_ABI_MAJOR 1
-#define DC_ABI_MINOR 1
+#define DC_ABI_MINOR 2
 
 /** Name of the single symbol every plugin exports. */
 #define DC_PLUGIN_ENTRY_SYMBOL "dc_plugin_entry"
@@ -194,6 +194,17 @@ typedef struct dc_memory_iface {
   /** (optional, ABI 1.1) The device address of the buffer's first byte (a CUdeviceptr on CUDA),
    *  or 0 when the backend has none. Used for __cuda_array_interface__ and DLPack. */
   uint64_t (*device_address)(int32_t device, dc_buffer buffer);
+  /** (optional, ABI 1.2) Wraps device memory that another library owns (a CUdeviceptr from CuPy
+   *  or PyTorch) as a buffer without copying. The memory must stay alive while wrapped. */
+  dc_status (*wrap_device)(int32_t device, uint64_t address, uint64_t bytes, dc_buffer* out_buffer);
+  /** (optional, ABI 1.2, set with wrap_device) Forgets a wrapped device buffer; the memory stays
+   *  its owner's. */
+  dc_status (*unwrap_device)(int32_t device, dc_buffer buffer);
+  /** (optional, ABI 1.2) Page-locked host memory that the device reaches by DMA, for fast
+   *  transfers; the core pools it. */
+  dc_status (*host_allocate)(int32_t device, uint64_t bytes, void** out_pointer);
+  /** (optional, ABI 1.2, set with host_allocate) Frees memory from host_allocate. */
+  dc_status (*host_release)(int32_t device, void* pointer);
 } dc_memory_iface;
 
 /** Stream (queue) and event layer. */
@@ -210,6 +221,9 @@ typedef struct dc_stream_iface {
   dc_status (*event_synchronize)(int32_t device, dc_event event);
   /** (optional) Milliseconds between two recorded, completed events. */
   dc_status (*event_elapsed_ms)(int32_t device, dc_event start, dc_event end, float* out_ms);
+  /** (optional, ABI 1.2) Without blocking: *out_done = 1 when all work before the recorded event
+   *  has completed, else 0. */
+  dc_status (*event_query)(int32_t device, dc_event event, int32_t* out_done);
 } dc_stream_iface;
 
 /** Module and kernel layer: device code in, launchable kernels out. */
@@ -253,6 +267,33 @@ typedef struct dc_ops_iface {
                     dc_buffer_view x, dc_buffer_view y, dc_buffer_view out, uint64_t count);
   dc_status (*reduce)(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dtype,
                       dc_buffer_view input, uint64_t count, dc_buffer_view out);
+
+  /* Algorithms (all optional, ABI 1.2). Every operand is contiguous and row-major. A slot may
+   * return DC_STATUS_UNSUPPORTED for a dtype or size it does not handle; the core then runs its
+   * own generated kernels on the device, so a NULL slot or UNSUPPORTED is never a user error. */
+
+  /** out[i] = a[i] @ b[i] for i < batch; a is m x k, b is k x n, out is m x n. */
+  dc_status (*matmul)(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view a,
+                      dc_buffer_view b, dc_buffer_view out, uint64_t batch, uint64_t m, uint64_t n,
+                      uint64_t k);
+  /** Discrete Fourier transform of batch rows of n complex elements (complex64 or complex128).
+   *  inverse = 0 matches numpy.fft.fft; inverse = 1 matches numpy.fft.ifft (scaled by 1/n). */
+  dc_status (*fft)(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view input,
+                   dc_buffer_view out, uint64_t batch, uint64_t n, int32_t inverse);
+  /** Reduces the middle axis of input viewed as [outer, length, inner] into out [outer, inner];
+   *  result dtypes as for reduce. */
+  dc_status (*reduce_axis)(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dtype,
+                           dc_buffer_view input, uint64_t outer, uint64_t length, uint64_t inner,
+                           dc_buffer_view out);
+  /** Inclusive prefix sum of batch rows of count elements; out has the dtype reduce's sum gives. */
+  dc_status (*cumsum)(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view input,
+                      dc_buffer_view out, uint64_t batch, uint64_t count);
+  /** Stable ascending sort of batch rows of count elements (NaN last, as numpy). Writes the sorted
+   *  values to out_values and the int64 source positions to out_indices; either view may have a
+   *  NULL buffer when not wanted. */
+  dc_status (*sort)(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view input,
+                    dc_buffer_view out_values, dc_buffer_view out_indices, uint64_t batch,
+                    uint64_t count);
 } dc_ops_iface;
 
 /** The entry table a plugin returns from dc_plugin_entry. */
