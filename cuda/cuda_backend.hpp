@@ -72,6 +72,7 @@ struct CudaBuffer {
   int32_t device;
   CUdeviceptr address;
   uint64_t bytes;
+  bool borrowed;  ///< wrapped from another library (wrap_device): never freed by the plugin
 };
 
 struct CudaStream {

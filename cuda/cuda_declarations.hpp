@@ -120,6 +120,22 @@ constexpr cuuint64_t CU_GET_PROC_ADDRESS_DEFAULT = 0;
 constexpr unsigned int CU_STREAM_NON_BLOCKING = 0x1;
 constexpr unsigned int CU_EVENT_DEFAULT = 0x0;
 constexpr unsigned int CU_EVENT_DISABLE_TIMING = 0x2;
+/// cuMemHostAlloc flag: the page-locked memory is usable from every context, not just this one.
+constexpr unsigned int CU_MEMHOSTALLOC_PORTABLE = 0x1;
+
+/// CUpointer_attribute values used to check memory other libraries hand us.
+enum CUpointer_attribute : int {
+  CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2,
+  CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9,
+};
+
+/// CUmemorytype values.
+enum CUmemorytype : unsigned int {
+  CU_MEMORYTYPE_HOST = 1,
+  CU_MEMORYTYPE_DEVICE = 2,
+  CU_MEMORYTYPE_ARRAY = 3,
+  CU_MEMORYTYPE_UNIFIED = 4,
+};
 
 // Function types of the entry points (CUDA 12.0 header signatures).
 using cuGetProcAddress_v1_signature = CUresult(const char* symbol, void** pfn, int cudaVersion,
@@ -143,6 +159,11 @@ using cuCtxSetCurrent_signature = CUresult(CUcontext context);
 using cuCtxSynchronize_signature = CUresult();
 using cuMemAlloc_signature = CUresult(CUdeviceptr* pointer, size_t bytes);
 using cuMemFree_signature = CUresult(CUdeviceptr pointer);
+using cuMemHostAlloc_signature = CUresult(void** pointer, size_t bytes, unsigned int flags);
+using cuMemFreeHost_signature = CUresult(void* pointer);
+using cuPointerGetAttribute_signature = CUresult(void* data, CUpointer_attribute attribute,
+                                                 CUdeviceptr pointer);
+using cuEventQuery_signature = CUresult(CUevent event);
 using cuMemGetInfo_signature = CUresult(size_t* free_bytes, size_t* total_bytes);
 using cuMemcpyHtoDAsync_signature = CUresult(CUdeviceptr destination, const void* source,
                                              size_t bytes, CUstream stream);

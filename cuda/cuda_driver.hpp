@@ -37,6 +37,7 @@ namespace dotcompute::cuda {
   _(cuEventDestroy, "_v2")                         \
   _(cuEventRecord, "")                             \
   _(cuEventSynchronize, "")                        \
+  _(cuEventQuery, "")                              \
   _(cuEventElapsedTime, "")                        \
   _(cuModuleLoadData, "")                          \
   _(cuModuleUnload, "")                            \
@@ -50,6 +51,9 @@ namespace dotcompute::cuda {
   _(cuGetErrorName, "")                            \
   _(cuGetErrorString, "")                          \
   _(cuMemGetInfo, "_v2")                           \
+  _(cuMemHostAlloc, "")                            \
+  _(cuMemFreeHost, "")                             \
+  _(cuPointerGetAttribute, "")                     \
   _(cuStreamBeginCapture, "_v2")                   \
   _(cuStreamEndCapture, "")                        \
   _(cuGraphInstantiateWithFlags, "")               \

@@ -8,13 +8,14 @@
 // returns without waiting; from pageable host memory (numpy arrays) the driver has staged the
 // bytes before cuMemcpyHtoDAsync returns, so the caller may reuse its memory at once. (From
 // page-locked memory the copy really is asynchronous and the memory must stay untouched until
-// the stream reaches it; the pinned-pool work of issue 4 will own that case.)
+// the stream reaches it; the core's pinned pool keeps such blocks alive until then.)
 //
 // Fills of 1, 2 and 4 bytes are cuMemsetD8/D16/D32Async. An 8- or 16-byte pattern is written as
 // 2 or 4 strided 32-bit fills (cuMemsetD2D32Async with a pitch of the pattern size, one word per
 // row), which needs no compiled kernel, so dc.full on float64 or complex works without NVRTC.
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "cuda_backend.hpp"
 #include "dotcompute/dtype.hpp"
@@ -46,7 +47,7 @@ dc_status allocate(int32_t device, uint64_t bytes, dc_buffer* out_buffer) {
   *out_buffer = nullptr;
   DeviceState* state = nullptr;
   if (dc_status status = activate(device, &state)) return status;
-  auto* buffer = new (std::nothrow) CudaBuffer{kBufferTag, device, 0, bytes};
+  auto* buffer = new (std::nothrow) CudaBuffer{kBufferTag, device, 0, bytes, false};
   if (buffer == nullptr) return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
   if (bytes > 0) {  // cuMemAlloc refuses 0 bytes; an empty buffer has no address
     const CUresult result = driver().cuMemAlloc(&buffer->address, static_cast<size_t>(bytes));
@@ -70,6 +71,10 @@ dc_status release(int32_t device, dc_buffer buffer) {
   if (dc_status status = activate(device, &state)) return status;
   if (dc_status status = check_buffer(*state, buffer, "release")) return status;
   CudaBuffer* header = as_buffer(buffer);
+  if (header->borrowed) {
+    return fail(DC_STATUS_INVALID_ARGUMENT,
+                "release: the buffer wraps memory another library owns; unwrap_device forgets it");
+  }
   // cuMemFree waits for the device's pending work, so no queued kernel still uses the memory.
   if (header->address != 0) {
     if (dc_status status = check(driver().cuMemFree(header->address), "cuMemFree")) return status;
@@ -87,6 +92,91 @@ uint64_t device_address(int32_t device, dc_buffer buffer) {
   if (activate(device, &state) != DC_STATUS_OK) return 0;
   if (check_buffer(*state, buffer, "device_address") != DC_STATUS_OK) return 0;
   return as_buffer(buffer)->address;
+}
+
+/// Why address cannot be borrowed as memory of the device, or "" when it can.
+std::string foreign_memory_problem(const DeviceState& state, CUdeviceptr address) {
+  const DriverApi& api = driver();
+  if (api.cuPointerGetAttribute == nullptr) {
+    return "this CUDA driver has no cuPointerGetAttribute to check foreign memory";
+  }
+  unsigned int memory_type = 0;
+  if (api.cuPointerGetAttribute(&memory_type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, address) !=
+      CUDA_SUCCESS) {
+    return "the address is not memory the CUDA driver knows";
+  }
+  if (memory_type != CU_MEMORYTYPE_DEVICE && memory_type != CU_MEMORYTYPE_UNIFIED) {
+    return "the address is not device memory (CUmemorytype " + std::to_string(memory_type) + ")";
+  }
+  int ordinal = -1;
+  if (api.cuPointerGetAttribute(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, address) ==
+          CUDA_SUCCESS &&
+      ordinal != state.handle) {
+    return "the memory lives on CUDA device " + std::to_string(ordinal) + ", not on this one";
+  }
+  return "";
+}
+
+dc_status wrap_device(int32_t device, uint64_t address, uint64_t bytes, dc_buffer* out_buffer) {
+  if (out_buffer == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_buffer is NULL");
+  *out_buffer = nullptr;
+  DeviceState* state = nullptr;
+  if (dc_status status = activate(device, &state)) return status;
+  if (bytes > 0) {
+    if (address == 0) return fail(DC_STATUS_INVALID_ARGUMENT, "wrap_device: the address is 0");
+    const std::string problem = foreign_memory_problem(*state, address);
+    if (!problem.empty()) {
+      return fail(DC_STATUS_INVALID_ARGUMENT, "wrap_device of 0x%llx on cuda:%d: %s",
+                  static_cast<unsigned long long>(address), static_cast<int>(device),
+                  problem.c_str());
+    }
+  }
+  auto* buffer = new (std::nothrow) CudaBuffer{kBufferTag, device, address, bytes, true};
+  if (buffer == nullptr) return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
+  *out_buffer = reinterpret_cast<dc_buffer>(buffer);
+  return DC_STATUS_OK;
+}
+
+dc_status unwrap_device(int32_t device, dc_buffer buffer) {
+  DeviceState* state = nullptr;
+  if (dc_status status = activate(device, &state)) return status;
+  if (dc_status status = check_buffer(*state, buffer, "unwrap_device")) return status;
+  CudaBuffer* header = as_buffer(buffer);
+  if (!header->borrowed) {
+    return fail(DC_STATUS_INVALID_ARGUMENT,
+                "unwrap_device: the buffer was allocated by the plugin; release frees it");
+  }
+  header->tag = kReleasedTag;
+  delete header;
+  return DC_STATUS_OK;
+}
+
+dc_status host_allocate(int32_t device, uint64_t bytes, void** out_pointer) {
+  if (out_pointer == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_pointer is NULL");
+  *out_pointer = nullptr;
+  DeviceState* state = nullptr;
+  if (dc_status status = activate(device, &state)) return status;
+  const DriverApi& api = driver();
+  if (api.cuMemHostAlloc == nullptr || api.cuMemFreeHost == nullptr) {
+    return fail(DC_STATUS_UNSUPPORTED, "this CUDA driver has no cuMemHostAlloc");
+  }
+  if (bytes == 0) return fail(DC_STATUS_INVALID_ARGUMENT, "host_allocate: 0 bytes");
+  // Portable: the pinned pool serves every device of the plugin from the same blocks.
+  const CUresult result =
+      api.cuMemHostAlloc(out_pointer, static_cast<size_t>(bytes), CU_MEMHOSTALLOC_PORTABLE);
+  if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+    return fail(DC_STATUS_OUT_OF_MEMORY,
+                "cannot page-lock %llu bytes of host memory (cuMemHostAlloc: out of memory)",
+                static_cast<unsigned long long>(bytes));
+  }
+  return check(result, "cuMemHostAlloc");
+}
+
+dc_status host_release(int32_t device, void* pointer) {
+  DeviceState* state = nullptr;
+  if (dc_status status = activate(device, &state)) return status;
+  if (pointer == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "host_release: NULL pointer");
+  return check(driver().cuMemFreeHost(pointer), "cuMemFreeHost");
 }
 
 dc_status copy_from_host(int32_t device, dc_stream stream, dc_buffer_view destination,
@@ -267,6 +357,10 @@ const dc_memory_iface memory_iface = {
     nullptr,  // wrap_host: host memory cannot become device memory without a copy
     nullptr,  // unwrap_host
     device_address,
+    wrap_device,
+    unwrap_device,
+    host_allocate,
+    host_release,
 };
 
 }  // namespace dotcompute::cuda

@@ -653,6 +653,16 @@ void release_builtins(DeviceState& state) noexcept {
   state.builtins.clear();
 }
 
-const dc_ops_iface ops_iface = {sizeof(dc_ops_iface), binary, axpy, reduce};
+const dc_ops_iface ops_iface = {
+    sizeof(dc_ops_iface),
+    binary,
+    axpy,
+    reduce,
+    nullptr,  // matmul: cuBLAS (cuda_blas.cpp) when it is found
+    nullptr,  // fft: cuFFT (cuda_fft.cpp) when it is found
+    nullptr,  // reduce_axis: the core's generated kernels
+    nullptr,  // cumsum: the core's generated kernels
+    nullptr,  // sort: the core's generated kernels
+};
 
 }  // namespace dotcompute::cuda

@@ -194,9 +194,33 @@ void release_stream_scratch(CudaStream& stream) noexcept {
   stream.scratch = 0;
 }
 
+dc_status event_query(int32_t device, dc_event event, int32_t* out_done) {
+  DeviceState* state = nullptr;
+  if (dc_status status = activate(device, &state)) return status;
+  if (dc_status status = check_event(*state, event, "event_query")) return status;
+  if (out_done == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_done is NULL");
+  *out_done = 1;  // an event never recorded counts as complete, as with cuEventQuery
+  if (!as_event(event)->recorded) return DC_STATUS_OK;
+  const CUresult result = driver().cuEventQuery(as_event(event)->handle);
+  if (result == CUDA_ERROR_NOT_READY) {
+    *out_done = 0;
+    return DC_STATUS_OK;
+  }
+  return check(result, "cuEventQuery");
+}
+
 const dc_stream_iface stream_iface = {
-    sizeof(dc_stream_iface), create,       destroy,    synchronize,       event_create,
-    event_destroy,           event_record, event_wait, event_synchronize, event_elapsed_ms,
+    sizeof(dc_stream_iface),
+    create,
+    destroy,
+    synchronize,
+    event_create,
+    event_destroy,
+    event_record,
+    event_wait,
+    event_synchronize,
+    event_elapsed_ms,
+    event_query,
 };
 
 }  // namespace dotcompute::cuda

@@ -147,6 +147,22 @@ def test_numpy_returns_an_independent_copy(device, rng):
     assert np.any(array.numpy() != 0)
 
 
+def test_numpy_out_copies_into_the_given_array(device, rng):
+    host = random_array(rng, (37, 3), "float64")
+    x = dc.asarray(host, device=device)
+    out = np.empty((37, 3), np.float64)
+    assert x.numpy(out=out) is out
+    np.testing.assert_array_equal(out, host)
+    with pytest.raises(dc.ShapeError, match=r"out has shape \(3, 37\)"):
+        x.numpy(out=np.empty((3, 37), np.float64))
+    with pytest.raises(dc.DTypeError, match="out has dtype float32"):
+        x.numpy(out=np.empty((37, 3), np.float32))
+    with pytest.raises(dc.InvalidArgumentError, match="C-contiguous and writable"):
+        x.numpy(out=np.empty((3, 37), np.float64).T)
+    with pytest.raises(dc.InvalidArgumentError, match="needs a numpy array"):
+        x.numpy(out=[0.0] * 111)
+
+
 def test_to_moves_between_devices(device, rng):
     host = random_array(rng, (33, 3), "complex64")
     on_device = dc.asarray(host).to(device)

@@ -58,3 +58,73 @@ def test_torch_reads_dotcompute_memory_through_dlpack(rng):
     tensor[0, 0] = -7
     torch.cuda.synchronize()
     assert x.numpy()[0, 0] == -7
+
+
+@dc.kernel
+def scale_in_place(x: dc.Array[dc.float32], factor: dc.float32):
+    i = dc.global_id(0)
+    if i < x.shape[0]:
+        x[i] = x[i] * factor
+
+
+class CudaArrayInterfaceOnly:
+    """A producer that speaks only __cuda_array_interface__ (as Numba's device arrays do), over
+    real CuPy memory that it keeps alive."""
+
+    def __init__(self, array):
+        self._array = array
+        self.__cuda_array_interface__ = array.__cuda_array_interface__
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_kernels_write_into_cupy_arrays_without_copies(rng):
+    cupy = pytest.importorskip("cupy")
+    host = random_array(rng, 70_001, "float32")
+    theirs = cupy.asarray(host)
+    ours = dc.asarray(theirs)  # DLPack: the device and pointer come from CuPy
+    assert ours.device.spec == "cuda:0"
+    assert ours.__cuda_array_interface__["data"][0] == theirs.data.ptr
+    scale_in_place[ours.size](ours, 3.0)
+    dc.synchronize("cuda:0")
+    np.testing.assert_allclose(cupy.asnumpy(theirs), host * 3.0, rtol=1e-6)
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_array_interface_producers_are_wrapped_and_kept_alive(rng):
+    cupy = pytest.importorskip("cupy")
+    host = random_array(rng, (513, 3), "float32")
+    producer = CudaArrayInterfaceOnly(cupy.asarray(host))
+    address = producer.__cuda_array_interface__["data"][0]
+    ours = dc.asarray(producer)
+    del producer  # the wrapped array holds the producer, so the memory stays valid
+    import gc
+
+    gc.collect()
+    assert ours.__cuda_array_interface__["data"][0] == address
+    flat = ours.reshape(-1)
+    scale_in_place[flat.size](flat, -2.0)
+    np.testing.assert_allclose(ours.numpy(), host * -2.0, rtol=1e-6)
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_strided_gpu_arrays_are_refused_with_the_fix(rng):
+    cupy = pytest.importorskip("cupy")
+    strided = cupy.asarray(random_array(rng, (64, 64), "float32"))[:, ::2]
+    with pytest.raises(dc.InvalidArgumentError, match="strided"):
+        dc.asarray(CudaArrayInterfaceOnly(strided))
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_kernels_write_into_torch_tensors_without_copies(rng):
+    torch = pytest.importorskip("torch")
+    host = random_array(rng, 4097, "float32")
+    tensor = torch.from_numpy(host.copy()).cuda()
+    ours = dc.from_dlpack(tensor)
+    assert ours.__cuda_array_interface__["data"][0] == tensor.data_ptr()
+    scale_in_place[ours.size](ours, 0.5)
+    dc.synchronize("cuda:0")
+    np.testing.assert_allclose(tensor.cpu().numpy(), host * 0.5, rtol=1e-6)

@@ -20,8 +20,8 @@ ArrayPtr array_from_numpy(py::array source, const DeviceSpec& device, py::object
 
 /// A numpy view of a host-visible array sharing its memory (keeps the array alive).
 py::array numpy_view(const ArrayPtr& array);
-/// A new numpy array holding a copy of the data (any device).
-py::array numpy_copy(const Array& array);
+/// A copy of the data (any device) in a new numpy array, or in `out` when given (checked).
+py::array numpy_copy(const Array& array, const py::object& out = py::none());
 
 /// DLPack export: a "dltensor" capsule, or "dltensor_versioned" when versioned is true.
 py::capsule to_dlpack(const ArrayPtr& array, bool versioned);

@@ -127,7 +127,10 @@ void bind_arrays(py::module_& m) {
             return std::move(view);
           },
           py::arg("dtype") = py::none(), py::arg("copy") = py::none())
-      .def("numpy", &numpy_copy, "A numpy copy of the data (waits for pending work).")
+      .def("numpy", &numpy_copy, py::arg("out") = py::none(),
+           "A numpy copy of the data (waits for pending work). out= names a C-contiguous, "
+           "writable numpy array of the same shape and dtype to copy into (for example one "
+           "from dc.empty_pinned, for the fastest transfers); it is returned.")
       .def(
           "to",
           [](const ArrayPtr& self, py::object device) {
@@ -218,9 +221,34 @@ py::array numpy_view(const ArrayPtr& array) {
   return view;
 }
 
-py::array numpy_copy(const Array& array) {
+/// The numpy array numpy(out=...) copies into, checked against the array.
+py::array checked_host_destination(const Array& array, const py::object& out) {
+  if (!py::isinstance<py::array>(out)) {
+    raise(ErrorKind::InvalidArgument, "numpy(out=...) needs a numpy array, got " +
+                                          py::str(py::type::of(out)).cast<std::string>());
+  }
+  py::array result = py::reinterpret_borrow<py::array>(out);
+  const Shape shape(result.shape(), result.shape() + result.ndim());
+  if (shape != array.shape()) {
+    raise(ErrorKind::Shape, "numpy(out=...): out has shape " + shape_to_string(shape) +
+                                ", the array " + shape_to_string(array.shape()));
+  }
+  if (dtype_from_python(result.dtype()) != array.dtype()) {
+    raise(ErrorKind::DType, std::string("numpy(out=...): out has dtype ") +
+                                py::str(result.dtype()).cast<std::string>() + ", the array " +
+                                dtype_name(array.dtype()));
+  }
+  const int flags = result.flags();
+  if (!(flags & py::array::c_style) || !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_)) {
+    raise(ErrorKind::InvalidArgument, "numpy(out=...): out must be C-contiguous and writable");
+  }
+  return result;
+}
+
+py::array numpy_copy(const Array& array, const py::object& out) {
   std::vector<py::ssize_t> shape(array.shape().begin(), array.shape().end());
-  py::array result(numpy_dtype(array.dtype()), shape);
+  py::array result = out.is_none() ? py::array(numpy_dtype(array.dtype()), shape)
+                                   : checked_host_destination(array, out);
   if (array.nbytes() >= kReleaseGilBytes) {
     py::gil_scoped_release release;
     copy_to_host(array, result.mutable_data());

@@ -5,6 +5,7 @@
 
 #include "array_bridge.hpp"
 #include "bindings.hpp"
+#include "conversions.hpp"
 #include "dlpack_abi.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
@@ -135,6 +136,31 @@ py::capsule to_dlpack(const ArrayPtr& array, bool versioned) {
   return py::reinterpret_steal<py::capsule>(capsule);
 }
 
+/// The cuda device of a foreign allocation, with a clear error when the backend is absent.
+ResolvedDevice foreign_cuda_device(int ordinal) {
+  try {
+    return resolve_device(DeviceSpec{"cuda", ordinal});
+  } catch (const Error& error) {
+    raise(ErrorKind::Device, std::string("the data lives in CUDA device memory (device ") +
+                                 std::to_string(ordinal) +
+                                 "), which needs dotcompute's cuda backend: " + error.what());
+  }
+}
+
+ArrayPtr wrap_cuda_memory(int ordinal, uint64_t address, Shape shape, dc_dtype dtype, bool readonly,
+                          std::shared_ptr<void> owner) {
+  ResolvedDevice device = foreign_cuda_device(ordinal);
+  const uint64_t bytes = static_cast<uint64_t>(checked_element_count(shape)) * dtype_size(dtype);
+  if (bytes == 0) return empty(shape, dtype, DeviceSpec{"cuda", ordinal});
+  // The producer's work may still be queued on its own stream, which our non-blocking streams do
+  // not order with: wait for the whole device once, so every later use sees finished data.
+  device.plugin->check(device.plugin->iface().device->synchronize(device.index),
+                       "synchronize before sharing foreign memory");
+  auto storage =
+      Storage::wrap_device(device.plugin, device.index, address, bytes, std::move(owner));
+  return std::make_shared<Array>(std::move(storage), std::move(shape), dtype, readonly);
+}
+
 ArrayPtr from_dlpack_capsule(py::capsule capsule, const DeviceSpec& cpu_device) {
   PyObject* object = capsule.ptr();
   const bool versioned = PyCapsule_IsValid(object, dl::kVersionedCapsuleName) != 0;
@@ -159,11 +185,14 @@ ArrayPtr from_dlpack_capsule(py::capsule capsule, const DeviceSpec& cpu_device) 
     tensor = &static_cast<dl::ManagedTensor*>(managed)->dl_tensor;
   }
   const dc_dtype dtype = dtype_from_dlpack(tensor->dtype);
-  const bool on_host =
-      tensor->device.device_type == dl::kCPU || tensor->device.device_type == dl::kCUDAHost;
-  if (dtype < 0 || !on_host || !is_c_contiguous(*tensor)) {
+  const int32_t device_type = tensor->device.device_type;
+  const bool on_host = device_type == dl::kCPU || device_type == dl::kCUDAHost;
+  const bool on_cuda = device_type == dl::kCUDA || device_type == dl::kCUDAManaged;
+  if (dtype < 0 || !(on_host || on_cuda) || !is_c_contiguous(*tensor)) {
     return nullptr;  // not ours to take: the capsule stays unconsumed and the caller copies
   }
+  // Resolved before the capsule is consumed, so a missing backend leaves the producer intact.
+  if (on_cuda) foreign_cuda_device(static_cast<int>(tensor->device.device_id));
   Shape shape(tensor->shape, tensor->shape + tensor->ndim);
   const uint64_t bytes = static_cast<uint64_t>(checked_element_count(shape)) * dtype_size(dtype);
   auto* data = static_cast<unsigned char*>(tensor->data) + tensor->byte_offset;
@@ -183,6 +212,11 @@ ArrayPtr from_dlpack_capsule(py::capsule capsule, const DeviceSpec& cpu_device) 
                     auto* m = static_cast<dl::ManagedTensor*>(p);
                     if (m->deleter != nullptr) m->deleter(m);
                   });
+  if (on_cuda) {
+    return wrap_cuda_memory(static_cast<int>(tensor->device.device_id),
+                            reinterpret_cast<uint64_t>(data), std::move(shape), dtype, readonly,
+                            std::move(owner));
+  }
   if (bytes == 0) return empty(shape, dtype, cpu_device);
   ResolvedDevice cpu = resolve_device(cpu_device);
   auto storage = Storage::wrap_host(cpu.plugin, cpu.index, data, bytes, std::move(owner));
@@ -227,7 +261,24 @@ void bind_dlpack(py::module_& m) {
         return py::cast(array);
       },
       py::arg("capsule"),
-      "Wraps a DLPack capsule of host memory without copying; None when it cannot be wrapped.");
+      "Wraps a DLPack capsule of host or CUDA memory without copying; None when it cannot be "
+      "wrapped.");
+  m.def(
+      "_wrap_cuda_memory",
+      [](uint64_t address, std::vector<int64_t> shape, py::object dtype, int device, bool readonly,
+         py::object owner) {
+        auto* kept = new py::object(std::move(owner));
+        std::shared_ptr<void> holder(kept, [](void* pointer) {
+          py::gil_scoped_acquire gil;
+          delete static_cast<py::object*>(pointer);
+        });
+        return wrap_cuda_memory(device, address, Shape(shape.begin(), shape.end()),
+                                dtype_from_python(dtype), readonly, std::move(holder));
+      },
+      py::arg("address"), py::arg("shape"), py::arg("dtype"), py::arg("device"),
+      py::arg("readonly"), py::arg("owner"),
+      "Wraps CUDA device memory owned by `owner` (a __cuda_array_interface__ producer) without "
+      "copying.");
 }
 
 }  // namespace dotcompute::bindings

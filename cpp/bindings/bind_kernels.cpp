@@ -351,9 +351,13 @@ void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args
       continue;
     }
     if (!caster.load(value, false)) {
-      const std::string hint = py::isinstance<py::array>(value)
-                                   ? "; wrap numpy arrays with dc.asarray(...)"
-                                   : std::string();
+      std::string hint;
+      if (py::isinstance<py::array>(value)) {
+        hint = "; wrap numpy arrays with dc.asarray(...)";
+      } else if (py::hasattr(value, "__cuda_array_interface__") ||
+                 py::hasattr(value, "__dlpack__")) {
+        hint = "; wrap it with dc.asarray(...), which shares GPU memory without copying";
+      }
       raise(ErrorKind::DType, argument_label(plan, param) + " must be a " +
                                   dtype_name(param.dtype) + " array (dc.Array), got " +
                                   type_name_of(value) + hint);

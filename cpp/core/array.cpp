@@ -7,6 +7,7 @@
 
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/pinned_pool.hpp"
 
 namespace dotcompute {
 
@@ -121,9 +122,17 @@ void copy_from_host(Array& array, const void* source) {
   if (array.readonly()) raise(ErrorKind::InvalidArgument, "cannot write into a read-only array");
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
-  storage.plugin().check(storage.plugin().iface_unchecked().memory->copy_from_host(
-                             storage.device(), nullptr, storage.view(), source, array.nbytes()),
-                         "copy to device");
+  Plugin& plugin = storage.plugin();
+  plugin.check(plugin.iface_unchecked().memory->copy_from_host(
+                   storage.device(), nullptr, storage.view(), source, array.nbytes()),
+               "copy to device");
+  // From page-locked memory the copy is truly asynchronous (Note [Transfers] of the CUDA plugin):
+  // wait for it, so the caller may reuse its memory at once, as after a pageable copy.
+  const PinnedPool* pinned = plugin.pinned_pool_if_created();
+  if (pinned != nullptr && pinned->contains(source, array.nbytes())) {
+    plugin.check(plugin.iface_unchecked().stream->synchronize(storage.device(), nullptr),
+                 "synchronize after a pinned copy");
+  }
 }
 
 void copy_to_host(const Array& array, void* destination) {

@@ -7,6 +7,7 @@
 #include "dotcompute/caching_pool.hpp"
 #include "dotcompute/device.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/pinned_pool.hpp"
 
 namespace dotcompute {
 
@@ -70,6 +71,23 @@ CachingPool& Plugin::pool(int device) {
   return *slot;
 }
 
+PinnedPool& Plugin::pinned_pool() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!is_open()) {
+    raise(ErrorKind::Device, "backend '" + name_ + "' (" + path_ + ") was unloaded");
+  }
+  if (!pinned_owner_) {
+    if (!PinnedPool::supported(*iface_)) {
+      raise(ErrorKind::Unsupported, "backend '" + name_ +
+                                        "' has no page-locked host memory (its memory table "
+                                        "lacks host_allocate); plain numpy arrays serve it");
+    }
+    pinned_owner_ = std::make_unique<PinnedPool>(*iface_, name_);
+    pinned_.store(pinned_owner_.get(), std::memory_order_release);
+  }
+  return *pinned_owner_;
+}
+
 void Plugin::add_object(ObjectKind kind) noexcept {
   live_[static_cast<int>(kind)].fetch_add(1, std::memory_order_acq_rel);
 }
@@ -119,6 +137,8 @@ void Plugin::close() {
   // Pools first: their destructors give every segment back through the memory table, which
   // must still be mapped; then the plugin tears down its own state; then the code goes away.
   pools_.clear();
+  pinned_.store(nullptr, std::memory_order_release);
+  pinned_owner_.reset();
   iface_->shutdown();
   if (library_handle_ != nullptr) dlclose(library_handle_);
   library_handle_ = nullptr;

@@ -38,6 +38,25 @@ std::shared_ptr<Storage> Storage::wrap_host(std::shared_ptr<Plugin> plugin, int 
   return storage;
 }
 
+std::shared_ptr<Storage> Storage::wrap_device(std::shared_ptr<Plugin> plugin, int device,
+                                              uint64_t address, uint64_t bytes,
+                                              std::shared_ptr<void> owner) {
+  const dc_memory_iface& memory = *plugin->iface().memory;
+  const auto wrap = DC_OPTIONAL_SLOT(memory, wrap_device);
+  if (wrap == nullptr || DC_OPTIONAL_SLOT(memory, unwrap_device) == nullptr) {
+    raise(ErrorKind::Unsupported, "backend '" + plugin->name() +
+                                      "' cannot wrap device memory of other libraries; copy "
+                                      "the data through the host instead");
+  }
+  std::shared_ptr<Storage> storage(new Storage(plugin, device, bytes));
+  dc_buffer buffer = nullptr;
+  plugin->check(wrap(device, address, bytes, &buffer), "wrap device memory");
+  storage->wrapped_ = buffer;
+  storage->wrapped_device_ = true;
+  storage->owner_ = std::move(owner);
+  return storage;
+}
+
 Storage::~Storage() { release(); }
 
 void Storage::release() noexcept {
@@ -49,7 +68,12 @@ void Storage::release() noexcept {
     block_ = nullptr;
   } else if (wrapped_ != nullptr) {
     // Nothing useful can be done about a failure here: the memory stays with its owner.
-    owner_plugin.iface_unchecked().memory->unwrap_host(device_, wrapped_);
+    const dc_memory_iface& memory = *owner_plugin.iface_unchecked().memory;
+    if (wrapped_device_) {
+      memory.unwrap_device(device_, wrapped_);
+    } else {
+      memory.unwrap_host(device_, wrapped_);
+    }
     wrapped_ = nullptr;
   }
   host_ = nullptr;

@@ -237,6 +237,16 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
 
 }  // namespace
 
-const dc_ops_iface ops_iface = {sizeof(dc_ops_iface), binary, axpy, reduce};
+const dc_ops_iface ops_iface = {
+    sizeof(dc_ops_iface),
+    binary,
+    axpy,
+    reduce,
+    nullptr,  // matmul
+    nullptr,  // fft
+    nullptr,  // reduce_axis
+    nullptr,  // cumsum
+    nullptr,  // sort
+};
 
 }  // namespace dotcompute::cpu

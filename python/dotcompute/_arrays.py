@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from .errors import DTypeError, InvalidArgumentError
+from .errors import DeviceError, DTypeError, InvalidArgumentError
 
 
 def asarray(
@@ -19,6 +19,8 @@ def asarray(
 
     numpy input on a host-visible device (the CPU) is wrapped without copying when its dtype
     and layout allow and ``copy`` is not True; the numpy array is kept alive by the result.
+    GPU arrays of other libraries (CuPy, PyTorch, Numba: DLPack or ``__cuda_array_interface__``)
+    in C order are wrapped without copying too, so kernels write straight into them.
     ``copy=False`` raises when sharing is impossible. dc arrays are returned as they are when
     already on ``device`` with ``dtype``.
     """
@@ -26,6 +28,8 @@ def asarray(
         return _from_array(obj, dtype, device, copy)
     if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
         return _from_array(from_dlpack(obj), dtype, device, copy)
+    if hasattr(obj, "__cuda_array_interface__"):
+        return _from_array(_from_cuda_array_interface(obj), dtype, device, copy)
     try:
         source = np.asarray(obj, dtype=dtype)
     except (TypeError, ValueError) as error:
@@ -72,6 +76,48 @@ def from_dlpack(obj: Any, device: Any = None, copy: bool | None = None) -> _core
             "shared"
         )
     return asarray(np.from_dlpack(obj).copy(), device=device)
+
+
+def _from_cuda_array_interface(obj: Any) -> _core.Array:
+    """Wraps the CUDA memory a ``__cuda_array_interface__`` (v2/v3) producer describes."""
+    interface = obj.__cuda_array_interface__
+    shape = tuple(int(extent) for extent in interface["shape"])
+    dtype = np.dtype(interface["typestr"])
+    address, readonly = interface["data"]
+    strides = interface.get("strides")
+    if strides is not None and tuple(strides) != _c_order_strides(shape, dtype.itemsize):
+        raise InvalidArgumentError(
+            f"{type(obj).__name__} is strided (strides {tuple(strides)}); only C-order GPU "
+            "arrays can be shared, so make it contiguous first (e.g. cupy.ascontiguousarray)"
+        )
+    if interface.get("mask") is not None:
+        raise InvalidArgumentError("masked __cuda_array_interface__ arrays are not supported")
+    cuda_devices = [d for d in _core.devices() if d.backend == "cuda"]
+    if not cuda_devices:
+        raise DeviceError(
+            f"{type(obj).__name__} lives in CUDA device memory, which needs dotcompute's cuda "
+            "backend; python -m dotcompute plugins shows why it is not loaded"
+        )
+    # The interface does not name the device; the plugin checks the address against each one.
+    problems = []
+    for candidate in cuda_devices:
+        try:
+            return _core._wrap_cuda_memory(
+                address, shape, dtype, candidate.index, bool(readonly), obj
+            )
+        except InvalidArgumentError as error:
+            problems.append(str(error))
+    raise InvalidArgumentError(
+        f"{type(obj).__name__}'s memory is on no cuda device: " + "; ".join(problems)
+    )
+
+
+def _c_order_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    strides, step = [], itemsize
+    for extent in reversed(shape):
+        strides.append(step)
+        step *= max(extent, 1)
+    return tuple(reversed(strides))
 
 
 def _dlpack_capsule(obj: Any) -> Any:

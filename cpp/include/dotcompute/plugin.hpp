@@ -14,6 +14,7 @@
 namespace dotcompute {
 
 class CachingPool;
+class PinnedPool;
 
 /// Objects that keep a plugin loaded while they live (DESIGN §2 "Lifecycle").
 enum class ObjectKind { Buffer = 0, Module = 1, Stream = 2 };
@@ -53,6 +54,13 @@ class Plugin {
 
   /// The caching pool of one device (created on first use). Throws Error(Device) for a bad index.
   CachingPool& pool(int device);
+  /// The page-locked host pool (created on first use); throws Error(Unsupported) when the plugin
+  /// has no host_allocate slot.
+  PinnedPool& pinned_pool();
+  /// The pinned pool if one was created, else nullptr (for hot paths that must not create it).
+  PinnedPool* pinned_pool_if_created() const noexcept {
+    return pinned_.load(std::memory_order_acquire);
+  }
 
   void add_object(ObjectKind kind) noexcept;
   void remove_object(ObjectKind kind) noexcept;
@@ -80,6 +88,8 @@ class Plugin {
   std::atomic<int64_t> live_[3] = {};
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<CachingPool>> pools_;
+  std::unique_ptr<PinnedPool> pinned_owner_;
+  std::atomic<PinnedPool*> pinned_{nullptr};
 };
 
 /// A live object's hold on its plugin (RAII: counts in Plugin::live_objects()).

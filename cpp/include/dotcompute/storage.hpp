@@ -1,5 +1,5 @@
 // cpp/include/dotcompute/storage.hpp
-// The memory behind an array: a pooled block of a device, or wrapped host memory owned elsewhere.
+// The memory behind an array: a pooled block of a device, or wrapped memory owned elsewhere.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,12 @@ class Storage {
   static std::shared_ptr<Storage> wrap_host(std::shared_ptr<Plugin> plugin, int device,
                                             void* pointer, uint64_t bytes,
                                             std::shared_ptr<void> owner);
+  /// Device memory that another library owns (a CuPy or PyTorch allocation, by its device
+  /// address) wrapped without copying through the plugin's wrap_device slot (ABI 1.2); the owner
+  /// is kept alive until the storage is released.
+  static std::shared_ptr<Storage> wrap_device(std::shared_ptr<Plugin> plugin, int device,
+                                              uint64_t address, uint64_t bytes,
+                                              std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -50,7 +56,8 @@ class Storage {
   int device_;
   uint64_t bytes_;
   Block* block_ = nullptr;       // pooled memory
-  dc_buffer wrapped_ = nullptr;  // wrapped host memory
+  dc_buffer wrapped_ = nullptr;  // wrapped host or device memory
+  bool wrapped_device_ = false;  // wrapped_ came from wrap_device, not wrap_host
   void* host_ = nullptr;
   std::shared_ptr<void> owner_;
   bool released_ = false;
