@@ -95,6 +95,8 @@ void release_device(DeviceState& state) {
   if (state.context == nullptr) return;
   api.cuCtxSetCurrent(state.context);
   api.cuCtxSynchronize();  // best effort: a faulted context fails here, and that is fine
+  release_blas(state.index);
+  release_fft(state.index);
   release_builtins(state);
   if (state.default_scratch != 0) api.cuMemFree(state.default_scratch);
   state.default_scratch = 0;

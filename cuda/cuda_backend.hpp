@@ -109,6 +109,13 @@ const struct NvrtcApi* require_nvrtc() noexcept;
 
 /// Unloads the built-in modules of a device (shutdown).
 void release_builtins(DeviceState& state) noexcept;
+/// Multiplies count complex elements (complex64/complex128) at data by a real factor, in place,
+/// on stream (a built-in kernel; the inverse FFT's 1/n).
+dc_status scale_in_place(DeviceState& state, CUstream stream, dc_dtype dtype, CUdeviceptr data,
+                         uint64_t count, double factor) noexcept;
+/// Destroys the cuBLAS handle and cuFFT plans of a device (shutdown).
+void release_blas(int32_t device) noexcept;
+void release_fft(int32_t device) noexcept;
 /// Frees the scratch of a stream being destroyed.
 void release_stream_scratch(CudaStream& stream) noexcept;
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "cuda_backend.hpp"
+#include "cuda_math_libraries.hpp"
 #include "dotcompute/dtype.hpp"
 
 namespace dotcompute::cuda {
@@ -647,6 +648,32 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
 
 }  // namespace
 
+dc_status scale_in_place(DeviceState& state, CUstream stream, dc_dtype dtype, CUdeviceptr data,
+                         uint64_t count, double factor) noexcept {
+  try {
+    // A complex number is two reals: scale 2 * count reals of the component type.
+    const bool single = dtype == DC_DTYPE_COMPLEX64;
+    const std::string type = single ? "float" : "double";
+    const std::string source = std::string(kPreamble) + "typedef " + type + " T;\n" + R"(
+extern "C" __global__ void dc_scale(T* data, T factor, u64 n) {
+  const u64 stride = (u64)gridDim.x * blockDim.x;
+  for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) data[i] *= factor;
+}
+)";
+    BuiltinModule module;
+    if (dc_status status = builtin(state, "scale/" + type, source, "dc_scale", nullptr, &module)) {
+      return status;
+    }
+    uint64_t reals = 2 * count;
+    float factor32 = static_cast<float>(factor);
+    void* parameters[] = {&data, single ? static_cast<void*>(&factor32) : &factor, &reals};
+    return launch_1d(module.first, elementwise_blocks(state, reals), stream, parameters,
+                     "cuLaunchKernel (scale)");
+  } catch (const std::exception& error) {
+    return fail(DC_STATUS_OUT_OF_MEMORY, "scale: %s", error.what());
+  }
+}
+
 void release_builtins(DeviceState& state) noexcept {
   std::lock_guard<std::mutex> lock(state.builtins_mutex);
   for (auto& entry : state.builtins) driver().cuModuleUnload(entry.second.module);
@@ -658,11 +685,11 @@ const dc_ops_iface ops_iface = {
     binary,
     axpy,
     reduce,
-    nullptr,  // matmul: cuBLAS (cuda_blas.cpp) when it is found
-    nullptr,  // fft: cuFFT (cuda_fft.cpp) when it is found
-    nullptr,  // reduce_axis: the core's generated kernels
-    nullptr,  // cumsum: the core's generated kernels
-    nullptr,  // sort: the core's generated kernels
+    blas_matmul,    // cuBLAS when found; else UNSUPPORTED and the core's own kernels run
+    fft_transform,  // cuFFT when found; likewise
+    nullptr,        // reduce_axis: the core's generated kernels
+    nullptr,        // cumsum: the core's generated kernels
+    nullptr,        // sort: the core's generated kernels
 };
 
 }  // namespace dotcompute::cuda

@@ -10,14 +10,15 @@
 //      cannot ask Python where site-packages is);
 //   3. $CUDA_HOME/lib64, $CUDA_PATH/lib64, /usr/local/cuda/lib64;
 //   4. the system loader: libnvrtc.so.<driver major>, .so.13, .so.12, .so.
-// In a directory, libnvrtc.so.<driver major>* comes first (an NVRTC newer than the driver emits
-// code the driver cannot load), then the other versions, newest first. NVRTC is opened on first
+// Steps 2 to 4 and the order inside a directory are Note [Finding CUDA libraries]
+// (library_search.hpp). NVRTC is opened on first
 // use, not at plugin load: it is large, and a process that never compiles should not pay for it.
 // Without NVRTC the plugin still works for memory, copies and streams; compiling fails with the
 // list of places searched.
 #include "nvrtc_library.hpp"
 
-#include <dirent.h>
+#include "library_search.hpp"
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -33,68 +34,10 @@ NvrtcApi api;
 std::atomic<const NvrtcApi*> loaded{nullptr};
 std::string load_failure;
 
-bool is_nvrtc_file_name(const std::string& name) {
-  // libnvrtc.so, libnvrtc.so.12, libnvrtc.so.12.4.127; never libnvrtc-builtins.so.
-  const std::string stem = "libnvrtc.so";
-  if (name.compare(0, stem.size(), stem) != 0) return false;
-  for (size_t i = stem.size(); i < name.size(); ++i) {
-    if (name[i] != '.' && (name[i] < '0' || name[i] > '9')) return false;
-  }
-  return true;
-}
-
-/// The libnvrtc files of a directory in the order of Note [Finding NVRTC].
-std::vector<std::string> nvrtc_files_in(const std::string& directory, int preferred_major) {
-  std::vector<std::string> names;
-  if (DIR* listing = opendir(directory.c_str())) {
-    while (const dirent* entry = readdir(listing)) {
-      if (is_nvrtc_file_name(entry->d_name)) names.emplace_back(entry->d_name);
-    }
-    closedir(listing);
-  }
-  const std::string preferred = "libnvrtc.so." + std::to_string(preferred_major);
-  auto rank = [&](const std::string& name) {
-    const bool matches = name.compare(0, preferred.size(), preferred) == 0 &&
-                         (name.size() == preferred.size() || name[preferred.size()] == '.');
-    return matches ? 0 : 1;
-  };
-  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return a > b;  // newest first
-  });
-  std::vector<std::string> paths;
-  for (const std::string& name : names) paths.push_back(directory + "/" + name);
-  return paths;
-}
-
-std::vector<std::string> split_directories(const char* text) {
-  std::vector<std::string> directories;
-  if (text == nullptr) return directories;
-  std::string entry;
-  for (const char* c = text;; ++c) {
-    if (*c == ':' || *c == '\0') {
-      if (!entry.empty()) directories.push_back(entry);
-      entry.clear();
-      if (*c == '\0') break;
-    } else {
-      entry += *c;
-    }
-  }
-  return directories;
-}
-
 /// Opens one candidate; on failure appends why to *tried and returns false.
 bool try_open(const std::string& candidate, std::string* tried) {
-  dlerror();
-  void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    const char* detail = dlerror();
-    // A missing file is the common case; only a file that exists but fails is worth the detail.
-    const bool absent = detail == nullptr || std::strstr(detail, "No such file") != nullptr ||
-                        std::strstr(detail, "cannot open shared object file") != nullptr;
-    *tried += "\n  " + candidate + (absent ? " (not found)" : std::string(" (") + detail + ")");
-    return false;
-  }
+  void* library = open_candidate(candidate, tried);
+  if (library == nullptr) return false;
   NvrtcApi found;
   std::string missing;
 #define DOTCOMPUTE_NVRTC_RESOLVE_REQUIRED(name)                            \
@@ -127,30 +70,9 @@ bool try_open(const std::string& candidate, std::string* tried) {
   return true;  // the library stays open for the life of the process
 }
 
-/// Where Note [Finding NVRTC] looks, in order: files found in the directories, then the names
-/// the system loader resolves. `missing` collects the directories that held no libnvrtc.
+/// Where Note [Finding NVRTC] looks, in order; `missing` collects the empty directories.
 std::vector<std::string> search_order(int preferred_major, std::string* missing) {
-  std::vector<std::string> candidates;
-  std::vector<std::string> directories = split_directories(std::getenv("DOTCOMPUTE_NVRTC_DIRS"));
-  for (const char* variable : {"CUDA_HOME", "CUDA_PATH"}) {
-    const char* root = std::getenv(variable);
-    if (root != nullptr && *root != '\0') directories.push_back(std::string(root) + "/lib64");
-  }
-  directories.emplace_back("/usr/local/cuda/lib64");
-  for (const std::string& directory : directories) {
-    const std::vector<std::string> files = nvrtc_files_in(directory, preferred_major);
-    if (files.empty() && missing != nullptr) {
-      *missing += "\n  " + directory + "/libnvrtc.so* (not found)";
-    }
-    candidates.insert(candidates.end(), files.begin(), files.end());
-  }
-  std::vector<std::string> names;
-  if (preferred_major > 0) names.push_back("libnvrtc.so." + std::to_string(preferred_major));
-  for (const char* name : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
-  }
-  candidates.insert(candidates.end(), names.begin(), names.end());
-  return candidates;
+  return library_candidates("libnvrtc.so", "DOTCOMPUTE_NVRTC_DIRS", preferred_major, missing);
 }
 
 const char* explicit_nvrtc() {

@@ -168,20 +168,23 @@ def _autoload() -> None:
         if _autoloaded:
             return
         _autoloaded = True
-    _export_nvrtc_directories()
+    _export_cuda_library_directories()
     _core.discover()
     _load_entry_points()
 
 
-#: Where the nvidia-cuda-nvrtc wheels keep libnvrtc, under the ``nvidia`` namespace package
-#: (CUDA 12 wheels: nvidia/cuda_nvrtc/lib; CUDA 13 wheels: nvidia/cu13/lib).
-_NVRTC_WHEEL_DIRECTORIES = ("cuda_nvrtc/lib", "cu13/lib", "cu12/lib")
+#: Where the nvidia-* wheels keep their libraries, under the ``nvidia`` namespace package
+#: (CUDA 12 wheels: nvidia/<library>/lib; CUDA 13 wheels: nvidia/cu13/lib), by the variable
+#: the CUDA plugin reads (cuda/library_search.hpp, Note [Finding CUDA libraries]).
+_CUDA_WHEEL_DIRECTORIES = {
+    "DOTCOMPUTE_NVRTC_DIRS": ("cuda_nvrtc/lib", "cu13/lib", "cu12/lib"),
+    "DOTCOMPUTE_CUDA_LIBRARY_DIRS": ("cublas/lib", "cufft/lib", "cu13/lib", "cu12/lib"),
+}
 
 
-def _export_nvrtc_directories() -> None:
-    """Tells the CUDA plugin (cuda/nvrtc_library.cpp) where pip installed NVRTC, through
-    DOTCOMPUTE_NVRTC_DIRS; C++ cannot ask Python where site-packages is. Finds the ``nvidia``
-    namespace package without importing anything from it."""
+def _export_cuda_library_directories() -> None:
+    """Tells the CUDA plugin where pip installed NVRTC, cuBLAS and cuFFT; C++ cannot ask Python
+    where site-packages is. Finds the ``nvidia`` namespace package without importing from it."""
     import importlib.util
 
     try:
@@ -190,16 +193,17 @@ def _export_nvrtc_directories() -> None:
         return
     if spec is None or not spec.submodule_search_locations:
         return
-    found = [
-        os.path.join(root, relative)
-        for root in spec.submodule_search_locations
-        for relative in _NVRTC_WHEEL_DIRECTORIES
-        if os.path.isdir(os.path.join(root, relative))
-    ]
-    existing = os.environ.get("DOTCOMPUTE_NVRTC_DIRS", "")
-    directories = [entry for entry in existing.split(os.pathsep) if entry] + found
-    if directories:
-        os.environ["DOTCOMPUTE_NVRTC_DIRS"] = os.pathsep.join(dict.fromkeys(directories))
+    for variable, relatives in _CUDA_WHEEL_DIRECTORIES.items():
+        found = [
+            os.path.join(root, relative)
+            for root in spec.submodule_search_locations
+            for relative in relatives
+            if os.path.isdir(os.path.join(root, relative))
+        ]
+        existing = os.environ.get(variable, "")
+        directories = [entry for entry in existing.split(os.pathsep) if entry] + found
+        if directories:
+            os.environ[variable] = os.pathsep.join(dict.fromkeys(directories))
 
 
 def _load_entry_points() -> None:
