@@ -17,4 +17,7 @@ void bind_dlpack(py::module_& m);   // bind_dlpack.cpp: __dlpack__, from_dlpack
 void bind_ops(py::module_& m);      // bind_ops.cpp: built-in elementwise ops and reductions
 void bind_kernels(py::module_& m);  // bind_kernels.cpp: Module, KernelPlan, load_module
 
+// bind_algorithms.cpp: matmul, fft, axis reductions, cumsum, sort (the algorithm library).
+void bind_algorithms(py::module_& m);
+
 }  // namespace dotcompute::bindings

@@ -43,7 +43,6 @@ from ._core import (
     set_default_device,
     set_memory_limit,
     subtract,
-    sum,
     synchronize,
     zeros,
 )
@@ -137,6 +136,10 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 
+# The algorithm library; imported last because its generated kernels are defined with dc.kernel.
+from . import algorithms  # noqa: E402
+from .algorithms import argsort, cumsum, fft, ifft, matmul, mean, sort, sum  # noqa: E402
+
 
 def get_include() -> str:
     """Directory holding ``dotcompute/backend_abi.h``, for building third-party plugins."""
@@ -174,6 +177,8 @@ __all__ = [
     "acos",
     "acosh",
     "add",
+    "algorithms",
+    "argsort",
     "asarray",
     "asin",
     "asinh",
@@ -195,6 +200,7 @@ __all__ = [
     "copysign",
     "cos",
     "cosh",
+    "cumsum",
     "default_device",
     "devices",
     "divide",
@@ -208,6 +214,7 @@ __all__ = [
     "exp2",
     "expm1",
     "fabs",
+    "fft",
     "float16",
     "float32",
     "float64",
@@ -226,6 +233,7 @@ __all__ = [
     "global_size",
     "group_id",
     "hypot",
+    "ifft",
     "int16",
     "int32",
     "int64",
@@ -240,7 +248,9 @@ __all__ = [
     "log10",
     "log1p",
     "log2",
+    "matmul",
     "max",
+    "mean",
     "memory_stats",
     "min",
     "multiply",
@@ -257,6 +267,7 @@ __all__ = [
     "shared_array",
     "sin",
     "sinh",
+    "sort",
     "sqrt",
     "subtract",
     "sum",

@@ -1,0 +1,106 @@
+// cpp/bindings/bind_algorithms.cpp
+// Private entry points of the algorithm library for python/dotcompute/algorithms.py. Each one
+// checks and allocates in the core and returns the outputs with a flag saying whether the plugin
+// computed them; when it did not, the Python front runs the generated kernels into them.
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "bindings.hpp"
+#include "conversions.hpp"
+#include "dotcompute/algorithms.hpp"
+#include "dotcompute/dtype.hpp"
+#include "dotcompute/errors.hpp"
+
+namespace dotcompute::bindings {
+
+namespace {
+
+// Below this many elements the GIL stays held: releasing it costs more than the call.
+constexpr int64_t kReleaseGilElements = 1 << 15;
+
+template <typename Call>
+AlgorithmResult run(int64_t elements, Call&& call) {
+  if (elements >= kReleaseGilElements) {
+    py::gil_scoped_release release;
+    return call();
+  }
+  return call();
+}
+
+py::object optional_array(const ArrayPtr& array) {
+  return array ? py::cast(array) : py::object(py::none());
+}
+
+dc_reduce_op reduce_op_from_name(const std::string& name) {
+  if (name == "sum") return DC_REDUCE_SUM;
+  if (name == "min") return DC_REDUCE_MIN;
+  if (name == "max") return DC_REDUCE_MAX;
+  raise(ErrorKind::InvalidArgument, "unknown reduction '" + name + "'; use sum, min or max");
+}
+
+/// The same memory seen with another dtype and shape of the same byte size (complex64 as pairs
+/// of float32, for the generated kernels, which have no complex type).
+ArrayPtr reinterpret(const ArrayPtr& array, py::handle dtype, py::handle shape) {
+  const dc_dtype code = dtype_from_python(dtype);
+  const Shape new_shape = shape_from_python(shape);
+  const uint64_t bytes = static_cast<uint64_t>(checked_element_count(new_shape)) * dtype_size(code);
+  if (bytes != array->nbytes()) {
+    raise(ErrorKind::Shape, "reinterpret: " + shape_to_string(new_shape) + " of " +
+                                dtype_name(code) + " is " + std::to_string(bytes) +
+                                " bytes, the array holds " + std::to_string(array->nbytes()));
+  }
+  return std::make_shared<Array>(array->storage_shared(), new_shape, code, array->readonly());
+}
+
+}  // namespace
+
+void bind_algorithms(py::module_& m) {
+  m.def(
+      "_algorithm_matmul",
+      [](const ArrayPtr& a, const ArrayPtr& b, bool use_plugin) {
+        const AlgorithmResult r =
+            run(a->size() + b->size(), [&] { return matmul(*a, *b, use_plugin); });
+        return py::make_tuple(r.out, r.computed);
+      },
+      py::arg("a"), py::arg("b"), py::arg("use_plugin"));
+  m.def(
+      "_algorithm_fft",
+      [](const ArrayPtr& x, bool inverse, bool use_plugin) {
+        const AlgorithmResult r = run(x->size(), [&] { return fft(*x, inverse, use_plugin); });
+        return py::make_tuple(r.out, r.computed);
+      },
+      py::arg("x"), py::arg("inverse"), py::arg("use_plugin"));
+  m.def(
+      "_algorithm_reduce_axis",
+      [](const std::string& op, const ArrayPtr& x, int64_t axis, bool use_plugin) {
+        const dc_reduce_op code = reduce_op_from_name(op);
+        const int normalized = normalize_axis(axis, x->ndim(), op.c_str());
+        const AlgorithmResult r =
+            run(x->size(), [&] { return reduce_axis(code, *x, normalized, use_plugin); });
+        return py::make_tuple(r.out, r.computed);
+      },
+      py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("use_plugin"));
+  m.def(
+      "_algorithm_cumsum",
+      [](const ArrayPtr& x, int64_t axis, bool use_plugin) {
+        const int normalized = normalize_axis(axis, x->ndim(), "cumsum");
+        const AlgorithmResult r =
+            run(x->size(), [&] { return cumsum(*x, normalized, use_plugin); });
+        return py::make_tuple(r.out, r.computed);
+      },
+      py::arg("x"), py::arg("axis"), py::arg("use_plugin"));
+  m.def(
+      "_algorithm_sort",
+      [](const ArrayPtr& x, int64_t axis, bool values, bool indices, bool use_plugin) {
+        const int normalized = normalize_axis(axis, x->ndim(), values ? "sort" : "argsort");
+        const AlgorithmResult r =
+            run(x->size(), [&] { return sort(*x, normalized, values, indices, use_plugin); });
+        return py::make_tuple(optional_array(r.out), optional_array(r.indices), r.computed);
+      },
+      py::arg("x"), py::arg("axis"), py::arg("values"), py::arg("indices"), py::arg("use_plugin"));
+  m.def("_reinterpret", &reinterpret, py::arg("array"), py::arg("dtype"), py::arg("shape"),
+        "The same memory with another dtype and shape of the same byte size.");
+}
+
+}  // namespace dotcompute::bindings

@@ -1,0 +1,254 @@
+# python/dotcompute/algorithms.py
+# The algorithm library's front: dc.matmul, dc.fft/ifft, dc.sum/min/max/mean with axis=,
+# dc.cumsum, dc.sort/argsort (docs/algorithms.md).
+"""Built-in algorithms on dc.Arrays, on every device.
+
+Each call checks its operands and allocates its outputs in the core (cpp/core/algorithms.cpp),
+which runs the backend plugin's slot for the algorithm (the CPU plugin's own GEMM, FFT, scan,
+radix sort; cuBLAS/cuFFT on CUDA). Where a backend has no slot, or answers that it does not
+handle a dtype or size, the generated kernels of ``dotcompute.algorithm_kernels`` run on the
+same device instead. ``use_generated_kernels()`` forces that path, for testing it on the CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+
+from . import _core
+from . import algorithm_kernels as _kernels
+from ._arrays import asarray
+from .errors import DTypeError
+
+_forced = threading.local()
+
+
+@contextlib.contextmanager
+def use_generated_kernels(enabled: bool = True) -> Iterator[None]:
+    """Within the block (on this thread), algorithms skip the plugin slots and run the generated
+    kernels, the path CUDA without cuBLAS/cuFFT and OpenCL take.
+
+    >>> with dc.algorithms.use_generated_kernels():
+    ...     c = dc.matmul(a, b)  # the tiled shared-memory GEMM kernel, even on the CPU
+    """
+    previous = getattr(_forced, "generated", False)
+    _forced.generated = enabled
+    try:
+        yield
+    finally:
+        _forced.generated = previous
+
+
+def generated_kernels_forced() -> bool:
+    """Whether use_generated_kernels() is active on this thread."""
+    return getattr(_forced, "generated", False)
+
+
+def _use_plugin() -> bool:
+    return not generated_kernels_forced()
+
+
+def _as_array(x) -> _core.Array:
+    return x if isinstance(x, _core.Array) else asarray(np.asarray(x))
+
+
+def _split(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    return outer, shape[axis], inner
+
+
+def _normalized_axis(axis: int, ndim: int) -> int:
+    return axis + ndim if axis < 0 else axis
+
+
+# --- matmul ---------------------------------------------------------------------------------
+
+
+def matmul(a, b) -> _core.Array:
+    """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n] with the same
+    batch dimensions, or batched @ 2-D), and 1-D operands as vectors. float32, float64,
+    complex64, complex128; both operands of one dtype on one device."""
+    a, b = _as_array(a), _as_array(b)
+    vector_a, vector_b = a.ndim == 1, b.ndim == 1
+    if vector_a:
+        a = a.reshape((1, a.shape[0]))
+    if vector_b:
+        b = b.reshape((b.shape[0], 1))
+    batch_shape = None
+    if a.ndim > 2 and b.ndim == 2:  # batched @ matrix: one tall GEMM over the stacked rows
+        batch_shape = a.shape[:-2]
+        a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
+    out, computed = _core._algorithm_matmul(a, b, _use_plugin())
+    if not computed:
+        _kernels.run_matmul(a, b, out)
+    if batch_shape is not None:
+        out = out.reshape((*batch_shape, out.shape[0] // int(np.prod(batch_shape)), out.shape[1]))
+    if vector_a and vector_b:
+        return out.reshape(())
+    if vector_a:
+        return out.reshape((*out.shape[:-2], out.shape[-1]))
+    if vector_b:
+        return out.reshape(out.shape[:-1])
+    return out
+
+
+# --- FFT ------------------------------------------------------------------------------------
+
+_COMPLEX_OF = {
+    "float16": "complex64",
+    "float32": "complex64",
+    "complex64": "complex64",
+    "complex128": "complex128",
+}
+
+
+def _to_complex(x: _core.Array) -> _core.Array:
+    target = _COMPLEX_OF.get(str(x.dtype), "complex128")
+    if str(x.dtype) == target:
+        return x
+    if str(x.dtype).startswith("complex"):
+        raise DTypeError(f"fft: cannot convert {x.dtype} to {target}")
+    out = _core.empty(x.shape, target, x.device)
+    pairs = _core._reinterpret(out, "float32" if target == "complex64" else "float64", (x.size, 2))
+    if x.size:
+        _kernels.fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
+    return out
+
+
+def _transform(x, inverse: bool) -> _core.Array:
+    x = _to_complex(_as_array(x))
+    out, computed = _core._algorithm_fft(x, inverse, _use_plugin())
+    if not computed:
+        _kernels.run_fft(x, out, inverse)
+    return out
+
+
+def fft(x) -> _core.Array:
+    """Discrete Fourier transform along the last axis, as numpy.fft.fft (no scaling); batched
+    over the other axes, any length. complex64 stays complex64; real inputs convert as numpy
+    (float32 to complex64, everything else to complex128)."""
+    return _transform(x, inverse=False)
+
+
+def ifft(x) -> _core.Array:
+    """Inverse DFT along the last axis, scaled by 1/n as numpy.fft.ifft."""
+    return _transform(x, inverse=True)
+
+
+# --- reductions -----------------------------------------------------------------------------
+
+
+def _reduce(op: str, x, axis) -> _core.Array:
+    x = _as_array(x)
+    if axis is None:
+        if _use_plugin():
+            return getattr(_core, op)(x)
+        flat = x.reshape((x.size,))
+        return _reduce(op, flat, 0)
+    axis = int(axis)
+    out, computed = _core._algorithm_reduce_axis(op, x, axis, _use_plugin())
+    if not computed:
+        outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
+        _kernels.run_reduce_axis(op, x, out, outer, length, inner)
+    return out
+
+
+def sum(x, axis=None) -> _core.Array:
+    """Sum of every element (axis=None, a 0-d array) or along one axis (negative counts from the
+    end). bool and signed integers sum to int64, unsigned to uint64, floats and complex keep
+    their dtype (accumulated accurately)."""
+    return _reduce("sum", x, axis)
+
+
+def min(x, axis=None) -> _core.Array:
+    """Smallest element, overall or along one axis; NaN when a NaN is present (numpy)."""
+    return _reduce("min", x, axis)
+
+
+def max(x, axis=None) -> _core.Array:
+    """Largest element, overall or along one axis; NaN when a NaN is present (numpy)."""
+    return _reduce("max", x, axis)
+
+
+def mean(x, axis=None) -> _core.Array:
+    """Arithmetic mean, overall or along one axis; integers and bool give float64 (numpy)."""
+    x = _as_array(x)
+    total = _reduce("sum", x, axis)
+    count = x.size if axis is None else x.shape[_normalized_axis(int(axis), x.ndim)]
+    dtype = str(x.dtype)
+    result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
+    result = _core.empty(total.shape, result_dtype, total.device)
+    if result.size == 0:
+        return result
+    source, target = total, result
+    if result_dtype.startswith("complex"):
+        real = "float32" if result_dtype == "complex64" else "float64"
+        source = _core._reinterpret(total, real, (2 * total.size,))
+        target = _core._reinterpret(result, real, (2 * total.size,))
+    factor = 1.0 / count if count else float("nan")
+    _kernels.fft.copy_scaled[target.size](
+        source.reshape((source.size,)), target.reshape((target.size,)), factor
+    )
+    return result
+
+
+# --- scan and sort --------------------------------------------------------------------------
+
+
+def cumsum(x, axis=None) -> _core.Array:
+    """Inclusive prefix sum along one axis (axis=None: over the flattened array, as numpy). The
+    result dtype is sum's: int64 for bool and signed integers, uint64 for unsigned."""
+    x = _as_array(x)
+    if axis is None:
+        x, axis = x.reshape((x.size,)), 0
+    axis = int(axis)
+    out, computed = _core._algorithm_cumsum(x, axis, _use_plugin())
+    if not computed:
+        outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
+        _kernels.run_cumsum(x, out, outer, length, inner)
+    return out
+
+
+def _sort(x, axis, values: bool, indices: bool):
+    x = _as_array(x)
+    if axis is None:
+        x, axis = x.reshape((x.size,)), 0
+    axis = int(axis)
+    sorted_values, positions, computed = _core._algorithm_sort(
+        x, axis, values, indices, _use_plugin()
+    )
+    if not computed:
+        outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
+        _kernels.run_sort(x, sorted_values, positions, outer, length, inner)
+    return sorted_values, positions
+
+
+def sort(x, axis=-1) -> _core.Array:
+    """Stable ascending sort along one axis (axis=None sorts the flattened array). NaN sorts
+    last and -0.0 equals 0.0, as numpy."""
+    return _sort(x, axis, True, False)[0]
+
+
+def argsort(x, axis=-1) -> _core.Array:
+    """int64 positions that sort x stably along one axis (numpy's kind='stable')."""
+    return _sort(x, axis, False, True)[1]
+
+
+__all__ = [
+    "argsort",
+    "cumsum",
+    "fft",
+    "generated_kernels_forced",
+    "ifft",
+    "matmul",
+    "max",
+    "mean",
+    "min",
+    "sort",
+    "sum",
+    "use_generated_kernels",
+]

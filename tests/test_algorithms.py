@@ -1,0 +1,332 @@
+# tests/test_algorithms.py
+# Conformance of the algorithm library against numpy on every device, through the plugin slots
+# and through the generated kernels (forced with dc.algorithms.use_generated_kernels()).
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+from dotcompute import algorithm_kernels
+from dotcompute.kernel import cache
+
+from conftest import random_array
+
+
+@pytest.fixture(params=["plugin", "generated"])
+def path(request):
+    """Both implementations: the backend's slot (with its own fallback) and the generated
+    kernels, which CUDA without cuBLAS/cuFFT and OpenCL run."""
+    if request.param == "generated":
+        with dc.algorithms.use_generated_kernels():
+            yield request.param
+    else:
+        yield request.param
+
+
+def on(device, array):
+    return dc.asarray(np.ascontiguousarray(array), device=device)
+
+
+def host(array) -> np.ndarray:
+    return np.asarray(array.to("cpu") if array.device.backend != "cpu" else array)
+
+
+def tolerance(dtype):
+    return {"float32": 2e-5, "complex64": 2e-5}.get(str(np.dtype(dtype)), 1e-12)
+
+
+# --- matmul ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (37, 53, 29), (70, 17, 130)])
+def test_matmul_matches_numpy(device, path, rng, dtype, m, k, n):
+    a = random_array(rng, (m, k), dtype)
+    b = random_array(rng, (k, n), dtype)
+    got = host(dc.matmul(on(device, a), on(device, b)))
+    expected = a @ b
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    scale = np.abs(a).max() * np.abs(b).max() * k
+    np.testing.assert_allclose(got, expected, rtol=0, atol=scale * tolerance(dtype) * 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_matmul_batched_and_vectors(device, path, rng, dtype):
+    a = random_array(rng, (3, 2, 19, 23), dtype)
+    b = random_array(rng, (3, 2, 23, 17), dtype)
+    atol = 1e-3 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(host(dc.matmul(on(device, a), on(device, b))), a @ b, atol=atol)
+    w = random_array(rng, (23, 5), dtype)
+    np.testing.assert_allclose(host(dc.matmul(on(device, a), on(device, w))), a @ w, atol=atol)
+    v = random_array(rng, 23, dtype)
+    mat = random_array(rng, (19, 23), dtype)
+    np.testing.assert_allclose(host(dc.matmul(on(device, mat), on(device, v))), mat @ v, atol=atol)
+    np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, w))), v @ w, atol=atol)
+    np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, v))), v @ v, atol=atol)
+
+
+def test_matmul_empty_inner_dimension_gives_zeros(device, path):
+    got = dc.matmul(dc.ones((3, 0), "float32", device), dc.ones((0, 4), "float32", device))
+    assert host(got).shape == (3, 4) and not host(got).any()
+
+
+def test_matmul_errors(device):
+    a = dc.ones((3, 4), "float32", device)
+    with pytest.raises(dc.ShapeError, match="inner dimensions differ"):
+        dc.matmul(a, dc.ones((5, 2), "float32", device))
+    with pytest.raises(dc.DTypeError, match="dtypes differ"):
+        dc.matmul(a, dc.ones((4, 2), "float64", device))
+    with pytest.raises(dc.DTypeError, match="does not support dtype int32"):
+        dc.matmul(dc.ones((3, 4), "int32", device), dc.ones((4, 2), "int32", device))
+    with pytest.raises(dc.ShapeError, match="batch dimensions differ"):
+        dc.matmul(dc.ones((2, 3, 4), "float32", device), dc.ones((3, 4, 2), "float32", device))
+
+
+def test_matmul_refuses_operands_on_different_devices():
+    devices = dc.devices()
+    if len(devices) < 2:
+        pytest.skip("needs two devices")
+    a = dc.ones((3, 4), "float32", devices[0].spec)
+    with pytest.raises(dc.DeviceError, match="different devices"):
+        dc.matmul(a, dc.ones((4, 2), "float32", devices[1].spec))
+
+
+# --- FFT ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("n", [1, 2, 8, 1024, 3, 5, 12, 97, 1000])
+def test_fft_matches_numpy(device, path, rng, dtype, n):
+    x = random_array(rng, (3, n), dtype)
+    expected = np.fft.fft(x.astype(np.complex128))
+    got = host(dc.fft(on(device, x)))
+    assert got.dtype == np.dtype(dtype) and got.shape == x.shape
+    bound = np.abs(expected).max() * (1e-5 if dtype == "complex64" else 1e-12) * max(1, np.log2(n))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=bound)
+    back = host(dc.ifft(on(device, got)))
+    np.testing.assert_allclose(
+        back, x, rtol=0, atol=np.abs(x).max() * bound / np.abs(expected).max() * 8
+    )
+
+
+def test_fft_of_real_and_batched_input(device, path, rng):
+    x = random_array(rng, (2, 3, 48), "float32")
+    got = host(dc.fft(on(device, x)))
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, np.fft.fft(x), atol=1e-3)
+    y = random_array(rng, 33, "float64")
+    got = host(dc.ifft(on(device, y)))
+    assert got.dtype == np.complex128
+    np.testing.assert_allclose(got, np.fft.ifft(y), atol=1e-12)
+
+
+def test_fft_errors(device):
+    with pytest.raises(dc.InvalidArgumentError, match="length 0"):
+        dc.fft(dc.ones((3, 0), "complex64", device))
+    with pytest.raises(dc.ShapeError, match="0-d"):
+        dc.fft(dc.ones((), "complex64", device))
+
+
+# --- reductions -----------------------------------------------------------------------------
+
+REDUCE_DTYPES = ["bool", "int8", "int32", "uint16", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("dtype", [*REDUCE_DTYPES, "complex64", "complex128"])
+@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1, -3])
+def test_sum_along_axes(device, path, rng, dtype, axis):
+    x = random_array(rng, (5, 301, 7), dtype)
+    got = host(dc.sum(on(device, x), axis=axis))
+    expected = np.sum(x, axis=axis)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    if dtype == "float16":  # numpy accumulates in float16; compare with the exact sum
+        exact = np.sum(x.astype(np.float64), axis=axis)
+        np.testing.assert_allclose(got, exact, rtol=2e-3, atol=2e-3)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=tolerance(dtype) * 10)
+
+
+@pytest.mark.parametrize("op", ["min", "max"])
+@pytest.mark.parametrize("dtype", REDUCE_DTYPES)
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_min_max_along_axes(device, path, rng, op, dtype, axis):
+    x = random_array(rng, (4, 1000, 3), dtype)
+    got = host(getattr(dc, op)(on(device, x), axis=axis))
+    expected = getattr(np, op)(x, axis=axis)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("op", ["min", "max"])
+def test_min_max_propagate_nan(device, path, rng, op):
+    x = random_array(rng, (3, 500), "float32")
+    x[1, 17] = np.nan
+    x[2, 499] = np.nan
+    for axis in (0, 1, None):
+        got = host(getattr(dc, op)(on(device, x), axis=axis))
+        np.testing.assert_array_equal(got, getattr(np, op)(x, axis=axis))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64", "complex64"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_mean(device, path, rng, dtype, axis):
+    x = random_array(rng, (6, 257), dtype)
+    got = host(dc.mean(on(device, x), axis=axis))
+    expected = np.mean(x, axis=axis)
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_reduction_errors(device):
+    x = dc.ones((3, 4), "float32", device)
+    with pytest.raises(dc.InvalidArgumentError, match=r"axis 2 is out of range.*-2 to 1"):
+        dc.sum(x, axis=2)
+    with pytest.raises(dc.InvalidArgumentError, match="axis -3"):
+        dc.max(x, axis=-3)
+    with pytest.raises(dc.InvalidArgumentError, match="length 0"):
+        dc.min(dc.ones((3, 0), "float32", device), axis=1)
+    with pytest.raises(dc.DTypeError, match="complex"):
+        dc.max(dc.ones(3, "complex64", device), axis=0)
+    assert host(dc.sum(dc.ones((3, 0), "float32", device), axis=1)).tolist() == [0, 0, 0]
+
+
+def test_min_max_still_work_on_numbers_and_in_kernels():
+    assert dc.min(3, 1, 2) == 1 and dc.max(3.0, 4.5) == 4.5
+
+
+# --- cumsum ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dtype", ["bool", "int16", "int32", "uint32", "int64", "float32", "float64", "complex64"]
+)
+@pytest.mark.parametrize(
+    "shape,axis", [((100_003,), None), ((3, 1001), -1), ((700, 3, 2), 0), ((4, 70_000), 1)]
+)
+def test_cumsum_matches_numpy(device, path, rng, dtype, shape, axis):
+    x = random_array(rng, shape, dtype)
+    got = host(dc.cumsum(on(device, x), axis=axis))
+    expected = np.cumsum(x, axis=axis)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    if np.issubdtype(expected.dtype, np.integer):
+        np.testing.assert_array_equal(got, expected)
+    else:
+        exact = np.cumsum(
+            x.astype(np.complex128 if dtype == "complex64" else np.float64), axis=axis
+        )
+        scale = np.cumsum(np.abs(x).astype(np.float64), axis=axis)
+        assert np.all(np.abs(got - exact) <= scale * tolerance(dtype) * 4 + 1e-30)
+
+
+# --- sort -----------------------------------------------------------------------------------
+
+SORT_DTYPES = [
+    "bool",
+    "int8",
+    "uint8",
+    "int16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+]
+
+
+@pytest.mark.parametrize("dtype", SORT_DTYPES)
+@pytest.mark.parametrize(
+    "shape,axis", [((50_001,), -1), ((7, 333), -1), ((40, 5, 3), 0), ((3, 9), None)]
+)
+def test_sort_and_argsort_match_numpy_stable(device, path, rng, dtype, shape, axis):
+    x = random_array(rng, shape, dtype)
+    if np.dtype(dtype).kind in "iu":
+        x = (x % 17).astype(dtype)  # many ties, so stability shows
+    got = host(dc.sort(on(device, x), axis=axis))
+    np.testing.assert_array_equal(got, np.sort(x, axis=axis, kind="stable"))
+    positions = host(dc.argsort(on(device, x), axis=axis))
+    assert positions.dtype == np.int64
+    np.testing.assert_array_equal(positions, np.argsort(x, axis=axis, kind="stable"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_sort_nan_and_signed_zero_like_numpy(device, path, rng, dtype):
+    x = random_array(rng, 5000, dtype) - np.asarray(0.5, dtype)
+    x[::7] = 0.0
+    x[::11] = -0.0
+    x[::13] = np.nan
+    x[5::17] = -np.nan
+    x[3::19] = np.inf
+    x[4::23] = -np.inf
+    expected = np.sort(x, kind="stable")
+    got = host(dc.sort(on(device, x)))
+    np.testing.assert_array_equal(
+        got.view(f"u{x.itemsize}")[~np.isnan(got)],
+        expected.view(f"u{x.itemsize}")[~np.isnan(expected)],
+    )
+    assert np.isnan(got[np.isnan(expected)]).all()
+    np.testing.assert_array_equal(host(dc.argsort(on(device, x))), np.argsort(x, kind="stable"))
+
+
+def test_sort_errors(device):
+    with pytest.raises(dc.DTypeError, match="complex"):
+        dc.sort(dc.ones(3, "complex64", device))
+    with pytest.raises(dc.InvalidArgumentError, match="axis 1 is out of range"):
+        dc.argsort(dc.ones(3, "float32", device), axis=1)
+
+
+# --- the generated kernels as CUDA C++ ------------------------------------------------------
+
+NVCC = shutil.which("nvcc")
+
+
+def _algorithm_kernel_specializations():
+    combos = {
+        "gemm_tiled": [("float32",) * 3, ("float64",) * 3],
+        "gemm_tiled_complex": [("float32",) * 3, ("float64",) * 3],
+        "stockham_radix2": [("float32",) * 2, ("float64",) * 2],
+        "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
+        "add_block_offsets": [("int64",) * 2, ("float32",) * 2],
+        "sum_rows_float": [("float32",) * 2],
+        "sum_rows_int": [("int32", "int64")],
+        "extreme_rows": [("float32",) * 2],
+        "sum_columns_float": [("float32",) * 2],
+        "extreme_columns": [("float64",) * 2],
+        "merge_pass": [("float32", "int64", "float32", "int64")],
+        "sort_init": [("float32", "float32", "int64")],
+        "bluestein_premultiply": [("float32",) * 2],
+        "bluestein_postmultiply": [("float64",) * 2],
+    }
+    modules = [
+        algorithm_kernels.gemm,
+        algorithm_kernels.fft,
+        algorithm_kernels.scan,
+        algorithm_kernels.reduce,
+        algorithm_kernels.sort,
+    ]
+    found = []
+    for module in modules:
+        for name, combo_list in combos.items():
+            if hasattr(module, name):
+                for combo in combo_list:
+                    found.append(
+                        pytest.param(getattr(module, name), combo, id=f"{name}-{combo[0]}")
+                    )
+    return found
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
+@pytest.mark.parametrize("kernel,dtypes", _algorithm_kernel_specializations())
+def test_generated_cuda_source_compiles_with_nvcc(tmp_path, kernel, dtypes):
+    source = tmp_path / "kernel.cu"
+    source.write_text(kernel.source("cuda", *dtypes))
+    options = cache.DEVICE_COMPILE_OPTIONS["cuda"].split()
+    command = [NVCC, "-cubin", "-x", "cu", "-arch=sm_80", "-std=c++17", *options]
+    command += ["-Werror", "all-warnings", str(source), "-o", str(tmp_path / "kernel.cubin")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
