@@ -4,10 +4,13 @@
 
     python bench/compare_cuda.py [--device cuda:0] [--repeats N]
 
-Rows: empty kernel launch from Python, vector add 1M float32 (launch + sync), sum 16M float32,
-pageable H2D and D2H of 256 MiB, pool alloc + free of 1 MiB, NVRTC cold compile + load of a small
-kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache disabled), and the kernel cache hit in a
-fresh process. Every figure is a median after warm-up: wall time per call (host clock, including
+Rows: empty kernel launch from Python (per launch, in bursts of 100 launches followed by one
+synchronize outside the timed region), vector add 1M float32 (launch + sync), sum 16M float32,
+matmul 1024^3 float32, FFT 2^20 complex64, pinned and pageable H2D and D2H of 1 GiB, pool
+alloc + free of 1 MiB (CuPy's default pool and its stream-ordered cudaMallocAsync pool), NVRTC
+cold compile + load of a small kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache
+disabled), and the kernel cache hit in a fresh process. Every figure is a median after
+warm-up: wall time per call (host clock, including
 the synchronization) and device time (CUDA events around the work; for dotcompute only through
 ``dc.Event`` when the build has it: dotcompute's streams are non-blocking (Note [Default stream]
 in cuda/), so events on CuPy's legacy stream would not bracket its work, and the column shows
@@ -66,6 +69,22 @@ def median_wall(function, repeats: int, warmup: int = 5) -> float:
     return statistics.median(samples)
 
 
+def burst_wall(launch, sync, bursts: int, burst: int = 100) -> float:
+    """Median host time per call over bursts of `burst` calls; the synchronize that drains each
+    burst is outside the timed region, so this is the launch overhead, not the GPU's time."""
+    for _ in range(3):
+        launch()
+    sync()
+    samples = []
+    for _ in range(bursts):
+        start = time.perf_counter()
+        for _ in range(burst):
+            launch()
+        samples.append((time.perf_counter() - start) / burst)
+        sync()
+    return statistics.median(samples)
+
+
 class DeviceTimer:
     """Median device time of a function's GPU work, from CUDA events around it."""
 
@@ -99,7 +118,7 @@ class DeviceTimer:
                 end.record()
                 end.synchronize()
                 if index >= 3:
-                    samples.append(start.elapsed(end))
+                    samples.append(start.elapsed_ms(end) * 1e-3)
             return statistics.median(samples)
         return None  # no dotcompute events yet: CuPy's would not order against our streams
 
@@ -180,7 +199,7 @@ def main() -> int:
     one = dc.zeros(1, "float32", spec)
     empty_kernel[1](one)
     sync_dc()
-    dc_launch = median_wall(lambda: empty_kernel[1](one), repeats * 10)
+    dc_launch = burst_wall(lambda: empty_kernel[1](one), sync_dc, repeats)
     dc_launch_device = timer.dotcompute_time(lambda: empty_kernel[1](one), repeats)
     cp_launch = cp_launch_device = None
     if cp is not None:
@@ -188,10 +207,10 @@ def main() -> int:
         c_one = cp.zeros(1, cp.float32)
         raw((1,), (1,), (c_one,))
         sync_cp()
-        cp_launch = median_wall(lambda: raw((1,), (1,), (c_one,)), repeats * 10)
+        cp_launch = burst_wall(lambda: raw((1,), (1,), (c_one,)), sync_cp, repeats)
         cp_launch_device = timer.cupy_time(lambda: raw((1,), (1,), (c_one,)), repeats)
     rows.append(
-        ("empty launch (no sync)", dc_launch, cp_launch, dc_launch_device, cp_launch_device)
+        ("empty launch (per call)", dc_launch, cp_launch, dc_launch_device, cp_launch_device)
     )
 
     # -- vector add 1M, launch + sync -------------------------------------------------------------
@@ -233,20 +252,63 @@ def main() -> int:
         entry[4] = timer.cupy_time(lambda: cp.sum(cbig), repeats // 4)
     rows.append(tuple(entry))
 
-    # -- pageable transfers 256 MiB -----------------------------------------------------------
-    host = np.ones(256 * MIB // 4, np.float32)
+    # -- matmul 1024^3 float32, FFT 2^20 complex64 ----------------------------------------------
+    rng = np.random.default_rng(3)
+    m_host = rng.random((1024, 1024), dtype=np.float32)
+    m_a, m_b = dc.asarray(m_host, device=spec), dc.asarray(m_host.T.copy(), device=spec)
+    f_host = (rng.random(1 << 20) + 1j * rng.random(1 << 20)).astype(np.complex64)
+    f_x = dc.asarray(f_host, device=spec)
+    np.testing.assert_allclose(dc.matmul(m_a, m_b).numpy(), m_host @ m_host.T, rtol=2e-3)
+    np.testing.assert_allclose(dc.fft(f_x).numpy(), np.fft.fft(f_host), rtol=1e-3, atol=1e-2)
+    for name, dc_call, cp_call in (
+        ("matmul 1024 float32", lambda: dc.matmul(m_a, m_b), "matmul"),
+        ("fft 2^20 complex64", lambda: dc.fft(f_x), "fft"),
+    ):
+        entry = [name, median_wall(lambda call=dc_call: (call(), sync_dc()), repeats // 4), None]
+        entry += [timer.dotcompute_time(dc_call, repeats // 4), None]
+        if cp is not None:
+            if cp_call == "matmul":
+                c_a, c_b = cp.asarray(m_host), cp.asarray(m_host.T.copy())
+                call = lambda c_a=c_a, c_b=c_b: cp.matmul(c_a, c_b)  # noqa: E731
+            else:
+                c_x = cp.asarray(f_host)
+                call = lambda c_x=c_x: cp.fft.fft(c_x)  # noqa: E731
+            entry[2] = median_wall(lambda call=call: (call(), sync_cp()), repeats // 4)
+            entry[4] = timer.cupy_time(call, repeats // 4)
+        rows.append(tuple(entry))
+
+    # -- transfers of 1 GiB: pinned (dc.empty_pinned / cupyx.empty_pinned) and pageable --------
+    gib = 1 << 30
     transfers = max(5, repeats // 40)
-    h2d_dc = median_wall(lambda: (dc.asarray(host, device=spec), sync_dc()), transfers, 2)
-    on_device = dc.asarray(host, device=spec)
-    d2h_dc = median_wall(lambda: on_device.numpy(), transfers, 2)
-    h2d_cp = d2h_cp = None
+    pinned_dc = dc.empty_pinned(gib // 4, "float32", device=spec)
+    pinned_dc[...] = 1.0
+    pageable = np.ones(gib // 4, np.float32)
+    on_device = dc.asarray(pageable, device=spec)
+    dc_rows = {
+        "H2D 1 GiB pinned": lambda: (dc.asarray(pinned_dc, device=spec), sync_dc()),
+        "D2H 1 GiB pinned": lambda: on_device.numpy(out=pinned_dc),
+        "H2D 1 GiB pageable": lambda: (dc.asarray(pageable, device=spec), sync_dc()),
+        "D2H 1 GiB pageable": lambda: on_device.numpy(),
+    }
+    cp_rows = {}
     if cp is not None:
-        h2d_cp = median_wall(lambda: (cp.asarray(host), sync_cp()), transfers, 2)
-        c_device = cp.asarray(host)
-        d2h_cp = median_wall(lambda: c_device.get(), transfers, 2)
-    rows.append(("H2D 256 MiB pageable", h2d_dc, h2d_cp, None, None))
-    rows.append(("D2H 256 MiB pageable", d2h_dc, d2h_cp, None, None))
+        import cupyx
+
+        pinned_cp = cupyx.empty_pinned(gib // 4, np.float32)
+        pinned_cp[...] = 1.0
+        c_device = cp.asarray(pageable)
+        cp_rows = {
+            "H2D 1 GiB pinned": lambda: (cp.asarray(pinned_cp), sync_cp()),
+            "D2H 1 GiB pinned": lambda: c_device.get(out=pinned_cp),
+            "H2D 1 GiB pageable": lambda: (cp.asarray(pageable), sync_cp()),
+            "D2H 1 GiB pageable": lambda: c_device.get(),
+        }
+    for name, dc_call in dc_rows.items():
+        cp_call = cp_rows.get(name)
+        cp_wall = median_wall(cp_call, transfers, 2) if cp_call else None
+        rows.append((name, median_wall(dc_call, transfers, 2), cp_wall, None, None))
     on_device.release()
+    dc_rows.clear()  # drops the pinned block: it returns to dotcompute's pinned pool
 
     # -- pool alloc + free 1 MiB --------------------------------------------------------------
     def dc_alloc():
@@ -263,6 +325,16 @@ def main() -> int:
     if torch is not None:
         torch.empty(1, device="cuda")  # torch's own pool, for reference
     rows.append(tuple(entry))
+    if cp is not None:
+        # The stream-ordered allocator (cudaMallocAsync/cudaFreeAsync) through CuPy's async
+        # pool: what a pool over cuMemAllocAsync would cost per allocation.
+        default_allocator = cp.cuda.get_allocator()
+        cp.cuda.set_allocator(cp.cuda.MemoryAsyncPool().malloc)
+        try:
+            async_wall = median_wall(cp_alloc, repeats * 10)
+        finally:
+            cp.cuda.set_allocator(default_allocator)
+        rows.append(("alloc+free 1 MiB, async", entry[1], async_wall, None, None))
 
     # -- cold compile + load, cache hit in a fresh process ------------------------------------
     here = os.path.dirname(os.path.abspath(__file__))
@@ -307,7 +379,7 @@ def main() -> int:
             f"{name:<26}{cell(dc_wall)}{cell(cp_wall)}{ratio(dc_wall, cp_wall):>8}"
             f"{cell(dc_dev)} {cell(cp_dev)}{ratio(dc_dev, cp_dev):>8}"
         )
-    print("(transfers: 256 MiB per call; divide 0.268 GB by the time for GB/s)")
+    print("(transfers: 1 GiB per call; divide 1.074 GB by the time for GB/s)")
     return 0
 
 

@@ -378,13 +378,28 @@ __device__ __forceinline__ P block_combine(P* shared, P value) {
   }
   return shared[0];
 }
-extern "C" __global__ void dc_reduce_partial(const S* in, u64 n, P* partials) {
+extern "C" __global__ void dc_reduce_partial(const S* __restrict__ in, u64 n, P* partials) {
   __shared__ P shared[BLOCK];
   P total = part_identity(in);
   L local = local_identity(in);
   unsigned count = 0;
   const u64 stride = (u64)gridDim.x * BLOCK;
-  for (u64 i = (u64)blockIdx.x * BLOCK + threadIdx.x; i < n; i += stride) {
+  u64 i = (u64)blockIdx.x * BLOCK + threadIdx.x;
+  // Four loads in flight per thread before any is combined: a reduction is bound by memory
+  // latency, and one dependent load per iteration leaves most of the bandwidth unused.
+  for (; i + 3 * stride < n; i += 4 * stride) {
+    const S v0 = in[i], v1 = in[i + stride], v2 = in[i + 2 * stride], v3 = in[i + 3 * stride];
+    const L pair0 = local_combine(local_load(v0), local_load(v1));
+    const L pair1 = local_combine(local_load(v2), local_load(v3));
+    local = local_combine(local, local_combine(pair0, pair1));
+    count += 4;
+    if (count >= FLUSH) {
+      total = combine(total, widen(local));
+      local = local_identity(in);
+      count = 0;
+    }
+  }
+  for (; i < n; i += stride) {
     local = local_combine(local, local_load(in[i]));
     if (++count == FLUSH) {
       total = combine(total, widen(local));

@@ -265,15 +265,15 @@ void bind_dlpack(py::module_& m) {
       "wrapped.");
   m.def(
       "_wrap_cuda_memory",
-      [](uint64_t address, std::vector<int64_t> shape, py::object dtype, int device, bool readonly,
+      [](uint64_t address, py::object shape, py::object dtype, int device, bool readonly,
          py::object owner) {
         auto* kept = new py::object(std::move(owner));
         std::shared_ptr<void> holder(kept, [](void* pointer) {
           py::gil_scoped_acquire gil;
           delete static_cast<py::object*>(pointer);
         });
-        return wrap_cuda_memory(device, address, Shape(shape.begin(), shape.end()),
-                                dtype_from_python(dtype), readonly, std::move(holder));
+        return wrap_cuda_memory(device, address, shape_from_python(shape), dtype_from_python(dtype),
+                                readonly, std::move(holder));
       },
       py::arg("address"), py::arg("shape"), py::arg("dtype"), py::arg("device"),
       py::arg("readonly"), py::arg("owner"),
