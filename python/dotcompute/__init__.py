@@ -125,6 +125,7 @@ from .kernel.intrinsics import (
 from .kernel.intrinsics import reduce_or_max as max
 from .kernel.intrinsics import reduce_or_min as min
 from .kernel.kernel import Kernel, kernel
+from .streams import Event, Graph, Stream, capture, current_stream
 
 __version__ = _core.__version__
 
@@ -156,6 +157,8 @@ __all__ = [
     "Device",
     "DeviceError",
     "DotComputeError",
+    "Event",
+    "Graph",
     "InvalidArgumentError",
     "Kernel",
     "KernelSyntaxError",
@@ -166,6 +169,7 @@ __all__ = [
     "PluginError",
     "ReleasedArrayError",
     "ShapeError",
+    "Stream",
     "UnsupportedError",
     "__version__",
     "abs",
@@ -186,6 +190,7 @@ __all__ = [
     "atomic_sub",
     "barrier",
     "bool_",
+    "capture",
     "cbrt",
     "ceil",
     "complex128",
@@ -193,6 +198,7 @@ __all__ = [
     "copysign",
     "cos",
     "cosh",
+    "current_stream",
     "default_device",
     "devices",
     "divide",
