@@ -21,6 +21,7 @@
 #include "dotcompute/errors.hpp"
 #include "dotcompute/kernel_launch.hpp"
 #include "dotcompute/plugin.hpp"
+#include "dotcompute/stream.hpp"
 
 namespace dotcompute::bindings {
 
@@ -298,8 +299,23 @@ uint32_t parse_sizes(py::handle object, uint64_t out[3], const char* what, int64
 
 // -- launch -------------------------------------------------------------------------------------
 
+/// The stream a launch goes to: stream_object when given (a dc.Stream), else this thread's
+/// current stream on the plan's device (Note [Current stream]), else nullptr (the default
+/// stream, the fast path).
+const Stream* launch_stream(const KernelPlan& plan, py::handle stream_object) {
+  if (stream_object.is_none()) {
+    return current_stream_for(plan.module()->plugin(), plan.module()->device_index());
+  }
+  py::detail::make_caster<Stream> caster;
+  if (!caster.load(stream_object, false)) {
+    throw py::type_error(plan.name() + "(): stream= must be a dc.Stream, got " +
+                         type_name_of(stream_object));
+  }
+  return &py::detail::cast_op<const Stream&>(caster);
+}
+
 void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args_object,
-                 py::handle local_size) {
+                 py::handle local_size, py::handle stream_object) {
   if (!PyTuple_Check(args_object.ptr()) && !PyList_Check(args_object.ptr())) {
     throw py::type_error(plan.name() + "(): args must be a tuple of kernel arguments, got " +
                          type_name_of(args_object));
@@ -340,6 +356,11 @@ void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args
     std::memcpy(inline_args, plan.arg_template().data(), slot_count * sizeof(dc_kernel_arg));
   }
 
+  const Stream* stream = launch_stream(plan, stream_object);
+  // Memory of the arrays, kept by a graph that captures the stream (Note [Graphs]).
+  std::vector<std::shared_ptr<Storage>> storages;
+  const bool keep_storages = stream != nullptr && stream->capturing() != nullptr;
+
   const Array* first_array = nullptr;
   size_t first_array_index = 0;
   py::detail::make_caster<Array> caster;
@@ -364,6 +385,7 @@ void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args
     }
     const Array& array = py::detail::cast_op<const Array&>(caster);
     plan.bind_array(i, array, filled, first_array, first_array_index);
+    if (keep_storages) storages.push_back(array.storage_shared());
     if (first_array == nullptr) {
       first_array = &array;
       first_array_index = i;
@@ -375,6 +397,16 @@ void launch_plan(const KernelPlan& plan, py::handle global_size, py::handle args
   uint64_t items = 1;
   for (uint32_t d = 0; d < geometry.dimensions; ++d) items *= geometry.global_size[d];
   if (items == 0) return;  // an empty index space: arguments checked, nothing to run
+  if (stream != nullptr) {
+    const KernelPlanPtr shared = std::const_pointer_cast<KernelPlan>(plan.shared_from_this());
+    if (items >= kReleaseGilItems) {
+      py::gil_scoped_release release;
+      launch_on_stream(*stream, shared, config, filled, storages);
+    } else {
+      launch_on_stream(*stream, shared, config, filled, storages);
+    }
+    return;
+  }
   if (items >= kReleaseGilItems) {
     py::gil_scoped_release release;
     plan.launch(config, filled);
@@ -500,18 +532,20 @@ void bind_kernels(py::module_& m) {
                              [](const KernelPlan& self) { return Device(self.module()->device()); })
       .def(
           "launch",
-          [](const KernelPlan& self, py::handle global_size, py::handle args,
-             py::handle local_size) { launch_plan(self, global_size, args, local_size); },
+          [](const KernelPlan& self, py::handle global_size, py::handle args, py::handle local_size,
+             py::handle stream) { launch_plan(self, global_size, args, local_size, stream); },
           py::arg("global_size"), py::arg("args"), py::arg("local_size") = py::none(),
+          py::arg("stream") = py::none(),
           "Runs the kernel over global_size (an int or a 1-3 tuple) with args (a tuple in "
-          "declaration order); returns when it has finished on the CPU.")
+          "declaration order) on stream (None: the current stream, by default the device's "
+          "default stream); returns when it has finished on the CPU.")
       .def(
           "__call__",
-          [](const KernelPlan& self, py::handle global_size, py::args args, py::handle local_size) {
-            launch_plan(self, global_size, args, local_size);
-          },
+          [](const KernelPlan& self, py::handle global_size, py::args args, py::handle local_size,
+             py::handle stream) { launch_plan(self, global_size, args, local_size, stream); },
           py::arg("global_size"), py::arg("local_size") = py::none(),
-          "plan(global_size, *args, local_size=None): same as launch.")
+          py::arg("stream") = py::none(),
+          "plan(global_size, *args, local_size=None, stream=None): same as launch.")
       .def("__repr__", [](const KernelPlan& self) {
         return "<dotcompute KernelPlan " + self.signature() + " on '" +
                self.module()->device().str() + "'>";

@@ -16,6 +16,7 @@ void bind_arrays(py::module_& m);   // bind_arrays.cpp: Array, constructors, buf
 void bind_dlpack(py::module_& m);   // bind_dlpack.cpp: __dlpack__, from_dlpack
 void bind_ops(py::module_& m);      // bind_ops.cpp: built-in elementwise ops and reductions
 void bind_kernels(py::module_& m);  // bind_kernels.cpp: Module, KernelPlan, load_module
+void bind_streams(py::module_& m);  // bind_streams.cpp: Stream, Event, Graph
 
 // bind_algorithms.cpp: matmul, fft, axis reductions, cumsum, sort (the algorithm library).
 void bind_algorithms(py::module_& m);

@@ -279,10 +279,11 @@ void KernelPlan::write_global_size(const dc_launch_config& config, dc_kernel_arg
   }
 }
 
-void KernelPlan::launch(const dc_launch_config& config, const dc_kernel_arg* args) const {
+void KernelPlan::launch(const dc_launch_config& config, const dc_kernel_arg* args,
+                        dc_stream stream) const {
   Plugin& plugin = module_->plugin();
   const dc_status status =
-      table_->launch(module_->device_index(), nullptr, kernel_, &config, args, slot_count());
+      table_->launch(module_->device_index(), stream, kernel_, &config, args, slot_count());
   if (status != DC_STATUS_OK) plugin.check(status, "kernel launch");
 }
 

@@ -21,6 +21,10 @@ const char* kind_name(ObjectKind kind, bool plural) {
       return plural ? "modules" : "module";
     case ObjectKind::Stream:
       return plural ? "streams" : "stream";
+    case ObjectKind::Event:
+      return plural ? "events" : "event";
+    case ObjectKind::Graph:
+      return plural ? "graphs" : "graph";
   }
   return plural ? "objects" : "object";
 }
@@ -107,7 +111,7 @@ size_t Plugin::live_objects() const noexcept {
 
 std::string Plugin::live_objects_summary() const {
   std::string summary;
-  for (int kind = 0; kind < 3; ++kind) {
+  for (int kind = 0; kind < kObjectKindCount; ++kind) {
     const int64_t count = live_[kind].load(std::memory_order_acquire);
     if (count <= 0) continue;
     if (!summary.empty()) summary += ", ";

@@ -116,6 +116,15 @@ dc_status event_elapsed_ms(int32_t device, dc_event start, dc_event end, float* 
   return DC_STATUS_OK;
 }
 
+/// Work finishes before the call that submits it returns, so a recorded event is complete.
+dc_status event_query(int32_t device, dc_event event, int32_t* out_done) {
+  if (dc_status status = check_device(device)) return status;
+  if (dc_status status = check_event(event, "event_query")) return status;
+  if (out_done == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_done is NULL");
+  *out_done = 1;
+  return DC_STATUS_OK;
+}
+
 }  // namespace
 
 dc_status check_stream(dc_stream stream) noexcept {
@@ -124,8 +133,17 @@ dc_status check_stream(dc_stream stream) noexcept {
 }
 
 const dc_stream_iface stream_iface = {
-    sizeof(dc_stream_iface), create,       destroy,    synchronize,       event_create,
-    event_destroy,           event_record, event_wait, event_synchronize, event_elapsed_ms,
+    sizeof(dc_stream_iface),
+    create,
+    destroy,
+    synchronize,
+    event_create,
+    event_destroy,
+    event_record,
+    event_wait,
+    event_synchronize,
+    event_elapsed_ms,
+    event_query,
 };
 
 }  // namespace dotcompute::cpu

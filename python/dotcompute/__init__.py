@@ -126,6 +126,7 @@ from .kernel.intrinsics import (
 from .kernel.intrinsics import reduce_or_max as max
 from .kernel.intrinsics import reduce_or_min as min
 from .kernel.kernel import Kernel, kernel
+from .streams import Event, Graph, Stream, capture, current_stream
 
 __version__ = _core.__version__
 
@@ -161,6 +162,8 @@ __all__ = [
     "Device",
     "DeviceError",
     "DotComputeError",
+    "Event",
+    "Graph",
     "InvalidArgumentError",
     "Kernel",
     "KernelSyntaxError",
@@ -171,6 +174,7 @@ __all__ = [
     "PluginError",
     "ReleasedArrayError",
     "ShapeError",
+    "Stream",
     "UnsupportedError",
     "__version__",
     "abs",
@@ -193,6 +197,7 @@ __all__ = [
     "atomic_sub",
     "barrier",
     "bool_",
+    "capture",
     "cbrt",
     "ceil",
     "complex128",
@@ -201,6 +206,7 @@ __all__ = [
     "cos",
     "cosh",
     "cumsum",
+    "current_stream",
     "default_device",
     "devices",
     "divide",

@@ -87,7 +87,7 @@ struct LaunchGeometry {
 /// launch writes the global size into them (dimensions beyond the launch's are 1): CUDA launches
 /// whole blocks, and its generated kernels need the true size to retire the extra threads
 /// (Note [CUDA global size] in python/dotcompute/kernel/codegen_cuda.py).
-class KernelPlan {
+class KernelPlan : public std::enable_shared_from_this<KernelPlan> {
  public:
   static constexpr uint32_t kInlineArgs = 32;
 
@@ -125,8 +125,10 @@ class KernelPlan {
   /// Writes config's global size into the hidden slots (a no-op without append_global_size).
   void write_global_size(const dc_launch_config& config, dc_kernel_arg* args) const;
 
-  /// Runs the kernel (synchronous on the CPU). args holds slot_count() filled arguments.
-  void launch(const dc_launch_config& config, const dc_kernel_arg* args) const;
+  /// Runs the kernel (synchronous on the CPU) on stream (nullptr: the device's default
+  /// stream). args holds slot_count() filled arguments.
+  void launch(const dc_launch_config& config, const dc_kernel_arg* args,
+              dc_stream stream = nullptr) const;
 
  private:
   ModulePtr module_;

@@ -17,14 +17,18 @@ class CachingPool;
 class PinnedPool;
 
 /// Objects that keep a plugin loaded while they live (DESIGN §2 "Lifecycle").
-enum class ObjectKind { Buffer = 0, Module = 1, Stream = 2 };
+enum class ObjectKind { Buffer = 0, Module = 1, Stream = 2, Event = 3, Graph = 4 };
+
+/// How many ObjectKind values there are.
+constexpr int kObjectKindCount = 5;
 
 /// Note [Plugin lifetime]
-/// Every buffer, module and stream holds a PluginObject, i.e. a shared_ptr to its Plugin plus a
-/// count in live_objects(). unload() is refused while that count is not zero. reload() marks the
-/// old Plugin as retiring and registers the new one under the same name: new work resolves the
-/// name to the new Plugin, old objects keep using the old one, and the old one closes itself
-/// (empties its pools, calls shutdown, dlcloses) as soon as its last live object is gone.
+/// Every buffer, module, stream, event and graph holds a PluginObject, i.e. a shared_ptr to its
+/// Plugin plus a count in live_objects(). unload() is refused while that count is not zero.
+/// reload() marks the old Plugin as retiring and registers the new one under the same name: new
+/// work resolves the name to the new Plugin, old objects keep using the old one, and the old one
+/// closes itself (empties its pools, calls shutdown, dlcloses) as soon as its last live object is
+/// gone.
 class Plugin {
  public:
   /// Takes ownership of a dlopen handle whose entry table was already checked and initialized.
@@ -85,7 +89,7 @@ class Plugin {
   int device_count_ = 0;
   std::atomic<bool> open_{true};
   std::atomic<bool> retiring_{false};
-  std::atomic<int64_t> live_[3] = {};
+  std::atomic<int64_t> live_[kObjectKindCount] = {};
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<CachingPool>> pools_;
   std::unique_ptr<PinnedPool> pinned_owner_;

@@ -96,11 +96,6 @@ class Kernel:
         debug: bool | None = None,
     ) -> None:
         """Runs the kernel over ``global_size`` work-items (an int or 1-3 ints)."""
-        if stream is not None:
-            raise UnsupportedError(
-                "stream= needs stream objects, which are not exposed yet; kernels run on the "
-                "device's default stream"
-            )
         if debug or (debug is None and (self._debug or _debug_requested())):
             from .debug import run_debug
 
@@ -113,13 +108,13 @@ class Kernel:
         plan = self._last_plan
         if plan is not None and device is None:
             try:
-                plan.launch(global_size, args, local_size)
+                plan.launch(global_size, args, local_size, stream)
                 return
             except (DeviceError, DTypeError):
                 pass
         plan = self._plan_for(args, device)
         self._last_plan = plan
-        plan.launch(global_size, args, local_size)
+        plan.launch(global_size, args, local_size, stream)
 
     def __getitem__(self, global_size: int | Sequence[int]):
         """``kernel[n](*args)`` is ``kernel.launch(n, *args)``."""
