@@ -92,6 +92,9 @@ struct OpenclQueue {
 
 /// The cl_command_queue behind stream (NULL: the device's default queue); message on failure.
 dc_status resolve_queue(const DeviceState& state, dc_stream stream, cl_command_queue* out) noexcept;
+/// Waits until every command queued on queue has completed (Note [Short waits] in
+/// opencl_queues.cpp); message on failure.
+dc_status finish_queue(cl_command_queue queue, const char* what) noexcept;
 /// Where reduction partials of work on this stream go (allocated on first use).
 dc_status queue_scratch(DeviceState& state, dc_stream stream, uint64_t bytes, cl_mem* out) noexcept;
 

@@ -26,7 +26,10 @@
 // rounded up per dimension and kernels retire the extra work-items themselves (the generator
 // passes the real global size as three hidden trailing arguments, as on CUDA). A local size of
 // 0 lets the plugin choose: up to 256 in 1-D, 16 x 16 in 2-D, 8 x 8 x 4 in 3-D, clamped to the
-// global size and to the kernel's CL_KERNEL_WORK_GROUP_SIZE.
+// global size and to the kernel's CL_KERNEL_WORK_GROUP_SIZE. On CPU devices (PoCL) a 1-D kernel
+// that uses no local memory gets groups of up to 4096: a CPU driver runs a group as one loop
+// over its work-items, vectorized across them, so fewer, larger groups cost less scheduling
+// (vector add of 1M floats ran about 1.3x faster than with 256 on PoCL).
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -41,6 +44,9 @@ namespace {
 constexpr uint64_t kModuleTag = 0x64632d6f636c6d2dULL;  // "dc-oclm-"
 constexpr uint64_t kKernelTag = 0x64632d6f636c6b2dULL;  // "dc-oclk-"
 constexpr uint64_t kDestroyedTag = 0x64632d6f636c7878ULL;
+/// Default 1-D work-group sizes (Note [Work-group sizes]).
+constexpr size_t kGpuGroup = 256;
+constexpr size_t kCpuGroup = 4096;
 constexpr char kBinaryMagic[8] = {'D', 'C', 'O', 'C', 'L', 'B', 'I', 'N'};
 
 struct OpenclKernel {
@@ -48,6 +54,7 @@ struct OpenclKernel {
   cl_kernel kernel;
   std::string name;
   size_t work_group_limit;  ///< CL_KERNEL_WORK_GROUP_SIZE
+  size_t default_group;     ///< the 1-D local size chosen when the caller gives none
   std::mutex mutex;         ///< arguments and enqueue of one launch stay together
 };
 
@@ -271,8 +278,14 @@ dc_status get_kernel(int32_t device, dc_module module, const char* name, dc_kern
       limit == 0) {
     limit = state->max_work_group_size;
   }
+  cl_ulong local_bytes = 0;
+  api().clGetKernelWorkGroupInfo(handle, state->device, CL_KERNEL_LOCAL_MEM_SIZE,
+                                 sizeof(local_bytes), &local_bytes, nullptr);
+  // Note [Work-group sizes]: large groups on CPU devices for kernels without local memory.
+  size_t group = (state->type & CL_DEVICE_TYPE_CPU) && local_bytes == 0 ? kCpuGroup : kGpuGroup;
+  group = std::min(group, limit);
   try {
-    auto* kernel = new OpenclKernel{kKernelTag, handle, name, limit, {}};
+    auto* kernel = new OpenclKernel{kKernelTag, handle, name, limit, group, {}};
     header->kernels.push_back(kernel);
     *out_kernel = reinterpret_cast<dc_kernel>(kernel);
   } catch (const std::exception& error) {
@@ -285,7 +298,7 @@ dc_status get_kernel(int32_t device, dc_module module, const char* name, dc_kern
 /// Local and (rounded) global sizes per Note [Work-group sizes].
 dc_status choose_sizes(const DeviceState& state, const OpenclKernel& kernel,
                        const dc_launch_config& config, size_t local[3], size_t global[3]) {
-  static const uint64_t defaults[3][3] = {{256, 1, 1}, {16, 16, 1}, {8, 8, 4}};
+  const uint64_t defaults[3][3] = {{kernel.default_group, 1, 1}, {16, 16, 1}, {8, 8, 4}};
   const uint32_t dimensions = config.dimensions;
   const bool chosen =
       config.local_size[0] == 0 && config.local_size[1] == 0 && config.local_size[2] == 0;

@@ -5,7 +5,9 @@
 // barrier that waits for that marker on another queue, which is how pipeline stages on
 // different streams are ordered. Re-recording an event replaces its marker. Queues are made
 // with profiling on, so event_elapsed_ms can read the markers' device timestamps.
+#include <chrono>
 #include <new>
+#include <thread>
 
 #include "opencl_backend.hpp"
 
@@ -91,7 +93,7 @@ dc_status synchronize(int32_t device, dc_stream stream) {
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
   if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
-  return check(api().clFinish(queue), "clFinish");
+  return finish_queue(queue, "synchronize");
 }
 
 dc_status event_create(int32_t device, dc_event* out_event) {
@@ -209,6 +211,31 @@ dc_status event_query(int32_t device, dc_event event, int32_t* out_done) {
 }
 
 }  // namespace
+
+dc_status finish_queue(cl_command_queue queue, const char* what) noexcept {
+  constexpr auto kSpin = std::chrono::microseconds(200);
+  const OpenclApi& cl = api();
+  cl_event marker = nullptr;
+  if (cl.clEnqueueMarkerWithWaitList(queue, 0, nullptr, &marker) != CL_SUCCESS ||
+      cl.clFlush(queue) != CL_SUCCESS) {
+    if (marker != nullptr) cl.clReleaseEvent(marker);
+    return check(cl.clFinish(queue), what);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  cl_int execution = 1;
+  while (cl.clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(execution),
+                           &execution, nullptr) == CL_SUCCESS &&
+         execution > CL_COMPLETE && std::chrono::steady_clock::now() - start < kSpin) {
+    std::this_thread::yield();
+  }
+  cl.clReleaseEvent(marker);
+  if (execution < 0) {
+    return fail(DC_STATUS_LAUNCH_FAILED, "%s: queued work failed: %s", what,
+                describe_error(execution).c_str());
+  }
+  // Complete or still running: clFinish returns at once for the former and reports any error.
+  return check(cl.clFinish(queue), what);
+}
 
 dc_status resolve_queue(const DeviceState& state, dc_stream stream,
                         cl_command_queue* out) noexcept {
