@@ -8,18 +8,21 @@
 // and integer arithmetic runs in the unsigned type of the same width so overflow wraps.
 // float64 and complex128 need the device's fp64; without it those dtypes are unsupported.
 //
-// Elementwise kernels give one element to each work-item (groups of kElementwiseGroup, or the
-// device's limit); buffer views arrive as (memory, byte offset) pairs (Note [Buffer arguments]
-// in opencl_programs.cpp).
+// Elementwise kernels give one element to each work-item (groups of kElementwiseGroup, 4096 on
+// CPU devices, or the device's limit); buffer views arrive as (memory, byte offset) pairs (Note
+// [Buffer arguments] in opencl_programs.cpp).
 //
 // Note [Reduction scratch]
 // A reduction runs two kernels on the queue: dc_reduce_partial gives each of at most
 // kMaxReduceGroups groups one partial (a tree over its work-items in local memory), then
 // dc_reduce_final, one group, combines the partials and writes the result on the device. The
 // partials live in a small scratch buffer per queue, so reductions on one queue reuse it in
-// order and two queues never share one. Floating sums add kSumFlushCount values per work-item
-// in the input precision (float for float16, float32 and complex64), then carry on in double
-// (float where the device has no fp64). min and max propagate NaN like numpy.
+// order and two queues never share one. On GPUs consecutive work-items read consecutive
+// elements (a strided loop, coalesced); on CPU devices each work-item reads one contiguous
+// chunk, because a CPU driver runs a work-item's whole loop before the next work-item's, and
+// strided reads would fetch every cache line once per work-item. Floating sums add kSumFlushCount
+// values per work-item in the input precision (float for float16, float32 and complex64), then
+// carry on in double (float where the device has no fp64). min and max propagate NaN like numpy.
 #include <cstring>
 #include <string>
 
@@ -30,6 +33,8 @@ namespace dotcompute::opencl {
 namespace {
 
 constexpr size_t kElementwiseGroup = 256;
+/// CPU drivers run a group as one vectorized loop: larger groups cost less scheduling.
+constexpr size_t kCpuElementwiseGroup = 4096;
 constexpr size_t kReduceGroup = 256;
 constexpr uint64_t kMaxReduceGroups = 1024;
 constexpr uint64_t kReduceGroupsPerUnit = 8;
@@ -354,8 +359,9 @@ bool reduce_spec(dc_reduce_op op, dc_dtype dtype, const std::string& wide, Reduc
   return true;
 }
 
-std::string reduce_source(dc_dtype dtype, bool fp64, const ReduceSpec& spec) {
+std::string reduce_source(dc_dtype dtype, bool fp64, bool contiguous, const ReduceSpec& spec) {
   std::string source = preamble(dtype, fp64);
+  source += std::string("#define CONTIGUOUS ") + (contiguous ? "1" : "0") + "\n";
   source += "typedef " + spec.S + " S;\ntypedef " + spec.L + " L;\ntypedef " + spec.P +
             " P;\ntypedef " + spec.R + " R;\n";
   source += "#define GROUP " + std::to_string(kReduceGroup) + "\n#define FLUSH " +
@@ -390,8 +396,15 @@ void dc_reduce_partial(__global const S* in_base, ulong in_offset, ulong n,
   P total = part_identity(in);
   L local_value = local_identity(in);
   uint count = 0;
+#if CONTIGUOUS
+  const ulong chunk = (n + get_global_size(0) - 1) / get_global_size(0);
+  const ulong first = get_global_id(0) * chunk;
+  const ulong end = first + chunk < n ? first + chunk : n;
+  for (ulong i = first; i < end; ++i) {
+#else
   const ulong stride = get_global_size(0);
   for (ulong i = get_global_id(0); i < n; i += stride) {
+#endif
     local_value = local_combine(local_value, local_load(in[i]));
     if (++count == FLUSH) {
       total = combine(total, widen(local_value));
@@ -471,9 +484,11 @@ dc_status enqueue_1d(cl_command_queue queue, cl_kernel kernel, size_t global, si
       what);
 }
 
+bool is_cpu(const DeviceState& state) { return (state.type & CL_DEVICE_TYPE_CPU) != 0; }
+
 size_t elementwise_group(const DeviceState& state) {
-  return state.max_work_group_size < kElementwiseGroup ? state.max_work_group_size
-                                                       : kElementwiseGroup;
+  const size_t wanted = is_cpu(state) ? kCpuElementwiseGroup : kElementwiseGroup;
+  return state.max_work_group_size < wanted ? state.max_work_group_size : wanted;
 }
 
 /// out must be the same memory as an input or not touch it: a shifted overlap would read
@@ -692,8 +707,9 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
     }
     BuiltinProgram* program = nullptr;
     const std::string key = "reduce/" + std::to_string(op) + "/" + std::to_string(dtype);
-    if (dc_status status = builtin(*state, key, reduce_source(dtype, state->fp64, spec),
-                                   "dc_reduce_partial", "dc_reduce_final", &program)) {
+    if (dc_status status =
+            builtin(*state, key, reduce_source(dtype, state->fp64, is_cpu(*state), spec),
+                    "dc_reduce_partial", "dc_reduce_final", &program)) {
       return status;
     }
     cl_mem partials = nullptr;

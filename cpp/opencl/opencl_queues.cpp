@@ -223,8 +223,8 @@ dc_status finish_queue(cl_command_queue queue, const char* what) noexcept {
   }
   const auto start = std::chrono::steady_clock::now();
   cl_int execution = 1;
-  while (cl.clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(execution),
-                           &execution, nullptr) == CL_SUCCESS &&
+  while (cl.clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(execution), &execution,
+                           nullptr) == CL_SUCCESS &&
          execution > CL_COMPLETE && std::chrono::steady_clock::now() - start < kSpin) {
     std::this_thread::yield();
   }
