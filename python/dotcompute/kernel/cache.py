@@ -245,6 +245,9 @@ def device_identity(device) -> str:
                 # it, so a process that only loads cached kernels never pays for that.
                 "nvrtc": capabilities.get("nvrtc_identity"),
                 "options": DEVICE_COMPILE_OPTIONS.get(device.backend, ""),
+                # OpenCL: platform, device and driver versions (program binaries are only
+                # valid for the driver build that made them).
+                "compiler": capabilities.get("compiler_identity"),
             },
             sort_keys=True,
         )

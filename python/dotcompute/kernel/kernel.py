@@ -30,6 +30,7 @@ from . import (
     codegen_base,
     codegen_c,
     codegen_cuda,
+    codegen_opencl,
     frontend,
     ir,
     lowering,  # noqa: F401
@@ -38,6 +39,7 @@ from .types import SCALAR_TYPES, ArrayType, ScalarType
 
 #: Targets whose generator exists, by backend name.
 _GENERATORS = {"cpu": codegen_c.generate_c, "cuda": codegen_cuda.generate_cuda}
+_GENERATORS["opencl"] = codegen_opencl.generate_opencl
 
 
 #: Bound launchers kept by ``kernel[size]``, so repeated launches of one size reuse one object.
@@ -192,6 +194,11 @@ class Kernel:
         arg_types = self._arg_types_from_dtypes(generic_dtypes, strict=False)
         function = frontend.specialize(self._template, arg_types)
         generated = generator(function)
+        # Device features the program needs (OpenCL: fp64, 64-bit atomics), checked before
+        # anything is built or launched.
+        check_device = getattr(generated, "check_device", None)
+        if check_device is not None:
+            check_device(device)
         if device.backend == "cpu":
             module = cache.load_cpu_module(generated.source, device)
         else:  # compiled by the backend's plugin (NVRTC on CUDA), cached as a device image
