@@ -7,7 +7,8 @@
 Rows: empty kernel launch from Python (per launch, in bursts of 100 launches followed by one
 synchronize outside the timed region), vector add 1M float32 (launch + sync), sum 16M float32,
 matmul 1024^3 float32, FFT 2^20 complex64, pinned and pageable H2D and D2H of 1 GiB, pool
-alloc + free of 1 MiB (CuPy's default pool and its stream-ordered cudaMallocAsync pool), NVRTC
+alloc + free of 1 MiB (CuPy's default pool and its stream-ordered cudaMallocAsync pool), replay
+of a captured graph of 50 kernels (next to PyTorch's CUDA graphs), NVRTC
 cold compile + load of a small kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache
 disabled), and the kernel cache hit in a fresh process. Every figure is a median after
 warm-up: wall time per call (host clock, including
@@ -336,6 +337,43 @@ def main() -> int:
             cp.cuda.set_allocator(default_allocator)
         rows.append(("alloc+free 1 MiB, async", entry[1], async_wall, None, None))
 
+    # -- graph replay: 50 small kernels captured once, replayed (per kernel) ----------------------
+    kernels_per_graph = 50
+    small = dc.asarray(np.ones(4096, np.float32), device=spec)
+    small_out = dc.empty(4096, "float32", spec)
+    stream = dc.Stream(spec)
+    with dc.capture(stream) as graph:
+        for _ in range(kernels_per_graph):
+            vector_add[4096](small, small, small_out)
+    graph.replay()
+    stream.synchronize()
+    np.testing.assert_array_equal(small_out.numpy(), np.full(4096, 2.0, np.float32))
+    dc_replay = median_wall(lambda: (graph.replay(), stream.synchronize()), repeats)
+    torch_replay = None
+    if torch is not None and torch.cuda.is_available():
+        t_small = torch.ones(4096, device="cuda")
+        t_out = torch.empty(4096, device="cuda")
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                torch.add(t_small, t_small, out=t_out)
+        torch.cuda.current_stream().wait_stream(side)
+        t_graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(t_graph):
+            for _ in range(kernels_per_graph):
+                torch.add(t_small, t_small, out=t_out)
+        torch_replay = median_wall(lambda: (t_graph.replay(), torch.cuda.synchronize()), repeats)
+    rows.append(
+        (
+            "graph replay, per kernel",
+            dc_replay / kernels_per_graph,
+            torch_replay / kernels_per_graph if torch_replay else None,
+            None,
+            None,
+        )
+    )
+
     # -- cold compile + load, cache hit in a fresh process ------------------------------------
     here = os.path.dirname(os.path.abspath(__file__))
     cold_dc = []
@@ -380,6 +418,7 @@ def main() -> int:
             f"{cell(dc_dev)} {cell(cp_dev)}{ratio(dc_dev, cp_dev):>8}"
         )
     print("(transfers: 1 GiB per call; divide 1.074 GB by the time for GB/s)")
+    print("(graph replay: the 'cupy' column is PyTorch's CUDA graph of the same 50 kernels)")
     return 0
 
 

@@ -321,3 +321,29 @@ def test_threads_allocating_and_freeing_at_once(rng):
     free_now()
     assert stats()["in_use"] == base
     assert_consistent(stats())
+
+
+def test_pool_blocks_are_reused_only_on_their_stream(device):
+    """Note [Stream-tagged blocks]: a freed block serves later requests on its own stream only,
+    and goes to the default stream when its stream dies."""
+    count = (3 << 20) // 4 + 17  # a large-pool block: one segment of its own
+    dc.empty_cache(device)
+    first, second = dc.Stream(device), dc.Stream(device)
+
+    def allocation_outcome(stream):
+        before = dc.memory_stats(device)
+        if stream is None:
+            block = dc.empty(count, "float32", device)
+        else:
+            with stream:
+                block = dc.empty(count, "float32", device)
+        after = dc.memory_stats(device)
+        del block
+        return "hit" if after["hits"] == before["hits"] + 1 else "miss"
+
+    assert allocation_outcome(first) == "miss"
+    assert allocation_outcome(first) == "hit"  # the block freed on `first` comes back there
+    assert allocation_outcome(second) == "miss"  # ... but never to another stream
+    assert allocation_outcome(second) == "hit"
+    del first  # waits for its work, then its blocks belong to the default stream
+    assert allocation_outcome(None) == "hit"

@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -471,9 +472,88 @@ py::tuple params_to_python(const KernelPlan& plan) {
   return result;
 }
 
+/// DOTCOMPUTE_DEBUG as kernel.py's _debug_requested reads it: a lookup in os.environ's own
+/// dict (one hash probe; getenv would scan the whole environment on every launch).
+class DebugSwitch {
+ public:
+  DebugSwitch() {
+    py::object environ = py::module_::import("os").attr("environ");
+    if (py::hasattr(environ, "_data") && py::hasattr(environ, "encodekey")) {
+      data_ = environ.attr("_data");
+      key_ = environ.attr("encodekey")("DOTCOMPUTE_DEBUG");
+    }
+  }
+  bool requested() const {
+    if (!data_ || !PyDict_Check(data_.ptr())) {
+      const char* value = std::getenv("DOTCOMPUTE_DEBUG");
+      return value != nullptr && enabled(value, std::strlen(value));
+    }
+    PyObject* raw = PyDict_GetItem(data_.ptr(), key_.ptr());  // borrowed, no error set
+    if (raw == nullptr || !PyBytes_Check(raw)) return false;
+    return enabled(PyBytes_AS_STRING(raw), static_cast<size_t>(PyBytes_GET_SIZE(raw)));
+  }
+
+ private:
+  static bool enabled(const char* text, size_t size) {
+    const std::string value(text, size);
+    return !(value.empty() || value == "0" || value == "false" || value == "no");
+  }
+  py::object data_, key_;
+};
+
+bool debug_requested() {
+  static const DebugSwitch* debug_switch = new DebugSwitch();  // lives as long as the module
+  return debug_switch->requested();
+}
+
+/// Note [Launcher]
+/// kernel[n] returns one of these (cached per n by the Kernel). A call with only positional
+/// arguments runs the Kernel's last plan straight from C++: no Python frame between the call
+/// and cuLaunchKernel, which on a GPU is most of what a launch costs beyond the driver. Every
+/// other case (keywords, debug mode, no plan yet, arguments of another specialization: the plan
+/// raises DeviceError or DTypeError before running anything) goes to Kernel.launch, the one
+/// place that chooses and builds plans.
+class Launcher {
+ public:
+  Launcher(py::object kernel, py::object global_size)
+      : kernel_(std::move(kernel)), global_size_(std::move(global_size)) {}
+
+  py::object call(const py::args& args, const py::kwargs& kwargs) const {
+    if (kwargs.empty() && !debug_requested()) {
+      py::object plan_object = kernel_.attr("_last_plan");
+      py::detail::make_caster<KernelPlan> caster;
+      if (!plan_object.is_none() && !py::bool_(kernel_.attr("_debug")) &&
+          caster.load(plan_object, false)) {
+        try {
+          launch_plan(py::detail::cast_op<const KernelPlan&>(caster), global_size_, args,
+                      py::none(), py::none());
+          return py::none();
+        } catch (const Error& error) {
+          if (error.kind() != ErrorKind::Device && error.kind() != ErrorKind::DType) throw;
+        }
+      }
+    }
+    py::tuple forwarded(args.size() + 1);
+    forwarded[0] = global_size_;
+    for (size_t i = 0; i < args.size(); ++i) forwarded[i + 1] = args[i];
+    return kernel_.attr("launch")(*forwarded, **kwargs);
+  }
+
+  const py::object& global_size() const { return global_size_; }
+
+ private:
+  py::object kernel_;
+  py::object global_size_;
+};
+
 }  // namespace
 
 void bind_kernels(py::module_& m) {
+  py::class_<Launcher>(m, "_Launcher",
+                       "kernel[global_size]: launches with the kernel's last plan from C++.")
+      .def(py::init<py::object, py::object>(), py::arg("kernel"), py::arg("global_size"))
+      .def("__call__", &Launcher::call)
+      .def_property_readonly("global_size", &Launcher::global_size);
   py::class_<Module, ModulePtr>(
       m, "Module",
       "Device code loaded on one device (on the CPU: a compiled kernel shared object). Keeps its "

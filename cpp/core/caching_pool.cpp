@@ -43,6 +43,8 @@
 
 #include "dotcompute/caching_pool.hpp"
 
+#include <vector>
+
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -223,6 +225,32 @@ void CachingPool::release(Block* block) noexcept {
 void CachingPool::empty_cache() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   empty_cache_locked();
+}
+
+void CachingPool::retire_stream(dc_stream stream) noexcept {
+  if (stream == nullptr) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto* free_blocks : {&small_free_, &large_free_}) {
+    std::vector<Block*> moved;
+    for (auto it = free_blocks->begin(); it != free_blocks->end();) {
+      if ((*it)->stream == stream) {
+        moved.push_back(*it);
+        it = free_blocks->erase(it);  // the stream is part of the key: take out, retag, put back
+      } else {
+        ++it;
+      }
+    }
+    for (Block* block : moved) {
+      block->stream = nullptr;
+      free_blocks->insert(block);
+    }
+  }
+  // Allocated blocks keep their tag; they cannot exist here (their storages hold the stream).
+  for (Block* head : segments_) {
+    for (Block* block = head; block != nullptr; block = block->next) {
+      if (block->stream == stream) block->stream = nullptr;
+    }
+  }
 }
 
 PoolStats CachingPool::stats() const {

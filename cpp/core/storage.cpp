@@ -6,17 +6,31 @@
 
 #include "dotcompute/abi_slots.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/stream.hpp"
 
 namespace dotcompute {
 
 Storage::Storage(std::shared_ptr<Plugin> plugin, int device, uint64_t bytes)
     : object_(std::move(plugin), ObjectKind::Buffer), device_(device), bytes_(bytes) {}
 
+// Note [Stream-tagged blocks]
+// Memory allocated while a stream is current (`with stream:`) is tagged with it, and the pool
+// hands a freed block again only to requests on the same stream: work on one stream runs in
+// order, so a block freed while that stream's kernels still use it is safe for the next request
+// there, and no other stream can race with them. The storage keeps its stream alive, so when a
+// stream dies every block tagged with it is free; the stream then waits for its work and gives
+// those blocks to the default stream (CachingPool::retire_stream).
 std::shared_ptr<Storage> Storage::allocate(std::shared_ptr<Plugin> plugin, int device,
                                            uint64_t bytes) {
   CachingPool& pool = plugin->pool(device);
+  std::shared_ptr<Stream> stream = current_stream_top();
+  if (stream && (stream->is_default() || !stream->is_on(*plugin, device))) stream.reset();
   std::shared_ptr<Storage> storage(new Storage(std::move(plugin), device, bytes));
-  storage->block_ = pool.allocate(bytes, nullptr);
+  storage->block_ = pool.allocate(bytes, stream ? stream->handle() : nullptr);
+  if (stream) {
+    stream->note_tagged_allocation();
+    storage->stream_ = std::move(stream);
+  }
   storage->host_ = storage->block_->host;
   return storage;
 }
@@ -78,6 +92,7 @@ void Storage::release() noexcept {
   }
   host_ = nullptr;
   owner_.reset();
+  stream_.reset();
 }
 
 void Storage::check_alive() const {

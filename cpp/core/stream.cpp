@@ -51,8 +51,20 @@ std::shared_ptr<Stream> Stream::default_stream(const DeviceSpec& device) {
 
 Stream::~Stream() {
   if (handle_ == nullptr) return;
+  Plugin& owner = object_.plugin();
+  const dc_stream_iface& streams = *owner.iface_unchecked().stream;
   // No caller to report a failure to; the plugin keeps the message for last_error.
-  object_.plugin().iface_unchecked().stream->destroy(spec_.index, handle_);
+  if (tagged_.load(std::memory_order_relaxed) && owner.is_open()) {
+    // Note [Stream-tagged blocks] in storage.cpp: the blocks go to the default stream once the
+    // work that used them has finished.
+    streams.synchronize(spec_.index, handle_);
+    try {
+      owner.pool(spec_.index).retire_stream(handle_);
+    } catch (const Error&) {
+      // The plugin is closing: its pools are going away with it.
+    }
+  }
+  streams.destroy(spec_.index, handle_);
 }
 
 void Stream::synchronize() const {

@@ -54,6 +54,10 @@ class CachingPool {
   void release(Block* block) noexcept;
   /// Gives every fully free segment back to the plugin.
   void empty_cache() noexcept;
+  /// A stream is going away: its blocks (all free by then, see Note [Stream-tagged blocks] in
+  /// storage.cpp) become blocks of the default stream. The caller has synchronized the stream,
+  /// so no queued work still uses them.
+  void retire_stream(dc_stream stream) noexcept;
   PoolStats stats() const;
   void set_limit(uint64_t bytes);
   void reset_peak() noexcept;

@@ -11,9 +11,12 @@
 
 namespace dotcompute {
 
+class Stream;
+
 class Storage {
  public:
-  /// bytes from the device's caching pool.
+  /// bytes from the device's caching pool, tagged with the thread's current stream when it is
+  /// one of this device (Note [Stream-tagged blocks] in storage.cpp).
   static std::shared_ptr<Storage> allocate(std::shared_ptr<Plugin> plugin, int device,
                                            uint64_t bytes);
   /// Host memory owned by `owner` (a numpy array, a DLPack tensor) wrapped without copying; the
@@ -60,6 +63,7 @@ class Storage {
   bool wrapped_device_ = false;  // wrapped_ came from wrap_device, not wrap_host
   void* host_ = nullptr;
   std::shared_ptr<void> owner_;
+  std::shared_ptr<Stream> stream_;  // the stream the block is tagged with, kept alive by it
   bool released_ = false;
 };
 

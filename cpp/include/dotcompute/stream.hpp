@@ -9,6 +9,7 @@
 //     graph->replay(nullptr);                        // on the device's default stream
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,8 @@ class Stream {
 
   /// Blocks until all work submitted to this stream has finished.
   void synchronize() const;
+  /// Storage::allocate tagged a pool block with this stream (Note [Stream-tagged blocks]).
+  void note_tagged_allocation() noexcept { tagged_.store(true, std::memory_order_relaxed); }
   /// Later work on this stream waits until event has completed. Throws Device when the event
   /// belongs to another device.
   void wait_event(const Event& event) const;
@@ -65,6 +68,7 @@ class Stream {
   PluginObject object_;
   DeviceSpec spec_;
   dc_stream handle_;
+  std::atomic<bool> tagged_{false};  // pool blocks carry this stream's tag
   mutable std::mutex mutex_;
   std::shared_ptr<Graph> capture_;
 };

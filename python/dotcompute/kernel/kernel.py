@@ -120,10 +120,11 @@ class Kernel:
 
     def __getitem__(self, global_size: int | Sequence[int]):
         """``kernel[n](*args)`` is ``kernel.launch(n, *args)``."""
+        # Note [Launcher] in cpp/bindings/bind_kernels.cpp: the common call runs from C++.
         try:
             return self._launchers[global_size]
         except KeyError:
-            launcher = functools.partial(self.launch, global_size)
+            launcher = _core._Launcher(self, global_size)
             if len(self._launchers) >= _MAX_CACHED_LAUNCHERS:
                 self._launchers.clear()
             self._launchers[global_size] = launcher
