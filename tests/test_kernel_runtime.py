@@ -23,6 +23,8 @@ import dotcompute as dc
 from dotcompute import _core
 from dotcompute.kernel import cache, compiler
 
+from conftest import random_array
+
 # The part of every generated source that cpu_kernel_abi.h prescribes.
 PRELUDE = r"""
 #include <stdint.h>
@@ -697,3 +699,48 @@ def test_default_cache_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     if sys.platform != "darwin":
         assert cache.cache_dir() == Path.home() / ".cache" / "dotcompute"
+
+
+def test_kernel_and_its_launchers_are_garbage_collected(tmp_path):
+    """kernel[n] objects and their kernel refer to each other (Note [Launcher]); the cycle must
+    not keep a dynamically made kernel alive."""
+    import gc
+    import weakref
+
+    source = tmp_path / "dynamic_kernel.py"
+    source.write_text(
+        "import dotcompute as dc\n\n"
+        "@dc.kernel\n"
+        "def fill_ones(out: dc.Array[dc.float32]):\n"
+        "    out[dc.global_id(0)] = 1.0\n"
+    )
+    namespace = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    kernel = namespace.pop("fill_ones")
+    out = dc.zeros(5)
+    kernel[5](out)
+    assert out.numpy().tolist() == [1.0] * 5
+    launcher = kernel[5]
+    assert launcher.global_size == 5 and kernel[5] is launcher
+    reference = weakref.ref(kernel)
+    del kernel, launcher, namespace
+    gc.collect()
+    assert reference() is None
+
+
+def test_launcher_routes_keywords_and_other_specializations_through_launch(rng):
+    @dc.kernel
+    def copy_generic(source: dc.Array, target: dc.Array):
+        i = dc.global_id(0)
+        target[i] = source[i]
+
+    for dtype in ("float32", "int64", "float32"):
+        host = random_array(rng, 33, dtype)
+        source, target = dc.asarray(host), dc.empty(33, dtype)
+        copy_generic[33](source, target)  # a new dtype: the last plan refuses, Python builds one
+        np.testing.assert_array_equal(target.numpy(), host)
+    target = dc.empty(33, "float32")
+    copy_generic[33](dc.asarray(host), target, local_size=11)  # keywords: Kernel.launch
+    np.testing.assert_array_equal(target.numpy(), host)
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        copy_generic[33](target)

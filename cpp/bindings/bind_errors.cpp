@@ -22,6 +22,10 @@ std::array<PyObject*, kClassNames.size()> exception_classes{};
 
 }  // namespace
 
+void set_python_error(const Error& error) {
+  PyErr_SetString(exception_classes[static_cast<size_t>(error.kind())], error.what());
+}
+
 void bind_errors(py::module_& m) {
   py::module_ errors = py::module_::import("dotcompute.errors");
   for (size_t i = 0; i < kClassNames.size(); ++i) {
@@ -32,7 +36,7 @@ void bind_errors(py::module_& m) {
     try {
       std::rethrow_exception(pointer);
     } catch (const Error& error) {
-      PyErr_SetString(exception_classes[static_cast<size_t>(error.kind())], error.what());
+      set_python_error(error);
     }
   });
   m.def(

@@ -507,53 +507,162 @@ bool debug_requested() {
 }
 
 /// Note [Launcher]
-/// kernel[n] returns one of these (cached per n by the Kernel). A call with only positional
-/// arguments runs the Kernel's last plan straight from C++: no Python frame between the call
-/// and cuLaunchKernel, which on a GPU is most of what a launch costs beyond the driver. Every
-/// other case (keywords, debug mode, no plan yet, arguments of another specialization: the plan
-/// raises DeviceError or DTypeError before running anything) goes to Kernel.launch, the one
-/// place that chooses and builds plans.
-class Launcher {
- public:
-  Launcher(py::object kernel, py::object global_size)
-      : kernel_(std::move(kernel)), global_size_(std::move(global_size)) {}
-
-  py::object call(const py::args& args, const py::kwargs& kwargs) const {
-    if (kwargs.empty() && !debug_requested()) {
-      py::object plan_object = kernel_.attr("_last_plan");
-      py::detail::make_caster<KernelPlan> caster;
-      if (!plan_object.is_none() && !py::bool_(kernel_.attr("_debug")) &&
-          caster.load(plan_object, false)) {
-        try {
-          launch_plan(py::detail::cast_op<const KernelPlan&>(caster), global_size_, args,
-                      py::none(), py::none());
-          return py::none();
-        } catch (const Error& error) {
-          if (error.kind() != ErrorKind::Device && error.kind() != ErrorKind::DType) throw;
-        }
-      }
-    }
-    py::tuple forwarded(args.size() + 1);
-    forwarded[0] = global_size_;
-    for (size_t i = 0; i < args.size(); ++i) forwarded[i + 1] = args[i];
-    return kernel_.attr("launch")(*forwarded, **kwargs);
-  }
-
-  const py::object& global_size() const { return global_size_; }
-
- private:
-  py::object kernel_;
-  py::object global_size_;
+/// kernel[n] returns a Launcher (cached per n by the Kernel). A call with only positional
+/// arguments runs the Kernel's last plan straight from C++: a plain CPython type with tp_call, so
+/// no Python frame and no pybind11 dispatch stand between the call and the plugin's launch (on a
+/// GPU most of a launch's cost beyond the driver's). Every other case (keywords, debug mode, no
+/// plan yet, arguments of another specialization: the plan raises DeviceError or DTypeError
+/// before running anything) goes to Kernel.launch, the one place that chooses and builds plans.
+/// The Launcher and its Kernel refer to each other (Kernel._launchers), so the type takes part
+/// in garbage collection.
+struct LauncherObject {
+  PyObject_HEAD PyObject* kernel;
+  PyObject* global_size;
+  bool kernel_debug;  // Kernel(debug=True): every launch goes through Kernel.launch
 };
+
+PyObject* last_plan_name = nullptr;
+PyObject* launch_name = nullptr;
+
+/// Sets the Python error for the C++ exception being handled; returns nullptr for tp_call.
+PyObject* python_error_from_current_exception() {
+  try {
+    throw;
+  } catch (const Error& error) {
+    set_python_error(error);
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (py::builtin_exception& error) {
+    error.set_error();
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
+/// true: launched; false: the plan does not fit these arguments (or there is none).
+bool launch_last_plan(LauncherObject* self, PyObject* args) {
+  py::object plan =
+      py::reinterpret_steal<py::object>(PyObject_GetAttr(self->kernel, last_plan_name));
+  if (!plan) throw py::error_already_set();
+  py::detail::make_caster<KernelPlan> caster;
+  if (plan.is_none() || !caster.load(plan, false)) return false;
+  try {
+    launch_plan(py::detail::cast_op<const KernelPlan&>(caster), self->global_size, args, py::none(),
+                py::none());
+    return true;
+  } catch (const Error& error) {
+    if (error.kind() != ErrorKind::Device && error.kind() != ErrorKind::DType) throw;
+    return false;
+  }
+}
+
+PyObject* launcher_call(PyObject* self_object, PyObject* args, PyObject* kwargs) {
+  auto* self = reinterpret_cast<LauncherObject*>(self_object);
+  if ((kwargs == nullptr || PyDict_GET_SIZE(kwargs) == 0) && !self->kernel_debug) {
+    try {
+      if (!debug_requested() && launch_last_plan(self, args)) Py_RETURN_NONE;
+    } catch (...) {
+      return python_error_from_current_exception();
+    }
+  }
+  const Py_ssize_t count = PyTuple_GET_SIZE(args);
+  PyObject* forwarded = PyTuple_New(count + 1);
+  if (forwarded == nullptr) return nullptr;
+  Py_INCREF(self->global_size);
+  PyTuple_SET_ITEM(forwarded, 0, self->global_size);
+  for (Py_ssize_t i = 0; i < count; ++i) {
+    PyObject* item = PyTuple_GET_ITEM(args, i);
+    Py_INCREF(item);
+    PyTuple_SET_ITEM(forwarded, i + 1, item);
+  }
+  PyObject* launch = PyObject_GetAttr(self->kernel, launch_name);
+  PyObject* result = launch == nullptr ? nullptr : PyObject_Call(launch, forwarded, kwargs);
+  Py_XDECREF(launch);
+  Py_DECREF(forwarded);
+  return result;
+}
+
+PyObject* launcher_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"kernel", "global_size", nullptr};
+  PyObject *kernel = nullptr, *global_size = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:_Launcher", const_cast<char**>(keywords),
+                                   &kernel, &global_size)) {
+    return nullptr;
+  }
+  PyObject* debug = PyObject_GetAttrString(kernel, "_debug");
+  if (debug == nullptr) PyErr_Clear();
+  const int debug_on = debug == nullptr ? 0 : PyObject_IsTrue(debug);
+  Py_XDECREF(debug);
+  if (debug_on < 0) return nullptr;
+  auto* self = reinterpret_cast<LauncherObject*>(type->tp_alloc(type, 0));
+  if (self == nullptr) return nullptr;
+  Py_INCREF(kernel);
+  Py_INCREF(global_size);
+  self->kernel = kernel;
+  self->global_size = global_size;
+  self->kernel_debug = debug_on != 0;
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int launcher_traverse(PyObject* self_object, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<LauncherObject*>(self_object);
+  Py_VISIT(self->kernel);
+  Py_VISIT(self->global_size);
+  Py_VISIT(Py_TYPE(self_object));  // a heap type is owned by its instances
+  return 0;
+}
+
+int launcher_clear(PyObject* self_object) {
+  auto* self = reinterpret_cast<LauncherObject*>(self_object);
+  Py_CLEAR(self->kernel);
+  Py_CLEAR(self->global_size);
+  return 0;
+}
+
+void launcher_dealloc(PyObject* self_object) {
+  PyTypeObject* type = Py_TYPE(self_object);
+  PyObject_GC_UnTrack(self_object);
+  launcher_clear(self_object);
+  type->tp_free(self_object);
+  Py_DECREF(type);
+}
+
+PyObject* launcher_global_size(PyObject* self_object, void*) {
+  PyObject* size = reinterpret_cast<LauncherObject*>(self_object)->global_size;
+  Py_INCREF(size);
+  return size;
+}
+
+/// The _Launcher type (a heap type made from a spec).
+py::object make_launcher_type() {
+  static PyGetSetDef getset[] = {
+      {"global_size", launcher_global_size, nullptr, "The global size it launches over.", nullptr},
+      {nullptr, nullptr, nullptr, nullptr, nullptr}};
+  static PyType_Slot slots[] = {
+      {Py_tp_new, reinterpret_cast<void*>(launcher_new)},
+      {Py_tp_call, reinterpret_cast<void*>(launcher_call)},
+      {Py_tp_traverse, reinterpret_cast<void*>(launcher_traverse)},
+      {Py_tp_clear, reinterpret_cast<void*>(launcher_clear)},
+      {Py_tp_dealloc, reinterpret_cast<void*>(launcher_dealloc)},
+      {Py_tp_getset, getset},
+      {Py_tp_doc,
+       const_cast<char*>("kernel[global_size]: launches with the kernel's last plan from C++ "
+                         "(Note [Launcher]).")},
+      {0, nullptr}};
+  static PyType_Spec spec = {"dotcompute._core._Launcher", sizeof(LauncherObject), 0,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, slots};
+  last_plan_name = PyUnicode_InternFromString("_last_plan");
+  launch_name = PyUnicode_InternFromString("launch");
+  PyObject* type = PyType_FromSpec(&spec);
+  if (type == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(type);
+}
 
 }  // namespace
 
 void bind_kernels(py::module_& m) {
-  py::class_<Launcher>(m, "_Launcher",
-                       "kernel[global_size]: launches with the kernel's last plan from C++.")
-      .def(py::init<py::object, py::object>(), py::arg("kernel"), py::arg("global_size"))
-      .def("__call__", &Launcher::call)
-      .def_property_readonly("global_size", &Launcher::global_size);
+  m.attr("_Launcher") = make_launcher_type();
   py::class_<Module, ModulePtr>(
       m, "Module",
       "Device code loaded on one device (on the CPU: a compiled kernel shared object). Keeps its "

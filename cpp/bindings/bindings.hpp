@@ -4,9 +4,17 @@
 
 #include <pybind11/pybind11.h>
 
+namespace dotcompute {
+class Error;
+}
+
 namespace dotcompute::bindings {
 
 namespace py = pybind11;
+
+/// Sets the Python exception matching a C++ Error (for code that is not a pybind11 function and
+/// so gets no automatic translation, like the Launcher's tp_call).
+void set_python_error(const Error& error);
 
 void bind_errors(py::module_& m);   // bind_errors.cpp: C++ Error -> dotcompute.errors classes
 void bind_plugins(py::module_& m);  // bind_plugins.cpp: registry, load/unload/reload, probe
