@@ -106,6 +106,7 @@ dc_status probe(char* reason, size_t reason_capacity) {
 void release_device(DeviceState& state) {
   const OpenclApi& cl = api();
   if (state.default_queue != nullptr) cl.clFinish(state.default_queue);
+  remember_kernel(&state.default_last, nullptr);
   release_builtins(state);
   if (state.default_scratch != nullptr) cl.clReleaseMemObject(state.default_scratch);
   state.default_scratch = nullptr;

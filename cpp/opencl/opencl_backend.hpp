@@ -2,6 +2,7 @@
 // Shared state of the OpenCL plugin: errors, per-device state, handles, the tables.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -42,6 +43,8 @@ struct DeviceState {
   cl_context context = nullptr;
   /// The in-order queue behind a NULL dc_stream.
   cl_command_queue default_queue = nullptr;
+  /// The event of the last kernel queued on default_queue (Note [Short waits]).
+  mutable std::atomic<cl_event> default_last{nullptr};
   /// Reduction partials of work on default_queue (Note [Reduction scratch] in opencl_ops.cpp).
   cl_mem default_scratch = nullptr;
 
@@ -61,8 +64,8 @@ struct DeviceState {
   bool int64_atomics = false;
   bool correctly_rounded_divide_sqrt = false;
 
-  std::mutex queues_mutex;                      ///< guards queues
-  std::unordered_set<cl_command_queue> queues;  ///< streams created on the device
+  std::mutex queues_mutex;                         ///< guards queues
+  std::unordered_set<struct OpenclQueue*> queues;  ///< streams created on the device
 
   std::mutex builtins_mutex;  ///< guards builtins
   std::unordered_map<std::string, BuiltinProgram> builtins;
@@ -88,13 +91,19 @@ struct OpenclQueue {
   int32_t device;
   cl_command_queue queue;
   cl_mem scratch;  ///< reduction partials of work on this queue, allocated on first use
+  std::atomic<cl_event> last{nullptr};  ///< the last kernel queued here (Note [Short waits])
 };
 
-/// The cl_command_queue behind stream (NULL: the device's default queue); message on failure.
-dc_status resolve_queue(const DeviceState& state, dc_stream stream, cl_command_queue* out) noexcept;
+/// The cl_command_queue behind stream (NULL: the device's default queue) and, when last is not
+/// NULL, where the queue's last kernel event is kept; message on failure.
+dc_status resolve_queue(const DeviceState& state, dc_stream stream, cl_command_queue* out,
+                        std::atomic<cl_event>** last = nullptr) noexcept;
+/// Keeps event as the queue's last kernel (releasing the one before); event may be NULL.
+void remember_kernel(std::atomic<cl_event>* last, cl_event event) noexcept;
 /// Waits until every command queued on queue has completed (Note [Short waits] in
 /// opencl_queues.cpp); message on failure.
-dc_status finish_queue(cl_command_queue queue, const char* what) noexcept;
+dc_status finish_queue(cl_command_queue queue, std::atomic<cl_event>* last,
+                       const char* what) noexcept;
 /// Where reduction partials of work on this stream go (allocated on first use).
 dc_status queue_scratch(DeviceState& state, dc_stream stream, uint64_t bytes, cl_mem* out) noexcept;
 

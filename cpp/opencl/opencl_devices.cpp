@@ -163,10 +163,14 @@ dc_status capabilities(int32_t device, char* buffer, size_t capacity, size_t* ou
 dc_status synchronize(int32_t device) {
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
-  if (dc_status status = finish_queue(state->default_queue, "synchronize")) return status;
+  if (dc_status status = finish_queue(state->default_queue, &state->default_last, "synchronize")) {
+    return status;
+  }
   std::lock_guard<std::mutex> lock(state->queues_mutex);
-  for (cl_command_queue queue : state->queues) {
-    if (dc_status status = finish_queue(queue, "synchronize (a stream)")) return status;
+  for (OpenclQueue* stream : state->queues) {
+    if (dc_status status = finish_queue(stream->queue, &stream->last, "synchronize (a stream)")) {
+      return status;
+    }
   }
   return DC_STATUS_OK;
 }

@@ -477,11 +477,13 @@ dc_status set_arguments(cl_kernel kernel, std::initializer_list<Argument> argume
   return DC_STATUS_OK;
 }
 
-dc_status enqueue_1d(cl_command_queue queue, cl_kernel kernel, size_t global, size_t local,
-                     const char* what) {
-  return check(
-      api().clEnqueueNDRangeKernel(queue, kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
-      what);
+dc_status enqueue_1d(cl_command_queue queue, std::atomic<cl_event>* last, cl_kernel kernel,
+                     size_t global, size_t local, const char* what) {
+  cl_event done = nullptr;
+  const cl_int code =
+      api().clEnqueueNDRangeKernel(queue, kernel, 1, nullptr, &global, &local, 0, nullptr, &done);
+  if (code == CL_SUCCESS) remember_kernel(last, done);  // Note [Short waits]
+  return check(code, what);
 }
 
 bool is_cpu(const DeviceState& state) { return (state.type & CL_DEVICE_TYPE_CPU) != 0; }
@@ -548,7 +550,8 @@ dc_status binary(int32_t device, dc_stream stream, dc_binary_op op, dc_dtype dty
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
-  if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
+  std::atomic<cl_event>* last = nullptr;
+  if (dc_status status = resolve_queue(*state, stream, &queue, &last)) return status;
   try {
     std::string type;
     const std::string body = binary_body(op, dtype, &type);
@@ -594,7 +597,7 @@ dc_status binary(int32_t device, dc_stream stream, dc_binary_op op, dc_dtype dty
                                          "clSetKernelArg (binary)")) {
       return status;
     }
-    return enqueue_1d(queue, program->first, (count + local - 1) / local * local, local,
+    return enqueue_1d(queue, last, program->first, (count + local - 1) / local * local, local,
                       "clEnqueueNDRangeKernel (binary)");
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "binary: %s", error.what());
@@ -608,7 +611,8 @@ dc_status axpy(int32_t device, dc_stream stream, dc_dtype dtype, const void* alp
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
-  if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
+  std::atomic<cl_event>* last = nullptr;
+  if (dc_status status = resolve_queue(*state, stream, &queue, &last)) return status;
   try {
     std::string type;
     const std::string body = axpy_body(dtype, &type);
@@ -655,7 +659,7 @@ dc_status axpy(int32_t device, dc_stream stream, dc_dtype dtype, const void* alp
                                          "clSetKernelArg (axpy)")) {
       return status;
     }
-    return enqueue_1d(queue, program->first, (count + local - 1) / local * local, local,
+    return enqueue_1d(queue, last, program->first, (count + local - 1) / local * local, local,
                       "clEnqueueNDRangeKernel (axpy)");
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "axpy: %s", error.what());
@@ -672,7 +676,8 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
-  if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
+  std::atomic<cl_event>* last = nullptr;
+  if (dc_status status = resolve_queue(*state, stream, &queue, &last)) return status;
   try {
     ReduceSpec spec;
     if (!reduce_spec(op, dtype, state->fp64 ? "double" : "float", &spec)) {
@@ -732,8 +737,8 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
                                          "clSetKernelArg (reduce partials)")) {
       return status;
     }
-    if (dc_status status = enqueue_1d(queue, program->first, groups * kReduceGroup, kReduceGroup,
-                                      "clEnqueueNDRangeKernel (reduce partials)")) {
+    if (dc_status status = enqueue_1d(queue, last, program->first, groups * kReduceGroup,
+                                      kReduceGroup, "clEnqueueNDRangeKernel (reduce partials)")) {
       return status;
     }
     if (dc_status status = set_arguments(program->second,
@@ -745,7 +750,7 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
                                          "clSetKernelArg (reduce final)")) {
       return status;
     }
-    return enqueue_1d(queue, program->second, kReduceGroup, kReduceGroup,
+    return enqueue_1d(queue, last, program->second, kReduceGroup, kReduceGroup,
                       "clEnqueueNDRangeKernel (reduce final)");
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "reduce: %s", error.what());

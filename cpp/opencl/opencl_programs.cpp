@@ -363,7 +363,8 @@ dc_status launch(int32_t device, dc_stream stream, dc_kernel kernel_handle,
                 kernel.name.c_str());
   }
   cl_command_queue queue = nullptr;
-  if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
+  std::atomic<cl_event>* last = nullptr;
+  if (dc_status status = resolve_queue(*state, stream, &queue, &last)) return status;
   for (uint32_t d = 0; d < config->dimensions; ++d) {
     if (config->global_size[d] == 0) return DC_STATUS_OK;  // nothing to run
   }
@@ -404,8 +405,10 @@ dc_status launch(int32_t device, dc_stream stream, dc_kernel kernel_handle,
                   kernel.name.c_str(), i, describe_error(code).c_str());
     }
   }
+  cl_event done = nullptr;
   const cl_int code = cl.clEnqueueNDRangeKernel(queue, kernel.kernel, config->dimensions, nullptr,
-                                                global, local, 0, nullptr, nullptr);
+                                                global, local, 0, nullptr, &done);
+  if (code == CL_SUCCESS) remember_kernel(last, done);  // Note [Short waits]
   if (code == CL_INVALID_KERNEL_ARGS) {
     return fail(DC_STATUS_INVALID_ARGUMENT,
                 "launch of %s: clEnqueueNDRangeKernel failed: %s (%u argument(s) given for more "

@@ -5,6 +5,14 @@
 // barrier that waits for that marker on another queue, which is how pipeline stages on
 // different streams are ordered. Re-recording an event replaces its marker. Queues are made
 // with profiling on, so event_elapsed_ms can read the markers' device timestamps.
+//
+// Note [Short waits]
+// clFinish sleeps until the driver signals completion, and on a CPU driver (PoCL) waking the
+// sleeping thread costs as much as a small kernel. Each queue therefore keeps the event of the
+// last kernel queued on it, and finish_queue flushes and polls that event's status for up to
+// kSpin (yielding the core between polls, so the driver's workers get it when they need it)
+// before the blocking clFinish, which then returns at once when the queue is done. Short
+// launches return without a sleep; long ones pay one poll period at most.
 #include <chrono>
 #include <new>
 #include <thread>
@@ -14,6 +22,7 @@
 namespace dotcompute::opencl {
 namespace {
 
+constexpr auto kSpin = std::chrono::microseconds(200);
 constexpr uint64_t kQueueTag = 0x64632d6f636c712dULL;  // "dc-oclq-"
 constexpr uint64_t kEventTag = 0x64632d6f636c652dULL;  // "dc-ocle-"
 constexpr uint64_t kDestroyedTag = 0x64632d6f636c7878ULL;
@@ -49,14 +58,14 @@ dc_status create(int32_t device, dc_stream* out_stream) {
   cl_command_queue queue =
       api().clCreateCommandQueue(state->context, state->device, CL_QUEUE_PROFILING_ENABLE, &code);
   if (code != CL_SUCCESS) return check(code, "clCreateCommandQueue");
-  auto* stream = new (std::nothrow) OpenclQueue{kQueueTag, device, queue, nullptr};
+  auto* stream = new (std::nothrow) OpenclQueue{kQueueTag, device, queue, nullptr, {nullptr}};
   if (stream == nullptr) {
     api().clReleaseCommandQueue(queue);
     return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
   }
   try {
     std::lock_guard<std::mutex> lock(state->queues_mutex);
-    state->queues.insert(queue);
+    state->queues.insert(stream);
   } catch (const std::exception&) {
     api().clReleaseCommandQueue(queue);
     delete stream;
@@ -77,11 +86,12 @@ dc_status destroy(int32_t device, dc_stream stream) {
   OpenclQueue* header = as_queue(stream);
   {
     std::lock_guard<std::mutex> lock(state->queues_mutex);
-    state->queues.erase(queue);
+    state->queues.erase(header);
   }
   // Releasing a queue lets its queued work finish first; the scratch is released after it.
   const dc_status status = check(api().clFinish(queue), "clFinish (destroying a stream)");
   if (header->scratch != nullptr) api().clReleaseMemObject(header->scratch);
+  remember_kernel(&header->last, nullptr);
   api().clReleaseCommandQueue(queue);
   header->tag = kDestroyedTag;
   delete header;
@@ -92,8 +102,9 @@ dc_status synchronize(int32_t device, dc_stream stream) {
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
-  if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
-  return finish_queue(queue, "synchronize");
+  std::atomic<cl_event>* last = nullptr;
+  if (dc_status status = resolve_queue(*state, stream, &queue, &last)) return status;
+  return finish_queue(queue, last, "synchronize");
 }
 
 dc_status event_create(int32_t device, dc_event* out_event) {
@@ -212,23 +223,29 @@ dc_status event_query(int32_t device, dc_event event, int32_t* out_done) {
 
 }  // namespace
 
-dc_status finish_queue(cl_command_queue queue, const char* what) noexcept {
-  constexpr auto kSpin = std::chrono::microseconds(200);
+void remember_kernel(std::atomic<cl_event>* last, cl_event event) noexcept {
+  if (last == nullptr) {
+    if (event != nullptr) api().clReleaseEvent(event);
+    return;
+  }
+  const cl_event previous = last->exchange(event);
+  if (previous != nullptr) api().clReleaseEvent(previous);
+}
+
+dc_status finish_queue(cl_command_queue queue, std::atomic<cl_event>* last,
+                       const char* what) noexcept {
   const OpenclApi& cl = api();
-  cl_event marker = nullptr;
-  if (cl.clEnqueueMarkerWithWaitList(queue, 0, nullptr, &marker) != CL_SUCCESS ||
-      cl.clFlush(queue) != CL_SUCCESS) {
-    if (marker != nullptr) cl.clReleaseEvent(marker);
-    return check(cl.clFinish(queue), what);
+  const cl_event kernel = last != nullptr ? last->exchange(nullptr) : nullptr;
+  cl_int execution = CL_COMPLETE;
+  if (kernel != nullptr && cl.clFlush(queue) == CL_SUCCESS) {
+    const auto start = std::chrono::steady_clock::now();
+    while (cl.clGetEventInfo(kernel, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(execution),
+                             &execution, nullptr) == CL_SUCCESS &&
+           execution > CL_COMPLETE && std::chrono::steady_clock::now() - start < kSpin) {
+      std::this_thread::yield();
+    }
   }
-  const auto start = std::chrono::steady_clock::now();
-  cl_int execution = 1;
-  while (cl.clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(execution), &execution,
-                           nullptr) == CL_SUCCESS &&
-         execution > CL_COMPLETE && std::chrono::steady_clock::now() - start < kSpin) {
-    std::this_thread::yield();
-  }
-  cl.clReleaseEvent(marker);
+  if (kernel != nullptr) cl.clReleaseEvent(kernel);
   if (execution < 0) {
     return fail(DC_STATUS_LAUNCH_FAILED, "%s: queued work failed: %s", what,
                 describe_error(execution).c_str());
@@ -237,10 +254,11 @@ dc_status finish_queue(cl_command_queue queue, const char* what) noexcept {
   return check(cl.clFinish(queue), what);
 }
 
-dc_status resolve_queue(const DeviceState& state, dc_stream stream,
-                        cl_command_queue* out) noexcept {
+dc_status resolve_queue(const DeviceState& state, dc_stream stream, cl_command_queue* out,
+                        std::atomic<cl_event>** last) noexcept {
   if (stream == nullptr) {
     *out = state.default_queue;
+    if (last != nullptr) *last = &state.default_last;
     return DC_STATUS_OK;
   }
   const OpenclQueue* header = as_queue(stream);
@@ -252,6 +270,7 @@ dc_status resolve_queue(const DeviceState& state, dc_stream stream,
                 static_cast<int>(header->device), static_cast<int>(state.index));
   }
   *out = header->queue;
+  if (last != nullptr) *last = &as_queue(stream)->last;
   return DC_STATUS_OK;
 }
 
