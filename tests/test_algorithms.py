@@ -113,6 +113,17 @@ def test_fft_matches_numpy(device, path, rng, dtype, n):
     )
 
 
+@pytest.mark.parametrize("n", [1 << 13, 1 << 15, 5003])
+def test_fft_long_rows(device, path, rng, n):
+    """Lengths past the CPU's direct lane path: its four-step split, and Bluestein over it."""
+    x = random_array(rng, (2, n), "complex64")
+    expected = np.fft.fft(x.astype(np.complex128))
+    got = host(dc.fft(on(device, x)))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * 2e-6)
+    back = host(dc.ifft(on(device, got)))
+    np.testing.assert_allclose(back, x, rtol=0, atol=np.abs(x).max() * 2e-6)
+
+
 def test_fft_of_real_and_batched_input(device, path, rng):
     x = random_array(rng, (2, 3, 48), "float32")
     got = host(dc.fft(on(device, x)))
@@ -252,6 +263,17 @@ def test_sort_and_argsort_match_numpy_stable(device, path, rng, dtype, shape, ax
     positions = host(dc.argsort(on(device, x), axis=axis))
     assert positions.dtype == np.int64
     np.testing.assert_array_equal(positions, np.argsort(x, axis=axis, kind="stable"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "uint16"])
+def test_sort_long_rows(device, path, rng, dtype):
+    """Rows long enough for the CPU's parallel radix passes."""
+    x = random_array(rng, 300_007, dtype)
+    if dtype == "float32":
+        x[::101] = np.nan
+        x[::103] = -0.0
+    np.testing.assert_array_equal(host(dc.sort(on(device, x))), np.sort(x))
+    np.testing.assert_array_equal(host(dc.argsort(on(device, x))), np.argsort(x, kind="stable"))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])

@@ -307,6 +307,10 @@ const dc_memory_iface memory_iface = {
     wrap_host,
     unwrap_host,
     nullptr,  // device_address: host memory has no separate device address
+    nullptr,  // wrap_device: no other device memory to wrap
+    nullptr,  // unwrap_device
+    nullptr,  // host_allocate: every cpu buffer is host memory already
+    nullptr,  // host_release
 };
 
 }  // namespace dotcompute::cpu

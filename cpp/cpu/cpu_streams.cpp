@@ -124,8 +124,17 @@ dc_status check_stream(dc_stream stream) noexcept {
 }
 
 const dc_stream_iface stream_iface = {
-    sizeof(dc_stream_iface), create,       destroy,    synchronize,       event_create,
-    event_destroy,           event_record, event_wait, event_synchronize, event_elapsed_ms,
+    sizeof(dc_stream_iface),
+    create,
+    destroy,
+    synchronize,
+    event_create,
+    event_destroy,
+    event_record,
+    event_wait,
+    event_synchronize,
+    event_elapsed_ms,
+    nullptr,  // event_query: work runs synchronously, so a recorded event is always done
 };
 
 }  // namespace dotcompute::cpu
