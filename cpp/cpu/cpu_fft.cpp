@@ -41,22 +41,24 @@ const FftKernelTable& fft_kernels() noexcept {
 }
 
 template <typename T>
-LaneFftKernel<T> lane_fft_kernel() {
+const FftKernels<T>& kernels_for() {
   if constexpr (sizeof(T) == 4) {
-    return fft_kernels().lane_fft_f32;
+    return fft_kernels().f32;
   } else {
-    return fft_kernels().lane_fft_f64;
+    return fft_kernels().f64;
   }
 }
 
+/// 64-byte aligned storage, for arrays the lane kernels read as whole vectors.
 template <typename T>
-LaneTwiddleKernel<T> lane_twiddle_kernel() {
-  if constexpr (sizeof(T) == 4) {
-    return fft_kernels().twiddle_f32;
-  } else {
-    return fft_kernels().twiddle_f64;
+struct AlignedArray {
+  std::vector<T> storage;
+  T* data = nullptr;
+  explicit AlignedArray(size_t count) : storage(count + 64 / sizeof(T)) {
+    data = storage.data();
+    while (reinterpret_cast<uintptr_t>(data) % 64 != 0) ++data;
   }
-}
+};
 
 template <typename T>
 std::shared_ptr<const LanePlan<T>> make_lane_plan(uint64_t n) {
@@ -113,12 +115,24 @@ std::shared_ptr<const SplitTwiddles> make_split_twiddles(uint64_t n) {
   return table;
 }
 
+/// The four-step split of one length (Note [Four-step]) with its forward twiddles: per lane
+/// exp(-2 pi i l k1 / n) as [k1][l], per block of kLanes columns exp(-2 pi i b0 k1 / n) as
+/// [block][k1].
+template <typename T>
+struct FourStepPlan {
+  uint64_t n1 = 0, n2 = 0;
+  std::shared_ptr<const LanePlan<T>> columns, rows;
+  AlignedArray<T> lane_re, lane_im;
+  std::vector<T> block_re, block_im;
+  FourStepPlan(uint64_t n1_, uint64_t n2_)
+      : n1(n1_), n2(n2_), lane_re(n1_ * kLanes<T>), lane_im(n1_ * kLanes<T>) {}
+};
+
 /// Plans shared by all calls; built once per length and precision.
 template <typename T>
 struct PlanCache {
   std::mutex mutex;
   std::map<uint64_t, std::shared_ptr<const LanePlan<T>>> lanes;
-  std::map<uint64_t, std::shared_ptr<const SplitTwiddles>> split;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::vector<std::complex<T>>>> bluestein;
 
   std::shared_ptr<const LanePlan<T>> lane_plan(uint64_t n) {
@@ -127,18 +141,52 @@ struct PlanCache {
     if (!slot) slot = make_lane_plan<T>(n);
     return slot;
   }
-  std::shared_ptr<const SplitTwiddles> split_twiddles(uint64_t n) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto& slot = split[n];
-    if (!slot) slot = make_split_twiddles(n);
-    return slot;
-  }
+  std::map<uint64_t, std::shared_ptr<const FourStepPlan<T>>> four_step;
+
+  std::shared_ptr<const FourStepPlan<T>> four_step_plan(uint64_t n);
 };
 
 template <typename T>
 PlanCache<T>& plan_cache() {
   static PlanCache<T>* cache = new PlanCache<T>();  // never destroyed: plugin lifetime
   return *cache;
+}
+
+template <typename T>
+std::shared_ptr<const FourStepPlan<T>> PlanCache<T>::four_step_plan(uint64_t n) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = four_step.find(n);
+    if (found != four_step.end()) return found->second;
+  }
+  constexpr size_t L = kLanes<T>;
+  int bits = 0;
+  while ((uint64_t{1} << bits) < n) ++bits;
+  const uint64_t n1 = uint64_t{1} << (bits / 2), n2 = n / n1;
+  auto plan = std::make_shared<FourStepPlan<T>>(n1, n2);
+  plan->columns = lane_plan(n1);
+  plan->rows = lane_plan(n2);
+  const std::shared_ptr<const SplitTwiddles> twiddles = make_split_twiddles(n);
+  for (uint64_t k1 = 0; k1 < n1; ++k1) {
+    for (size_t l = 0; l < L; ++l) {
+      const std::complex<double> w = twiddles->at(k1 * l);
+      plan->lane_re.data[k1 * L + l] = static_cast<T>(w.real());
+      plan->lane_im.data[k1 * L + l] = static_cast<T>(w.imag());
+    }
+  }
+  const uint64_t blocks = n2 / L;
+  plan->block_re.resize(blocks * n1);
+  plan->block_im.resize(blocks * n1);
+  for (uint64_t block = 0; block < blocks; ++block) {
+    for (uint64_t k1 = 0; k1 < n1; ++k1) {
+      const std::complex<double> w = twiddles->at(block * L * k1);
+      plan->block_re[block * n1 + k1] = static_cast<T>(w.real());
+      plan->block_im[block * n1 + k1] = static_cast<T>(w.imag());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  four_step[n] = plan;
+  return plan;
 }
 
 /// A lane block and its scratch pair, per thread, reused across calls.
@@ -191,8 +239,8 @@ void transform_row_block(const std::complex<T>* input, std::complex<T>* out, uin
       buffers.im[p * L + l] = v.imag();
     }
   }
-  const bool in_scratch = lane_fft_kernel<T>()(plan, buffers.re, buffers.im, buffers.scratch_re,
-                                               buffers.scratch_im, inverse);
+  const bool in_scratch = kernels_for<T>().lane_fft(
+      plan, buffers.re, buffers.im, buffers.scratch_re, buffers.scratch_im, inverse);
   const T* re = in_scratch ? buffers.scratch_re : buffers.re;
   const T* im = in_scratch ? buffers.scratch_im : buffers.im;
   for (uint64_t l = 0; l < lanes; ++l) {
@@ -207,52 +255,25 @@ template <typename T>
 void four_step(const std::complex<T>* input, std::complex<T>* out, std::complex<T>* temp,
                uint64_t n, bool inverse, bool parallel) {
   constexpr size_t L = kLanes<T>;
-  int bits = 0;
-  while ((uint64_t{1} << bits) < n) ++bits;
-  const uint64_t n1 = uint64_t{1} << (bits / 2), n2 = n / n1;
-  PlanCache<T>& cache = plan_cache<T>();
-  const auto plan1 = cache.lane_plan(n1);
-  const auto plan2 = cache.lane_plan(n2);
-  const auto twiddles = cache.split_twiddles(n);
-  const double conj = inverse ? -1.0 : 1.0;
-  // exp(-/+ 2 pi i l k1 / n) for the lanes of any block, [k1][l].
-  std::vector<T> lane_re(n1 * L), lane_im(n1 * L);
-  for (uint64_t k1 = 0; k1 < n1; ++k1) {
-    for (size_t l = 0; l < L; ++l) {
-      const std::complex<double> w = twiddles->at(k1 * l);
-      lane_re[k1 * L + l] = static_cast<T>(w.real());
-      lane_im[k1 * L + l] = static_cast<T>(w.imag() * conj);
-    }
-  }
+  const auto plan = plan_cache<T>().four_step_plan(n);
+  const FftKernels<T>& kernels = kernels_for<T>();
+  const uint64_t n1 = plan->n1, n2 = plan->n2;
+  const T* in_values = reinterpret_cast<const T*>(input);
+  T* temp_values = reinterpret_cast<T*>(temp);
+  T* out_values = reinterpret_cast<T*>(out);
   // Step 1: columns [b0, b0 + L) of every row, then the twiddles, into temp[k1][b].
   parallel_blocks(n2 / L, parallel, [&](uint64_t block) {
     const uint64_t b0 = block * L;
     LaneBuffers<T>& buffers = lane_buffers<T>(n1);
-    for (uint64_t a = 0; a < n1; ++a) {
-      const std::complex<T>* row = input + a * n2 + b0;
-      for (size_t l = 0; l < L; ++l) {
-        buffers.re[a * L + l] = row[l].real();
-        buffers.im[a * L + l] = row[l].imag();
-      }
-    }
-    const bool in_scratch = lane_fft_kernel<T>()(*plan1, buffers.re, buffers.im, buffers.scratch_re,
-                                                 buffers.scratch_im, inverse);
+    kernels.load_lanes(in_values + 2 * b0, n2, n1, buffers.re, buffers.im);
+    const bool in_scratch = kernels.lane_fft(*plan->columns, buffers.re, buffers.im,
+                                             buffers.scratch_re, buffers.scratch_im, inverse);
     T* re = in_scratch ? buffers.scratch_re : buffers.re;
     T* im = in_scratch ? buffers.scratch_im : buffers.im;
-    thread_local std::vector<T> row_re, row_im;
-    row_re.resize(n1);
-    row_im.resize(n1);
-    for (uint64_t k1 = 0; k1 < n1; ++k1) {
-      const std::complex<double> w = twiddles->at(b0 * k1);
-      row_re[k1] = static_cast<T>(w.real());
-      row_im[k1] = static_cast<T>(w.imag() * conj);
-    }
-    lane_twiddle_kernel<T>()(re, im, n1, lane_re.data(), lane_im.data(), row_re.data(),
-                             row_im.data());
-    for (uint64_t k1 = 0; k1 < n1; ++k1) {
-      std::complex<T>* row = temp + k1 * n2 + b0;
-      for (size_t l = 0; l < L; ++l) row[l] = std::complex<T>(re[k1 * L + l], im[k1 * L + l]);
-    }
+    kernels.twiddle(re, im, n1, plan->lane_re.data, plan->lane_im.data,
+                    plan->block_re.data() + block * n1, plan->block_im.data() + block * n1,
+                    inverse);
+    kernels.store_lanes(re, im, n1, temp_values + 2 * b0, n2);
   });
   // Step 2: rows [k0, k0 + L) of temp, written to out[k1 + n1 k2].
   parallel_blocks(n1 / L, parallel, [&](uint64_t block) {
@@ -265,14 +286,11 @@ void four_step(const std::complex<T>* input, std::complex<T>* out, std::complex<
         buffers.im[b * L + l] = v.imag();
       }
     }
-    const bool in_scratch = lane_fft_kernel<T>()(*plan2, buffers.re, buffers.im, buffers.scratch_re,
-                                                 buffers.scratch_im, inverse);
+    const bool in_scratch = kernels.lane_fft(*plan->rows, buffers.re, buffers.im,
+                                             buffers.scratch_re, buffers.scratch_im, inverse);
     const T* re = in_scratch ? buffers.scratch_re : buffers.re;
     const T* im = in_scratch ? buffers.scratch_im : buffers.im;
-    for (uint64_t k2 = 0; k2 < n2; ++k2) {
-      std::complex<T>* dst = out + k2 * n1 + k0;
-      for (size_t l = 0; l < L; ++l) dst[l] = std::complex<T>(re[k2 * L + l], im[k2 * L + l]);
-    }
+    kernels.store_lanes(re, im, n2, out_values + 2 * k0, n1);
   });
 }
 
@@ -288,7 +306,12 @@ void power_of_two(const std::complex<T>* input, std::complex<T>* out, uint64_t r
     });
     return;
   }
-  std::vector<std::complex<T>> temp(n);
+  // The intermediate array, kept per thread between calls (page faults and zeroing of a fresh
+  // one would cost as much as a pass over the data); very long ones are given back.
+  thread_local std::vector<std::complex<T>> kept;
+  std::vector<std::complex<T>> own;
+  std::vector<std::complex<T>>& temp = n <= (uint64_t{1} << 23) ? kept : own;
+  if (temp.size() < n) temp.resize(n);
   for (uint64_t row = 0; row < rows; ++row) {
     four_step(input + row * n, out + row * n, temp.data(), n, inverse, parallel);
   }

@@ -42,16 +42,31 @@ struct LanePlan {
 template <typename T>
 using LaneFftKernel = bool (*)(const LanePlan<T>& plan, T* re, T* im, T* scratch_re, T* scratch_im,
                                bool inverse);
-/// re/im[p * kLanes + l] *= lane_twiddle[p * kLanes + l] * row_twiddle[p] for p < rows.
+/// re/im[p * kLanes + l] *= lane_twiddle[p * kLanes + l] * row_twiddle[p] for p < rows, the
+/// twiddles conjugated when inverse.
 template <typename T>
 using LaneTwiddleKernel = void (*)(T* re, T* im, size_t rows, const T* lane_re, const T* lane_im,
-                                   const T* row_re, const T* row_im);
+                                   const T* row_re, const T* row_im, bool inverse);
+/// Lane block row p <- the kLanes interleaved complex numbers at source + p * stride (complex
+/// elements); unaligned sources are fine.
+template <typename T>
+using LoadLanesKernel = void (*)(const T* source, uint64_t stride, size_t rows, T* re, T* im);
+/// The inverse: the kLanes numbers of lane block row p -> target + p * stride, interleaved.
+template <typename T>
+using StoreLanesKernel = void (*)(const T* re, const T* im, size_t rows, T* target,
+                                  uint64_t stride);
+
+template <typename T>
+struct FftKernels {
+  LaneFftKernel<T> lane_fft;
+  LaneTwiddleKernel<T> twiddle;
+  LoadLanesKernel<T> load_lanes;
+  StoreLanesKernel<T> store_lanes;
+};
 
 struct FftKernelTable {
-  LaneFftKernel<float> lane_fft_f32;
-  LaneFftKernel<double> lane_fft_f64;
-  LaneTwiddleKernel<float> twiddle_f32;
-  LaneTwiddleKernel<double> twiddle_f64;
+  FftKernels<float> f32;
+  FftKernels<double> f64;
 };
 
 const FftKernelTable& fft_kernels_scalar() noexcept;

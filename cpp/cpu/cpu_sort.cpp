@@ -19,6 +19,7 @@
 
 #include "cpu_algorithms.hpp"
 #include "cpu_backend.hpp"
+#include "cpu_scratch.hpp"
 #include "dotcompute/dtype.hpp"
 
 namespace dotcompute::cpu {
@@ -76,122 +77,252 @@ void for_slices(uint64_t slices, bool parallel, Body&& body) {
   });
 }
 
-/// Stable LSD radix sort of keys (with an optional uint32/uint64 payload) in place; scratch
-/// buffers of the same sizes are given. Returns nothing; the result is in keys/payload.
-template <typename U, typename P>
-void radix_sort(U* keys, P* payload, U* key_scratch, P* payload_scratch, uint64_t count,
-                bool parallel) {
-  const uint64_t slices = parallel ? thread_count() : 1;
-  const uint64_t slice_length = (count + slices - 1) / slices;
-  constexpr int passes = static_cast<int>(sizeof(U) * 8 / kRadixBits);
-  // Which digits vary: a pass whose digit is equal everywhere changes nothing.
-  U all_and = static_cast<U>(~U{0}), all_or = 0;
-  {
-    std::vector<U> ands(slices, static_cast<U>(~U{0})), ors(slices, 0);
-    for_slices(slices, parallel, [&](uint64_t s) {
-      const uint64_t first = std::min(count, s * slice_length);
-      const uint64_t last = std::min(count, first + slice_length);
-      U a = static_cast<U>(~U{0}), o = 0;
-      for (uint64_t i = first; i < last; ++i) {
-        a &= keys[i];
-        o |= keys[i];
-      }
-      ands[s] = a;
-      ors[s] = o;
-    });
+/// One row's radix sort state (Note [Parallel LSD pass]).
+template <typename U>
+struct RadixJob {
+  static constexpr int kPasses = static_cast<int>(sizeof(U) * 8 / kRadixBits);
+  uint64_t count = 0;
+  uint64_t slices = 1;
+  std::vector<uint64_t> bounds;  // slice s is [bounds[s], bounds[s + 1])
+  // counts[s * kBuckets + b]: elements of slice s with digit b, for the next pass to run.
+  std::vector<uint64_t> counts;
+};
+
+inline int digit_of(uint64_t key, int pass) {
+  return static_cast<int>((key >> (pass * kRadixBits)) & (kBuckets - 1));
+}
+
+/// One scatter pass of digit `pass` from slice-ordered input to out. kFirst reads the keys from
+/// the input's bits (and makes positions 0..count-1); kLast writes the result to the caller's
+/// arrays; otherwise the keys (and positions) go to dst and the digit counts of `next_pass` per
+/// destination slice are gathered on the way, so no separate counting read is needed.
+template <typename U, KeyKind kind, bool kFirst, bool kLast>
+void scatter_pass(RadixJob<U>& job, int pass, int next_pass, const U* input, const U* src,
+                  const uint32_t* src_positions, U* dst, uint32_t* dst_positions, U* out_values,
+                  int64_t* out_indices, U magnitude_mask, U infinity_bits, bool parallel) {
+  const uint64_t slices = job.slices;
+  // Start offsets: digit-major, then slice order (stable).
+  std::vector<uint64_t> offsets(slices * kBuckets);
+  uint64_t running = 0;
+  for (int bucket = 0; bucket < kBuckets; ++bucket) {
     for (uint64_t s = 0; s < slices; ++s) {
-      all_and &= ands[s];
-      all_or |= ors[s];
+      offsets[s * kBuckets + bucket] = running;
+      running += job.counts[s * kBuckets + bucket];
     }
   }
-  std::vector<uint64_t> counts(slices * kBuckets);
-  U* src = keys;
-  U* dst = key_scratch;
-  P* src_payload = payload;
-  P* dst_payload = payload_scratch;
-  for (int pass = 0; pass < passes; ++pass) {
-    const int shift = pass * kRadixBits;
-    const U digit_mask = static_cast<U>(U{kBuckets - 1} << shift);
-    if ((all_and & digit_mask) == (all_or & digit_mask)) continue;
-    std::fill(counts.begin(), counts.end(), 0);
-    for_slices(slices, parallel, [&](uint64_t s) {
-      const uint64_t first = std::min(count, s * slice_length);
-      const uint64_t last = std::min(count, first + slice_length);
-      uint64_t* local = counts.data() + s * kBuckets;
-      for (uint64_t i = first; i < last; ++i) ++local[(src[i] >> shift) & (kBuckets - 1)];
-    });
-    uint64_t running = 0;
+  std::vector<uint64_t> next_counts(kLast ? 0 : slices * slices * kBuckets, 0);
+  const bool with_positions = dst_positions != nullptr || out_indices != nullptr;
+  for_slices(slices, parallel, [&](uint64_t s) {
+    uint64_t offset[kBuckets];
+    uint64_t target_slice[kBuckets];
+    uint64_t target_end[kBuckets];
+    std::memcpy(offset, offsets.data() + s * kBuckets, sizeof(offset));
     for (int bucket = 0; bucket < kBuckets; ++bucket) {
-      for (uint64_t s = 0; s < slices; ++s) {
-        const uint64_t here = counts[s * kBuckets + bucket];
-        counts[s * kBuckets + bucket] = running;
-        running += here;
+      uint64_t t = 0;
+      while (t + 1 < slices && job.bounds[t + 1] <= offset[bucket]) ++t;
+      target_slice[bucket] = t;
+      target_end[bucket] = job.bounds[t + 1];
+    }
+    uint64_t* next = kLast ? nullptr : next_counts.data() + s * slices * kBuckets;
+    // Locals, so the compiler need not reload them after every store through a pointer.
+    const int shift = pass * kRadixBits, next_shift = next_pass * kRadixBits;
+    const uint64_t first = job.bounds[s], end = job.bounds[s + 1];
+    const uint64_t* bounds = job.bounds.data();
+    for (uint64_t i = first; i < end; ++i) {
+      U key;
+      if constexpr (kFirst) {
+        key = to_key<U, kind>(input[i], magnitude_mask, infinity_bits);
+      } else {
+        key = src[i];
+      }
+      const int bucket = static_cast<int>((key >> shift) & (kBuckets - 1));
+      const uint64_t to = offset[bucket]++;
+      uint32_t position = 0;
+      if (with_positions) {
+        if constexpr (kFirst) {
+          position = static_cast<uint32_t>(i);
+        } else {
+          position = src_positions[i];
+        }
+      }
+      if constexpr (kLast) {
+        if (out_indices != nullptr) {
+          out_indices[to] = position;
+        } else {
+          out_values[to] = from_key<U, kind>(key);
+        }
+      } else {
+        dst[to] = key;
+        if (with_positions) dst_positions[to] = position;
+        while (to >= target_end[bucket]) {
+          ++target_slice[bucket];
+          target_end[bucket] = bounds[target_slice[bucket] + 1];
+        }
+        ++next[target_slice[bucket] * kBuckets + ((key >> next_shift) & (kBuckets - 1))];
       }
     }
-    for_slices(slices, parallel, [&](uint64_t s) {
-      const uint64_t first = std::min(count, s * slice_length);
-      const uint64_t last = std::min(count, first + slice_length);
-      uint64_t offsets[kBuckets];
-      std::memcpy(offsets, counts.data() + s * kBuckets, sizeof(offsets));
-      for (uint64_t i = first; i < last; ++i) {
-        const U key = src[i];
-        const uint64_t to = offsets[(key >> shift) & (kBuckets - 1)]++;
-        dst[to] = key;
-        if (payload != nullptr) dst_payload[to] = src_payload[i];
+  });
+  if constexpr (!kLast) {
+    std::fill(job.counts.begin(), job.counts.end(), 0);
+    for (uint64_t s = 0; s < slices; ++s) {
+      for (uint64_t t = 0; t < slices; ++t) {
+        for (int bucket = 0; bucket < kBuckets; ++bucket) {
+          job.counts[t * kBuckets + bucket] += next_counts[(s * slices + t) * kBuckets + bucket];
+        }
       }
-    });
-    std::swap(src, dst);
-    std::swap(src_payload, dst_payload);
-  }
-  if (src != keys) {
-    std::memcpy(keys, src, count * sizeof(U));
-    if (payload != nullptr) std::memcpy(payload, src_payload, count * sizeof(P));
+    }
   }
 }
 
-/// Sorts one row: keys from the input bits, radix sort (or stable_sort for short rows), then the
-/// values and/or indices written out.
+/// Stable LSD radix sort of one row of input bits into out_values (values only) or out_indices
+/// (positions; the caller gathers values). Returns whether a NaN or -0.0 was seen (Note [Sort
+/// keys]: their bits need restoring when only values were written).
+template <typename U, KeyKind kind>
+bool radix_sort_row(const U* input, U* out_values, int64_t* out_indices, uint64_t count,
+                    bool parallel, U magnitude_mask, U infinity_bits) {
+  constexpr int passes = RadixJob<U>::kPasses;
+  RadixJob<U> job;
+  job.count = count;
+  job.slices = parallel ? thread_count() : 1;
+  job.bounds.resize(job.slices + 1);
+  for (uint64_t s = 0; s <= job.slices; ++s) job.bounds[s] = count * s / job.slices;
+  // Counting read: every digit's counts per slice, which digits vary, NaN / -0.0 seen.
+  std::vector<uint64_t> all_counts(job.slices * passes * kBuckets, 0);
+  std::vector<U> ands(job.slices), ors(job.slices);
+  std::vector<char> lost(job.slices, 0);
+  for_slices(job.slices, parallel, [&](uint64_t s) {
+    uint64_t* local = all_counts.data() + s * passes * kBuckets;
+    U a = static_cast<U>(~U{0}), o = 0;
+    bool lost_bits = false;
+    for (uint64_t i = job.bounds[s]; i < job.bounds[s + 1]; ++i) {
+      const U key = to_key<U, kind>(input[i], magnitude_mask, infinity_bits);
+      for (int pass = 0; pass < passes; ++pass) ++local[pass * kBuckets + digit_of(key, pass)];
+      a &= key;
+      o |= key;
+      if constexpr (kind == KeyKind::Float) {
+        lost_bits |= key == static_cast<U>(~U{0}) || input[i] == sign_bit<U>();
+      }
+    }
+    ands[s] = a;
+    ors[s] = o;
+    lost[s] = lost_bits;
+  });
+  U all_and = static_cast<U>(~U{0}), all_or = 0;
+  bool lost_bits = false;
+  for (uint64_t s = 0; s < job.slices; ++s) {
+    all_and &= ands[s];
+    all_or |= ors[s];
+    lost_bits |= lost[s] != 0;
+  }
+  int active[passes];
+  int active_count = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    const U mask = static_cast<U>(U{kBuckets - 1} << (pass * kRadixBits));
+    if ((all_and & mask) != (all_or & mask)) active[active_count++] = pass;
+  }
+  if (active_count == 0) {  // every key equal: the input order is the sorted order
+    for (uint64_t i = 0; i < count; ++i) {
+      if (out_indices != nullptr) {
+        out_indices[i] = static_cast<int64_t>(i);
+      } else {
+        out_values[i] = input[i];
+      }
+    }
+    return false;
+  }
+  job.counts.resize(job.slices * kBuckets);
+  for (uint64_t s = 0; s < job.slices; ++s) {
+    std::memcpy(job.counts.data() + s * kBuckets,
+                all_counts.data() + (s * passes + active[0]) * kBuckets,
+                kBuckets * sizeof(uint64_t));
+  }
+  const bool positions = out_indices != nullptr;
+  // Two key buffers and, for argsort, two position buffers, in one kept scratch block.
+  struct SortScratch;
+  std::unique_ptr<unsigned char[]> holder;
+  const size_t key_bytes = (count * sizeof(U) + 63) / 64 * 64;
+  const size_t place_bytes = positions ? (count * sizeof(uint32_t) + 63) / 64 * 64 : 0;
+  unsigned char* scratch = active_count > 1
+                               ? scratch_bytes<SortScratch>(2 * (key_bytes + place_bytes), holder)
+                               : nullptr;
+  U* keys[2] = {reinterpret_cast<U*>(scratch), reinterpret_cast<U*>(scratch + key_bytes)};
+  uint32_t* places[2] = {reinterpret_cast<uint32_t*>(scratch + 2 * key_bytes),
+                         reinterpret_cast<uint32_t*>(scratch + 2 * key_bytes + place_bytes)};
+  const auto place = [&](int buffer) { return positions ? places[buffer] : nullptr; };
+  for (int step = 0; step < active_count; ++step) {
+    const bool first = step == 0, last = step == active_count - 1;
+    const int pass = active[step], next = last ? pass : active[step + 1];
+    U* src = keys[(step + 1) % 2];
+    U* dst = keys[step % 2];
+    if (first && last) {
+      scatter_pass<U, kind, true, true>(job, pass, next, input, nullptr, nullptr, nullptr, nullptr,
+                                        out_values, out_indices, magnitude_mask, infinity_bits,
+                                        parallel);
+    } else if (first) {
+      scatter_pass<U, kind, true, false>(job, pass, next, input, nullptr, nullptr, dst,
+                                         place(step % 2), nullptr, nullptr, magnitude_mask,
+                                         infinity_bits, parallel);
+    } else if (last) {
+      scatter_pass<U, kind, false, true>(job, pass, next, input, src, place((step + 1) % 2),
+                                         nullptr, nullptr, out_values, out_indices, magnitude_mask,
+                                         infinity_bits, parallel);
+    } else {
+      scatter_pass<U, kind, false, false>(job, pass, next, input, src, place((step + 1) % 2), dst,
+                                          place(step % 2), nullptr, nullptr, magnitude_mask,
+                                          infinity_bits, parallel);
+    }
+  }
+  return lost_bits;
+}
+
+/// Sorts one row: radix sort (or stable_sort for short rows), then the values and/or indices.
 template <typename U, KeyKind kind>
 void sort_row(const U* input, U* out_values, int64_t* out_indices, uint64_t count, bool parallel,
               U magnitude_mask, U infinity_bits) {
-  std::vector<U> keys(count);
-  bool lost_bits = false;  // a NaN or -0.0 whose bits the key map dropped
-  for (uint64_t i = 0; i < count; ++i) {
-    keys[i] = to_key<U, kind>(input[i], magnitude_mask, infinity_bits);
-    if constexpr (kind == KeyKind::Float) {
-      lost_bits |= keys[i] == static_cast<U>(~U{0}) || input[i] == sign_bit<U>();
-    }
-  }
-  if (out_indices != nullptr) {
+  bool lost_bits = false;
+  if (count <= kSmallRow) {
+    std::vector<U> keys(count);
     std::vector<uint32_t> positions(count);
-    for (uint64_t i = 0; i < count; ++i) positions[i] = static_cast<uint32_t>(i);
-    if (count <= kSmallRow) {
-      std::stable_sort(positions.begin(), positions.end(),
-                       [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
-    } else {
-      std::vector<U> key_scratch(count);
-      std::vector<uint32_t> position_scratch(count);
-      radix_sort(keys.data(), positions.data(), key_scratch.data(), position_scratch.data(), count,
-                 parallel);
-    }
     for (uint64_t i = 0; i < count; ++i) {
-      out_indices[i] = positions[i];
+      keys[i] = to_key<U, kind>(input[i], magnitude_mask, infinity_bits);
+      positions[i] = static_cast<uint32_t>(i);
+    }
+    std::stable_sort(positions.begin(), positions.end(),
+                     [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+    for (uint64_t i = 0; i < count; ++i) {
+      if (out_indices != nullptr) out_indices[i] = positions[i];
       if (out_values != nullptr) out_values[i] = input[positions[i]];
     }
     return;
   }
-  if (count <= kSmallRow) {
-    std::sort(keys.begin(), keys.end());  // equal keys are equal values: stability is moot
-  } else {
-    std::vector<U> key_scratch(count);
-    radix_sort<U, uint32_t>(keys.data(), nullptr, key_scratch.data(), nullptr, count, parallel);
+  lost_bits = radix_sort_row<U, kind>(input, out_indices != nullptr ? nullptr : out_values,
+                                      out_indices, count, parallel, magnitude_mask, infinity_bits);
+  if (out_indices != nullptr) {
+    if (out_values != nullptr) {
+      for_slices(parallel ? thread_count() : 1, parallel, [&](uint64_t s) {
+        const uint64_t slices = parallel ? thread_count() : 1;
+        for (uint64_t i = count * s / slices; i < count * (s + 1) / slices; ++i) {
+          out_values[i] = input[out_indices[i]];
+        }
+      });
+    }
+    return;
   }
-  for (uint64_t i = 0; i < count; ++i) out_values[i] = from_key<U, kind>(keys[i]);
   if (lost_bits) {
     // Zeros and NaNs sorted into two runs; refill them with the input's own bits in input order.
-    uint64_t zero_at = std::lower_bound(keys.begin(), keys.end(), sign_bit<U>()) - keys.begin();
-    uint64_t nan_at =
-        std::lower_bound(keys.begin(), keys.end(), static_cast<U>(~U{0})) - keys.begin();
+    const U zero_key = sign_bit<U>();
+    uint64_t zero_at = 0, nan_at = count;
+    uint64_t low = 0, high = count;  // first value whose key is >= the zero key
+    while (low < high) {
+      const uint64_t mid = (low + high) / 2;
+      if (to_key<U, kind>(out_values[mid], magnitude_mask, infinity_bits) < zero_key) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    zero_at = low;
+    while (nan_at > 0 && (out_values[nan_at - 1] & magnitude_mask) > infinity_bits) --nan_at;
     for (uint64_t i = 0; i < count; ++i) {
       const U magnitude = input[i] & magnitude_mask;
       if (magnitude == 0) {
