@@ -1,12 +1,14 @@
 // cpp/cpu/cpu_matmul.cpp
-// The matmul slot: GEMM through a CBLAS library opened at run time (docs/design.md, "CPU
-// matmul: a BLAS found at run time"); UNSUPPORTED without one, so the core runs the generated
-// tiled kernel instead.
+// The matmul slot: GEMM through a CBLAS library opened at run time when there is one (measured
+// faster, docs/design.md "CPU matmul"), else the plugin's own packed GEMM (cpu_gemm_impl.hpp) for
+// float32/float64; complex dtypes without a BLAS answer UNSUPPORTED and the core runs the
+// generated tiled kernel.
 //
 // The library is found once, at the first call: DOTCOMPUTE_BLAS (a ':'-separated list of
 // shared-library paths, which dotcompute.algorithms fills with numpy's bundled OpenBLAS when the
-// variable is unset), then the system's libopenblas. Builds that rename their symbols (scipy's
-// OpenBLAS wheels: scipy_cblas_sgemm64_) and 64-bit-integer builds are both recognised.
+// variable is unset; "none" disables BLAS), then the system's libopenblas. Builds that rename
+// their symbols (scipy's OpenBLAS wheels: scipy_cblas_sgemm64_) and 64-bit-integer builds are
+// both recognised.
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "cpu_algorithms.hpp"
 #include "cpu_backend.hpp"
+#include "cpu_gemm.hpp"
 #include "dotcompute/dtype.hpp"
 
 namespace dotcompute::cpu {
@@ -81,6 +84,7 @@ const Blas* find_blas() {
   std::call_once(once, [] {
     std::string candidates;
     if (const char* listed = std::getenv("DOTCOMPUTE_BLAS")) candidates = listed;
+    if (candidates == "none") return;
     candidates += candidates.empty() ? "libopenblas.so.0" : ":libopenblas.so.0";
     size_t start = 0;
     while (!found && start <= candidates.size()) {
@@ -96,6 +100,19 @@ const Blas* find_blas() {
     }
   });
   return found ? &blas : nullptr;
+}
+
+const GemmKernelTable& gemm_kernels() noexcept {
+  switch (active_simd_level()) {
+#if defined(__x86_64__)
+    case SimdLevel::Avx512:
+      return gemm_kernels_avx512();
+    case SimdLevel::Avx2:
+      return gemm_kernels_avx2();
+#endif
+    default:
+      return gemm_kernels_scalar();
+  }
 }
 
 int dtype_letter(dc_dtype dtype) {
@@ -172,10 +189,14 @@ dc_status matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_vie
     return fail(DC_STATUS_UNSUPPORTED, "matmul: no CPU GEMM for dtype %d", static_cast<int>(dtype));
   }
   const Blas* blas = find_blas();
-  if (blas == nullptr) {
-    return fail(DC_STATUS_UNSUPPORTED, "matmul: no BLAS library found (set DOTCOMPUTE_BLAS)");
+  if (blas == nullptr && letter > 1) {
+    return fail(DC_STATUS_UNSUPPORTED,
+                "matmul: no BLAS library found for complex GEMM (set "
+                "DOTCOMPUTE_BLAS)");
   }
-  const uint64_t limit = blas->ilp64 ? (uint64_t{1} << 62) : uint64_t{INT32_MAX};
+  const uint64_t limit = blas == nullptr ? UINT64_MAX
+                         : blas->ilp64   ? (uint64_t{1} << 62)
+                                         : uint64_t{INT32_MAX};
   if (m > limit || n > limit || k > limit) {
     return fail(DC_STATUS_UNSUPPORTED, "matmul: dimensions too large for this BLAS");
   }
@@ -187,8 +208,18 @@ dc_status matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_vie
   uint8_t* out_data = view_elements(out, batch * m * n, size, "matmul out");
   if (out_data == nullptr) return DC_STATUS_INVALID_ARGUMENT;
   for (uint64_t i = 0; i < batch; ++i) {
-    call_gemm(*blas, letter, a_data + i * m * k * size, b_data + i * k * n * size,
-              out_data + i * m * n * size, m, n, k);
+    const uint8_t* a_i = a_data + i * m * k * size;
+    const uint8_t* b_i = b_data + i * k * n * size;
+    uint8_t* out_i = out_data + i * m * n * size;
+    if (blas != nullptr) {
+      call_gemm(*blas, letter, a_i, b_i, out_i, m, n, k);
+    } else if (letter == 0) {
+      gemm_kernels().f32(reinterpret_cast<const float*>(a_i), reinterpret_cast<const float*>(b_i),
+                         reinterpret_cast<float*>(out_i), m, n, k, thread_pool());
+    } else {
+      gemm_kernels().f64(reinterpret_cast<const double*>(a_i), reinterpret_cast<const double*>(b_i),
+                         reinterpret_cast<double*>(out_i), m, n, k, thread_pool());
+    }
   }
   return DC_STATUS_OK;
 }
