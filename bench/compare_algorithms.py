@@ -89,6 +89,45 @@ def row_matmul(rounds: int) -> dict:
     }
 
 
+OWN_GEMM_SCRIPT = """
+import json, sys
+sys.path.insert(0, {bench!r})
+import numpy as np, dotcompute as dc
+from compare_algorithms import best_of_rounds
+rng = np.random.default_rng(1)
+a = rng.random((1024, 1024), dtype=np.float32)
+b = rng.random((1024, 1024), dtype=np.float32)
+da, db = dc.asarray(a), dc.asarray(b)
+np.testing.assert_allclose(np.asarray(dc.matmul(da, db)), a @ b, rtol=1e-4)
+print(json.dumps(best_of_rounds(lambda: a @ b, lambda: dc.matmul(da, db), {rounds})))
+"""
+
+
+def row_own_gemm(rounds: int) -> dict:
+    """The CPU plugin's own GEMM (DOTCOMPUTE_BLAS=none), in a process of its own: the plugin
+    chooses its GEMM once per process."""
+    import os
+    import subprocess
+
+    script = OWN_GEMM_SCRIPT.format(bench=str(Path(__file__).resolve().parent), rounds=rounds)
+    environment = {**os.environ, "DOTCOMPUTE_BLAS": "none"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    )
+    peer, ours = json.loads(done.stdout.strip().splitlines()[-1])
+    flops = 2 * 1024**3
+    return {
+        "name": "matmul (own GEMM)",
+        "peer": "numpy",
+        "peer_s": peer,
+        "ours_s": ours,
+        "figure": f"{flops / ours / 1e9:.1f} vs {flops / peer / 1e9:.1f} GFLOP/s",
+        "ratio": peer / ours,
+        "target": "(no-BLAS path)",
+        "met": None,
+    }
+
+
 def row_fft(rounds: int) -> list[dict]:
     import scipy.fft
 
@@ -212,7 +251,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     arguments = parser.parse_args()
-    rows = [row_matmul(arguments.rounds)]
+    rows = [row_matmul(arguments.rounds), row_own_gemm(arguments.rounds)]
     rows += row_fft(arguments.rounds)
     rows += [row_sum(arguments.rounds), row_cumsum(arguments.rounds)]
     rows += [row_sort(max(2, arguments.rounds // 2)), row_copy(max(2, arguments.rounds // 2))]

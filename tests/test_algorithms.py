@@ -3,8 +3,10 @@
 # and through the generated kernels (forced with dc.algorithms.use_generated_kernels()).
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -84,6 +86,31 @@ def test_matmul_errors(device):
         dc.matmul(dc.ones((3, 4), "int32", device), dc.ones((4, 2), "int32", device))
     with pytest.raises(dc.ShapeError, match="batch dimensions differ"):
         dc.matmul(dc.ones((2, 3, 4), "float32", device), dc.ones((3, 4, 2), "float32", device))
+
+
+OWN_GEMM_CHECK = """
+import numpy as np, dotcompute as dc
+rng = np.random.default_rng(7)
+for dtype in ("float32", "float64"):
+    for m, k, n in ((1, 1, 1), (37, 53, 29), (130, 257, 65), (300, 200, 1601)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        got = np.asarray(dc.matmul(dc.asarray(a), dc.asarray(b)))
+        tol = 1e-4 if dtype == "float32" else 1e-11
+        assert np.allclose(got, a @ b, rtol=tol, atol=tol * k), (dtype, m, k, n)
+c = (rng.standard_normal((9, 7)) + 1j).astype("complex64")
+assert np.allclose(np.asarray(dc.matmul(dc.asarray(c), dc.asarray(c.T))), c @ c.T, atol=1e-4)
+print("ok")
+"""
+
+
+def test_cpu_own_gemm_without_blas():
+    """DOTCOMPUTE_BLAS=none: the CPU plugin's own packed GEMM (complex: the generated kernel)."""
+    environment = {**os.environ, "DOTCOMPUTE_BLAS": "none"}
+    done = subprocess.run(
+        [sys.executable, "-c", OWN_GEMM_CHECK], env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
 
 
 def test_matmul_refuses_operands_on_different_devices():
