@@ -3,8 +3,10 @@
 # and through the generated kernels (forced with dc.algorithms.use_generated_kernels()).
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -86,6 +88,31 @@ def test_matmul_errors(device):
         dc.matmul(dc.ones((2, 3, 4), "float32", device), dc.ones((3, 4, 2), "float32", device))
 
 
+OWN_GEMM_CHECK = """
+import numpy as np, dotcompute as dc
+rng = np.random.default_rng(7)
+for dtype in ("float32", "float64"):
+    for m, k, n in ((1, 1, 1), (37, 53, 29), (130, 257, 65), (300, 200, 1601)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        got = np.asarray(dc.matmul(dc.asarray(a), dc.asarray(b)))
+        tol = 1e-4 if dtype == "float32" else 1e-11
+        assert np.allclose(got, a @ b, rtol=tol, atol=tol * k), (dtype, m, k, n)
+c = (rng.standard_normal((9, 7)) + 1j).astype("complex64")
+assert np.allclose(np.asarray(dc.matmul(dc.asarray(c), dc.asarray(c.T))), c @ c.T, atol=1e-4)
+print("ok")
+"""
+
+
+def test_cpu_own_gemm_without_blas():
+    """DOTCOMPUTE_BLAS=none: the CPU plugin's own packed GEMM (complex: the generated kernel)."""
+    environment = {**os.environ, "DOTCOMPUTE_BLAS": "none"}
+    done = subprocess.run(
+        [sys.executable, "-c", OWN_GEMM_CHECK], env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
 def test_matmul_refuses_operands_on_different_devices():
     devices = dc.devices()
     if len(devices) < 2:
@@ -111,6 +138,17 @@ def test_fft_matches_numpy(device, path, rng, dtype, n):
     np.testing.assert_allclose(
         back, x, rtol=0, atol=np.abs(x).max() * bound / np.abs(expected).max() * 8
     )
+
+
+@pytest.mark.parametrize("n", [1 << 13, 1 << 15, 5003])
+def test_fft_long_rows(device, path, rng, n):
+    """Lengths past the CPU's direct lane path: its four-step split, and Bluestein over it."""
+    x = random_array(rng, (2, n), "complex64")
+    expected = np.fft.fft(x.astype(np.complex128))
+    got = host(dc.fft(on(device, x)))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * 2e-6)
+    back = host(dc.ifft(on(device, got)))
+    np.testing.assert_allclose(back, x, rtol=0, atol=np.abs(x).max() * 2e-6)
 
 
 def test_fft_of_real_and_batched_input(device, path, rng):
@@ -252,6 +290,17 @@ def test_sort_and_argsort_match_numpy_stable(device, path, rng, dtype, shape, ax
     positions = host(dc.argsort(on(device, x), axis=axis))
     assert positions.dtype == np.int64
     np.testing.assert_array_equal(positions, np.argsort(x, axis=axis, kind="stable"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "uint16"])
+def test_sort_long_rows(device, path, rng, dtype):
+    """Rows long enough for the CPU's parallel radix passes."""
+    x = random_array(rng, 300_007, dtype)
+    if dtype == "float32":
+        x[::101] = np.nan
+        x[::103] = -0.0
+    np.testing.assert_array_equal(host(dc.sort(on(device, x))), np.sort(x))
+    np.testing.assert_array_equal(host(dc.argsort(on(device, x))), np.argsort(x, kind="stable"))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])

@@ -7,12 +7,16 @@
 // carries a tag per kind, cleared on release, so releasing a wrapped buffer, unwrapping an owned
 // one, or releasing a buffer twice is reported as INVALID_ARGUMENT instead of corrupting the heap
 // (a best effort: a pointer that was never a buffer cannot be checked cheaply).
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
+#if defined(__x86_64__)
+#include <emmintrin.h>
 #endif
 
 #include "cpu_backend.hpp"
@@ -48,6 +52,41 @@ const char* describe_bad_tag(uint64_t tag) {
   return "is not a cpu buffer";
 }
 
+/// Copies at least this large bypass the caches on the way out: the destination would not fit
+/// them anyway, and streaming stores skip reading each destination line before writing it
+/// (a third of the memory traffic of a plain copy).
+constexpr uint64_t kStreamingCopyBytes = uint64_t{64} << 20;
+
+/// memcpy with non-temporal stores (x86-64; plain memcpy elsewhere).
+void copy_streaming(uint8_t* destination, const uint8_t* source, uint64_t bytes) {
+#if defined(__x86_64__)
+  // Head: up to the first 16-byte aligned destination address.
+  const uint64_t head =
+      std::min<uint64_t>(bytes, (16 - reinterpret_cast<uintptr_t>(destination) % 16) % 16);
+  std::memcpy(destination, source, head);
+  destination += head;
+  source += head;
+  bytes -= head;
+  const uint64_t vectors = bytes / 64;
+  for (uint64_t i = 0; i < vectors; ++i) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source) + 0);
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source) + 1);
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source) + 2);
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source) + 3);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(destination) + 0, a);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(destination) + 1, b);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(destination) + 2, c);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(destination) + 3, d);
+    source += 64;
+    destination += 64;
+  }
+  _mm_sfence();  // streaming stores are weakly ordered: publish them before the chunk ends
+  std::memcpy(destination, source, bytes % 64);
+#else
+  std::memcpy(destination, source, bytes);
+#endif
+}
+
 /// memcpy, split into parallel chunks when large (a single core cannot saturate memory).
 void copy_bytes(uint8_t* destination, const uint8_t* source, uint64_t bytes) {
   if (bytes == 0 || destination == source) return;
@@ -55,6 +94,12 @@ void copy_bytes(uint8_t* destination, const uint8_t* source, uint64_t bytes) {
   ThreadPool* pool = thread_pool();
   if (overlapping || pool == nullptr || bytes < kParallelCopyBytes) {
     std::memmove(destination, source, bytes);
+    return;
+  }
+  if (bytes >= kStreamingCopyBytes) {
+    pool->parallel_for(bytes, kCopyGrainBytes, [=](uint64_t begin, uint64_t end) {
+      copy_streaming(destination + begin, source + begin, end - begin);
+    });
     return;
   }
   pool->parallel_for(bytes, kCopyGrainBytes, [=](uint64_t begin, uint64_t end) {
@@ -307,6 +352,10 @@ const dc_memory_iface memory_iface = {
     wrap_host,
     unwrap_host,
     nullptr,  // device_address: host memory has no separate device address
+    nullptr,  // wrap_device: no other device memory to wrap
+    nullptr,  // unwrap_device
+    nullptr,  // host_allocate: every cpu buffer is host memory already
+    nullptr,  // host_release
 };
 
 }  // namespace dotcompute::cpu

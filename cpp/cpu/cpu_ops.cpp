@@ -8,6 +8,7 @@
 // ReducePartial and combine them in chunk order, so the result does not depend on scheduling.
 #include <cstring>
 
+#include "cpu_algorithms.hpp"
 #include "cpu_backend.hpp"
 #include "dotcompute/dtype.hpp"
 #include "float16.hpp"
@@ -237,16 +238,7 @@ dc_status reduce(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtype dty
 
 }  // namespace
 
-const dc_ops_iface ops_iface = {
-    sizeof(dc_ops_iface),
-    binary,
-    axpy,
-    reduce,
-    nullptr,  // matmul
-    nullptr,  // fft
-    nullptr,  // reduce_axis
-    nullptr,  // cumsum
-    nullptr,  // sort
-};
+const dc_ops_iface ops_iface = {sizeof(dc_ops_iface), binary, axpy, reduce, matmul, fft,
+                                reduce_axis,          cumsum, sort};
 
 }  // namespace dotcompute::cpu

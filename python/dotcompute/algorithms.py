@@ -13,8 +13,10 @@ same device instead. ``use_generated_kernels()`` forces that path, for testing i
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,24 @@ from ._arrays import asarray
 from .errors import DTypeError
 
 _forced = threading.local()
+
+
+def _bundled_blas_libraries() -> list[str]:
+    """The OpenBLAS libraries numpy and scipy ship in their wheels (numpy.libs, scipy.libs,
+    the scipy-openblas packages), for the CPU plugin's matmul to open at run time."""
+    site = Path(np.__file__).resolve().parent.parent
+    patterns = [
+        "numpy.libs/libscipy_openblas*.so*",
+        "scipy_openblas64/lib/libscipy_openblas*.so*",
+        "scipy_openblas32/lib/libscipy_openblas*.so*",
+        "scipy.libs/libscipy_openblas*.so*",
+    ]
+    return [str(found) for pattern in patterns for found in sorted(site.glob(pattern))]
+
+
+# Read by the CPU plugin at its first matmul (cpp/cpu/cpu_matmul.cpp); an explicit setting wins.
+if "DOTCOMPUTE_BLAS" not in os.environ:
+    os.environ["DOTCOMPUTE_BLAS"] = os.pathsep.join(_bundled_blas_libraries())
 
 
 @contextlib.contextmanager
