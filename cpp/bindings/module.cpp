@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_ops(m);
   bind::bind_kernels(m);
   bind::bind_streams(m);
+  bind::bind_pipeline(m);
 }
