@@ -35,6 +35,8 @@ std::string find_cycle(const std::vector<StageSpec>& stages,
   // path holds dependents before their dependencies; print in execution order.
   std::vector<int> cycle(path.begin() + position[static_cast<size_t>(current)], path.end());
   std::reverse(cycle.begin(), cycle.end());
+  // Start at the stage declared first, so the message does not depend on where the walk began.
+  std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
   std::string text;
   for (int index : cycle) text += quoted(stages[static_cast<size_t>(index)].name) + " -> ";
   return text + quoted(stages[static_cast<size_t>(cycle.front())].name);
