@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import random_array
 
 import dotcompute as dc
 from dotcompute.pipeline import CancelToken, KernelStage, OpStage, Output, TransferStage
+
+from conftest import random_array
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 100_003  # odd, many work-groups, past the GIL-release threshold
@@ -130,12 +131,14 @@ def test_context_is_read_only():
         (lambda b: b.add_stage("a", len).add_stage("a", len), "two stages are named 'a'"),
         (lambda b: b.add_stage("a", len).depends_on("a"), "'a' depends on itself"),
         (
-            lambda b: b.add_stage("a", len)
-            .depends_on("c")
-            .add_stage("b", len)
-            .depends_on("a")
-            .add_stage("c", len)
-            .depends_on("b"),
+            lambda b: (
+                b.add_stage("a", len)
+                .depends_on("c")
+                .add_stage("b", len)
+                .depends_on("a")
+                .add_stage("c", len)
+                .depends_on("b")
+            ),
             "cycle: 'a' -> 'b' -> 'c' -> 'a'",
         ),
         (lambda b: b, "at least one stage"),
@@ -151,7 +154,7 @@ def test_builder_misuse():
         dc.PipelineBuilder().add_stage("a", 42)
     with pytest.raises(dc.PipelineError, match="add a stage first"):
         dc.PipelineBuilder().depends_on("a")
-    with pytest.raises(dc.PipelineError, match="dc.ErrorStrategy"):
+    with pytest.raises(dc.PipelineError, match=r"dc\.ErrorStrategy"):
         dc.PipelineBuilder().with_error_handling("stop")
     with pytest.raises(dc.PipelineError, match="must not be negative"):
         dc.PipelineBuilder().add_stage("a", len, retries=-1).build()
@@ -173,7 +176,7 @@ def test_topological_order_is_stable():
     assert pipe.stage_names == ["pre", "mid", "post"]
 
 
-# -- concurrency ------------------------------------------------------------------------------------
+# -- concurrency -----------------------------------------------------------------------------------
 
 
 def test_independent_slow_stages_run_concurrently():
@@ -358,7 +361,7 @@ def test_failed_fallback_names_both_devices():
         .add_stage("op", OpStage(dc.add, "a", "a"), device="cuda:7", fallback_device="cuda:8")
         .build()
     )
-    with pytest.raises(dc.PipelineError, match="on cuda:7: .*on fallback cuda:8"):
+    with pytest.raises(dc.PipelineError, match=r"on cuda:7: .*on fallback cuda:8"):
         pipe.run({"a": dc.ones(4)})
 
 
@@ -529,7 +532,7 @@ def test_device_stage_metrics(device, rng):
     assert stage.retries == 0 and not stage.fallback_used
 
 
-# -- device stages ------------------------------------------------------------------------------------
+# -- device stages ---------------------------------------------------------------------------------
 
 
 def test_kernel_stages_match_numpy(device, rng):
@@ -560,9 +563,7 @@ def test_2d_kernel_stage_with_explicit_size(device, rng):
     a_host = random_array(rng, (67, 67), np.float64)
     pipe = (
         dc.PipelineBuilder()
-        .add_stage(
-            "t", KernelStage(transpose_add, "a", Output(), size=(67, 67), device=device)
-        )
+        .add_stage("t", KernelStage(transpose_add, "a", Output(), size=(67, 67), device=device))
         .build()
     )
     result = pipe.run({"a": dc.asarray(a_host, device=device)})
@@ -590,16 +591,16 @@ def test_op_and_transfer_stages(device, rng):
 
 def test_missing_context_entry_names_the_fix():
     pipe = dc.PipelineBuilder().add_stage("s", KernelStage(scale, "x", Output(), 1.0)).build()
-    with pytest.raises(dc.PipelineError, match="names 'x'.*add it to the context"):
+    with pytest.raises(dc.PipelineError, match=r"names 'x'.*add it to the context"):
         pipe.run({})
 
 
 def test_kernel_stage_needs_a_kernel():
-    with pytest.raises(dc.PipelineError, match="needs a @dc.kernel"):
+    with pytest.raises(dc.PipelineError, match=r"needs a @dc\.kernel"):
         KernelStage(len, "x")
 
 
-# -- optimizations ----------------------------------------------------------------------------------
+# -- optimizations ---------------------------------------------------------------------------------
 
 
 def test_fusion_makes_one_kernel_with_the_same_result(device, rng):
@@ -743,7 +744,7 @@ def test_graphs_need_device_stages_only():
     np.testing.assert_array_equal(result.outputs["k"].numpy(), np.full(8, 2.0, np.float32))
 
 
-# -- the seed's example --------------------------------------------------------------------------------
+# -- the seed's example ----------------------------------------------------------------------------
 
 
 def test_seed_example(tmp_path):
