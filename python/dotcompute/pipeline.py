@@ -45,6 +45,7 @@ from .pipeline_stages import (
     KernelStage,
     OpStage,
     Output,
+    RecordingAllocator,
     StageOptions,
     TransferStage,
     _on_device,
@@ -346,7 +347,6 @@ class _RunState:
         self.readers_left = dict(readers)
         self.lock = threading.Lock()
         self.released: set[str] = set()
-        self.pooled: dict[str, list] = {}  # stage -> arrays taken from the pool
 
 
 @dataclass
@@ -370,6 +370,7 @@ class _CaptureCall:
     fallback: bool = False
     cancelled: bool = False
     bytes_moved: int = 0
+    dry: bool = False  # build and allocate, launch nothing
 
 
 class Pipeline:
@@ -674,7 +675,8 @@ class Pipeline:
         global_size = (
             _resolve(size[-1], ctx, call.stage) if size else tuple(arrays[outputs[0]].shape)
         )
-        plan.launch(global_size, tuple(arrays), None, call.stream)
+        if not getattr(call, "dry", False):
+            plan.launch(global_size, tuple(arrays), None, call.stream)
         call.bytes_moved = sum(a.nbytes for a in arrays if isinstance(a, _core.Array))
         produced = [arrays[slot] for slot in outputs]
         return produced[0] if len(produced) == 1 else tuple(produced)
@@ -687,7 +689,10 @@ class Pipeline:
         for name, stage in zip(fused.names, fused.stages, strict=True):
             values, outputs = stage.bind(overlay, call.device, call.stream, self._pool, name)
             size = stage.launch_size(values, outputs, overlay, name)
-            stage.kernel.launch(size, *values, local_size=stage.local_size, stream=call.stream)
+            if getattr(call, "dry", False):
+                stage.kernel._plan_for(values, None)
+            else:
+                stage.kernel.launch(size, *values, local_size=stage.local_size, stream=call.stream)
             moved += stage.arrays_of(values)
             value = outputs[0] if len(outputs) == 1 else tuple(outputs)
             previous = local.get(name)
@@ -720,24 +725,20 @@ class Pipeline:
         self._graph.replay(call.stream)
 
     def _capture(self, device: str, state: _RunState) -> None:
+        """Captures every stage into one graph (Note [Graphs] in stream.hpp). A dry pass first
+        compiles the kernels and allocates the outputs, because neither may happen while a
+        CUDA stream is captured; the capture then reuses the same arrays in the same order."""
         from .streams import capture
 
         if self._graph_stream is None:
             self._graph_stream = _core.Stream(device)
-        saved_pool, self._pool = self._pool, None  # captured memory must stay the graph's
+        allocator = RecordingAllocator()
+        saved_pool, self._pool = self._pool, allocator
         try:
+            values = self._run_units(device, state, dry=True)
+            allocator.replay()
             with capture(self._graph_stream) as graph:
-                values = dict(state.values)
-                view = types.MappingProxyType(values)
-                run = _RunState({}, {})
-                run.values, run.view = values, view
-                for options, fused in self._units:
-                    call = _CaptureCall(options.name, device, self._graph_stream)
-                    output_name = fused.names[-1] if fused is not None else options.name
-                    if fused is not None:
-                        values[output_name] = self._run_fused(fused, call, run)
-                    else:
-                        values[output_name] = options.stage.run(call, view, None)
+                values = self._run_units(device, state, dry=False)
         finally:
             self._pool = saved_pool
         self._graph = graph
@@ -746,6 +747,19 @@ class Pipeline:
             for o, _ in self._units
             if o.name in self._sinks or o.keep
         }
+
+    def _run_units(self, device: str, state: _RunState, dry: bool) -> dict:
+        values = dict(state.values)
+        run = _RunState(values, {})
+        for options, fused in self._units:
+            call = _CaptureCall(options.name, device, self._graph_stream, dry=dry)
+            output_name = fused.names[-1] if fused is not None else options.name
+            if fused is not None:
+                values[output_name] = self._run_fused(fused, call, run)
+            else:
+                values[output_name] = options.stage.run(call, run.view, self._pool)
+            run.values[output_name] = values[output_name]
+        return values
 
     # -- running --------------------------------------------------------------------------------
 

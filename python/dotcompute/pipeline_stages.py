@@ -92,6 +92,36 @@ class BufferPool:
             self._free.clear()
 
 
+class RecordingAllocator:
+    """Hands out the same arrays again in the same order: a dry pass before a graph capture
+    allocates (record), the capture then takes them back (replay), so no device memory is
+    allocated while the stream is captured (CUDA forbids it) and the graph owns its memory."""
+
+    def __init__(self) -> None:
+        self.arrays: list[_core.Array] = []
+        self.replaying = False
+        self._next = 0
+        self.allocated = 0
+        self.reused = 0
+
+    def replay(self) -> None:
+        self.replaying, self._next = True, 0
+
+    def take(self, shape: tuple, dtype: Any, device: str, stream: Any) -> _core.Array:
+        if not self.replaying:
+            array = _core.empty(shape, dtype, device)
+            self.arrays.append(array)
+            return array
+        array = self.arrays[self._next]
+        self._next += 1
+        if tuple(array.shape) != tuple(shape) or np.dtype(array.dtype) != np.dtype(dtype):
+            raise PipelineError("a stage allocated differently during the graph capture")
+        return array
+
+    def give(self, array: _core.Array, event: Any) -> None:
+        """The graph keeps every array it was given."""
+
+
 class DeviceStage:
     """Base of stages that run on a device: resolves arguments, moves arrays to the device the
     executor picked (primary or fallback) and reports the bytes they touch."""
@@ -168,7 +198,10 @@ class KernelStage(DeviceStage):
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
         values, outputs = self.bind(ctx, call.device, call.stream, pool, call.stage)
         size = self.launch_size(values, outputs, ctx, call.stage)
-        self.kernel.launch(size, *values, local_size=self.local_size, stream=call.stream)
+        if getattr(call, "dry", False):  # before a graph capture: build, do not run
+            self.kernel._plan_for(values, None)
+        else:
+            self.kernel.launch(size, *values, local_size=self.local_size, stream=call.stream)
         call.bytes_moved = self.arrays_of(values)
         if not outputs:
             return None
@@ -188,10 +221,13 @@ class OpStage(DeviceStage):
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
         values = [_on_device(_resolve(a, ctx, call.stage), call.device) for a in self.args]
         call.bytes_moved = self.arrays_of(values)
-        # The op runs on the default stream: join the stage's stream first.
+        # Built-ins run on the default stream: join the stage's stream before, and finish on
+        # the default stream after, so the stage's events cover the op.
         if call.stream is not None:
             call.stream.synchronize()
-        return self.op(*values, **self.kwargs)
+        value = self.op(*values, **self.kwargs)
+        _core.current_stream(call.device).synchronize()
+        return value
 
 
 class TransferStage(DeviceStage):
@@ -209,7 +245,9 @@ class TransferStage(DeviceStage):
                 f"{type(value).__name__}, not a dc.Array"
             )
         call.bytes_moved = value.nbytes
-        return value.to(call.device)
+        moved = value.to(call.device)
+        _core.current_stream(call.device).synchronize()  # transfers use the default stream
+        return moved
 
 
 @dataclass
