@@ -220,6 +220,45 @@ def test_parallel_false_runs_a_stage_alone():
     assert time.perf_counter() - start >= 0.45
 
 
+def test_one_pipeline_run_from_several_threads(rng):
+    inputs = [random_array(rng, 20_011, np.float32) for _ in range(4)]
+    pipe = chain(fuse=True, reuse=True)
+    failures = []
+
+    def worker(x_host):
+        try:
+            for _ in range(10):
+                result = pipe.run({"x": dc.asarray(x_host)})
+                np.testing.assert_allclose(
+                    result.outputs["d"].numpy(), chain_expected(x_host), rtol=1e-5
+                )
+        except Exception as error:  # collected: an assertion in a thread would be lost
+            failures.append(error)
+
+    threads = [threading.Thread(target=worker, args=(x,)) for x in inputs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_run_async_runs_pipelines_concurrently():
+    def slow(ctx):
+        time.sleep(0.3)
+        return ctx["tag"]
+
+    pipe = dc.PipelineBuilder().add_stage("slow", slow).build()
+
+    async def main():
+        return await asyncio.gather(*(pipe.run_async({"tag": t}) for t in range(3)))
+
+    start = time.perf_counter()
+    results = asyncio.run(main())
+    assert [r.outputs["slow"] for r in results] == [0, 1, 2]
+    assert time.perf_counter() - start < 0.8
+
+
 def test_many_stages_wide_and_deep():
     builder = dc.PipelineBuilder()
     for branch in range(8):
@@ -651,6 +690,22 @@ def test_fusion_declined_for_a_neighbour_access(rng):
     expected = doubled + np.append(doubled[1:], np.float32(0.0))
     np.testing.assert_allclose(result.outputs["b"].numpy(), expected, rtol=1e-6)
     assert "another index" in pipe.fusion_report["a+b"]
+
+
+def test_no_fusion_with_an_explicit_size(rng):
+    x_host = random_array(rng, 3001, np.float32)
+    pipe = (
+        dc.PipelineBuilder()
+        .add_stage("a", KernelStage(scale, "x", Output(), 2.0))
+        .add_stage("b", KernelStage(shift, "a", Output(), 1.0, size=1000))
+        .depends_on("a")
+        .with_optimization(fuse=True)
+        .build()
+    )
+    result = pipe.run({"x": dc.asarray(x_host)})
+    expected = x_host[:1000] * np.float32(2.0) + np.float32(1.0)
+    np.testing.assert_allclose(result.outputs["b"].numpy()[:1000], expected, rtol=1e-6)
+    assert "sets its own size" in pipe.fusion_report["a+b"]
 
 
 def test_no_fusion_across_a_branch(rng):

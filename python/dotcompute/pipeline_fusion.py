@@ -176,6 +176,10 @@ class FusedKernel:
 def fuse_chain(names: list[str], stages: list[KernelStage], arg_types: list[list]) -> FusedKernel:
     """The fused kernel of a chain. arg_types[k][p]: the kernel type of stage k's argument p
     (ArrayType or ScalarType). Raises FusionRefusedError."""
+    for name, stage in zip(names, stages, strict=True):
+        if stage.size is not None or any(stage.args[p].shape is not None for p in stage.outputs):
+            # Fused stages share one launch, over the final output's shape.
+            raise FusionRefusedError(f"stage '{name}' sets its own size or output shape")
     functions = []
     for stage, types in zip(stages, arg_types, strict=True):
         generic = [
