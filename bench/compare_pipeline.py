@@ -27,63 +27,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))  # shared with asv
 
 import numpy as np
+from pipeline_kernels import all_four, four_stage_pipeline, host_chain, kernel_chain
 from timing import format_time, restart_without_slow_openblas_settings
 
 import dotcompute as dc
-from dotcompute.pipeline import KernelStage, Output
-
-
-@dc.kernel
-def scale(x: dc.Array[dc.float32], out: dc.Array[dc.float32], factor: dc.float32):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = x[i] * factor
-
-
-@dc.kernel
-def shift(x: dc.Array[dc.float32], out: dc.Array[dc.float32], offset: dc.float32):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = x[i] + offset
-
-
-@dc.kernel
-def square(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = x[i] * x[i]
-
-
-@dc.kernel
-def clamp(x: dc.Array[dc.float32], out: dc.Array[dc.float32], limit: dc.float32):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        value = x[i]
-        out[i] = value if value < limit else limit  # a select: vectorizes, unlike fminf
-
-
-@dc.kernel
-def all_four(
-    x: dc.Array[dc.float32],
-    out: dc.Array[dc.float32],
-    factor: dc.float32,
-    offset: dc.float32,
-    limit: dc.float32,
-):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        shifted = x[i] * factor + offset
-        squared = shifted * shifted
-        out[i] = squared if squared < limit else limit
-
-
-@dc.kernel
-def increment(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
-    i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = x[i] + 1.0
 
 
 def best_of_alternating(functions: dict, repeats: int, calls: int) -> dict:
@@ -98,21 +48,6 @@ def best_of_alternating(functions: dict, repeats: int, calls: int) -> dict:
                 function()
             samples[name].append((time.perf_counter() - start) / calls)
     return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def four_stage_pipeline(fuse: bool, device: str):
-    return (
-        dc.PipelineBuilder("four stages")
-        .add_stage("scale", KernelStage(scale, "x", Output(), 1.5, device=device))
-        .add_stage("shift", KernelStage(shift, "scale", Output(), -0.25, device=device))
-        .depends_on("scale")
-        .add_stage("square", KernelStage(square, "shift", Output(), device=device))
-        .depends_on("shift")
-        .add_stage("clamp", KernelStage(clamp, "square", Output(), 2.0, device=device))
-        .depends_on("square")
-        .with_optimization(fuse=fuse, reuse_buffers=True)
-        .build()
-    )
 
 
 def fusion_row(device: str, count: int, repeats: int) -> None:
@@ -153,11 +88,7 @@ def fusion_row(device: str, count: int, repeats: int) -> None:
 
 
 def overhead_row(stages: int, repeats: int) -> None:
-    builder = dc.PipelineBuilder("host chain")
-    builder.add_stage("s0", lambda ctx: 0)
-    for i in range(1, stages):
-        builder.add_stage(f"s{i}", lambda ctx: 0).depends_on(f"s{i - 1}")
-    pipe = builder.build()
+    pipe = host_chain(stages)
     functions = [lambda ctx: 0 for _ in range(stages)]
 
     def plain_loop():
@@ -182,13 +113,7 @@ def overhead_row(stages: int, repeats: int) -> None:
 
 def graph_row(device: str, kernels: int, count: int, repeats: int) -> None:
     def chain(graphs: bool):
-        builder = dc.PipelineBuilder(f"{kernels} kernels")
-        builder.add_stage("k0", KernelStage(increment, "x", Output(), device=device))
-        for i in range(1, kernels):
-            builder.add_stage(
-                f"k{i}", KernelStage(increment, f"k{i - 1}", Output(), device=device)
-            ).depends_on(f"k{i - 1}")
-        return builder.with_optimization(reuse_buffers=not graphs, graphs=graphs).build()
+        return kernel_chain(kernels, device, reuse_buffers=not graphs, graphs=graphs)
 
     x = dc.asarray(np.random.default_rng(5).random(count, dtype=np.float32), device=device)
     replayed, staged = chain(True), chain(False)

@@ -115,12 +115,18 @@ class PipelineMetrics:
         pool = pipeline._pool
         self.buffers_allocated = pool.allocated if pool is not None else 0
         self.buffers_reused = pool.reused if pool is not None else 0
-        self.fused: list[list[str]] = [
+        self._pipeline = pipeline
+        self.graph_replayed: bool = pipeline._graphs
+
+    @property
+    def fused(self) -> list[list[str]]:
+        """The chains that ran as one kernel."""
+        pipeline = self._pipeline
+        return [
             list(f.names)
             for f in pipeline._fused.values()
             if pipeline.fusion_report.get("+".join(f.names)) == "fused"
         ]
-        self.graph_replayed: bool = pipeline._graphs
 
     @property
     def stages(self) -> dict[str, StageMetrics]:
@@ -356,7 +362,14 @@ class _FusedStage:
     names: list[str]
     stages: list[KernelStage]
     device: str | None
-    cache: dict = field(default_factory=dict)  # argument types -> FusedKernel | reason
+    cache: dict = field(default_factory=dict)  # input types -> (FusedKernel | reason, dtypes)
+    external: list[str] = field(default_factory=list)  # context names read from outside
+
+    def __post_init__(self) -> None:
+        for stage in self.stages:
+            for arg in stage.args:
+                if isinstance(arg, str) and arg not in self.names and arg not in self.external:
+                    self.external.append(arg)
 
 
 @dataclass
@@ -625,34 +638,18 @@ class Pipeline:
     def _run_fused(self, fused: _FusedStage, call: Any, state: _RunState) -> Any:
         ctx = state.view
         device = call.device
-        known: dict[str, Any] = {}
-        types_per_stage = []
-        for k, stage in enumerate(fused.stages):
-            overlay = _Overlay(ctx, known)
-            types_per_stage.append(argument_types(stage, overlay, fused.names[k], device))
-            outputs = [
-                t
-                for t, a in zip(types_per_stage[-1], stage.args, strict=True)
-                if isinstance(a, Output)
-            ]
-            known[fused.names[k]] = TypedPlaceholder(outputs[0]) if outputs else None
-        key = (device, tuple(tuple(t) for t in types_per_stage))
-        entry = fused.cache.get(key)
-        if entry is None:
-            try:
-                entry = fuse_chain(fused.names, fused.stages, types_per_stage)
-            except FusionRefusedError as reason:
-                entry = str(reason)
-            fused.cache[key] = entry
-            label = "+".join(fused.names)
-            self.fusion_report[label] = "fused" if not isinstance(entry, str) else entry
+        # The fused kernel depends only on the types of the chain's outside inputs.
+        key = (device, *(_type_key(ctx.get(name)) for name in fused.external))
+        found = fused.cache.get(key)
+        if found is None:
+            found = self._specialize_fused(fused, ctx, device)
+            fused.cache[key] = found
+        entry, output_dtypes = found
         if isinstance(entry, str):
             return self._run_chain_unfused(fused, call, state)
         plan = plan_for(entry, device)
-        last = fused.stages[-1]
         arrays = []
         outputs = []
-        final_types = types_per_stage[-1]
         for kind, value in entry.arguments:
             if kind == "ref":
                 arrays.append(_on_device(_resolve(value, ctx, call.stage), device))
@@ -661,25 +658,42 @@ class Pipeline:
             else:
                 arrays.append(None)
                 outputs.append(len(arrays) - 1)
-        reference = next((a for a in arrays if isinstance(a, _core.Array)), None)
-        for slot, position in zip(outputs, last.outputs, strict=True):
-            spec: Output = last.args[position]
-            shape = tuple(spec.shape) if spec.shape is not None else tuple(reference.shape)
-            dtype = final_types[position].dtype.name
+        # Elementwise: every array of the chain has the launch's shape (fuse_chain refuses
+        # stages with their own size or output shape).
+        shape = tuple(next(a for a in arrays if isinstance(a, _core.Array)).shape)
+        for slot, dtype in zip(outputs, output_dtypes, strict=True):
             arrays[slot] = (
                 self._pool.take(shape, dtype, device, call.stream)
                 if self._pool is not None
                 else _core.empty(shape, dtype, device)
             )
-        size = [s.size for s in fused.stages if s.size is not None]
-        global_size = (
-            _resolve(size[-1], ctx, call.stage) if size else tuple(arrays[outputs[0]].shape)
-        )
         if not getattr(call, "dry", False):
-            plan.launch(global_size, tuple(arrays), None, call.stream)
+            plan.launch(shape, tuple(arrays), None, call.stream)
         call.bytes_moved = sum(a.nbytes for a in arrays if isinstance(a, _core.Array))
         produced = [arrays[slot] for slot in outputs]
         return produced[0] if len(produced) == 1 else tuple(produced)
+
+    def _specialize_fused(self, fused: _FusedStage, ctx: Mapping[str, Any], device: str) -> tuple:
+        """(FusedKernel, output dtypes) for these input types, or (reason, None)."""
+        known: dict[str, Any] = {}
+        types_per_stage = []
+        label = "+".join(fused.names)
+        try:
+            for k, stage in enumerate(fused.stages):
+                types = argument_types(stage, _Overlay(ctx, known), fused.names[k], device)
+                types_per_stage.append(types)
+                outputs = [
+                    t for t, a in zip(types, stage.args, strict=True) if isinstance(a, Output)
+                ]
+                known[fused.names[k]] = TypedPlaceholder(outputs[0]) if outputs else None
+            entry = fuse_chain(fused.names, fused.stages, types_per_stage)
+        except FusionRefusedError as reason:
+            self.fusion_report[label] = str(reason)
+            return str(reason), None
+        self.fusion_report[label] = "fused"
+        last = fused.stages[-1]
+        dtypes = [types_per_stage[-1][position].dtype.name for position in last.outputs]
+        return entry, dtypes
 
     def _run_chain_unfused(self, fused: _FusedStage, call: Any, state: _RunState) -> Any:
         local: dict[str, Any] = {}
@@ -840,7 +854,7 @@ class Pipeline:
     def fused_source(self, name: str, target: str = "cpu") -> str:
         """The generated source of a fused chain ('a+b+c'), once it ran."""
         fused = self._fused[name]
-        for entry in fused.cache.values():
+        for entry, _ in fused.cache.values():
             if not isinstance(entry, str):
                 return entry.source(target)
         raise PipelineError(f"'{name}' has not run fused yet (see fusion_report)")
@@ -866,6 +880,12 @@ class _Overlay(Mapping):
 
     def __len__(self) -> int:
         return len(set(self._base) | set(self._extra))
+
+
+def _type_key(value: Any) -> Any:
+    if isinstance(value, _core.Array):
+        return (value.dtype, value.ndim)
+    return type(value)
 
 
 def _accepts_device(function: Callable) -> bool:
