@@ -427,6 +427,7 @@ class Pipeline:
         self._graph_outputs: dict[str, Any] = {}
         self._graph_stream = None
         self._graph_executor = None
+        self._graph_lock = threading.Lock()
         if self._graphs:
             device = self._device_of(units[0][0])
             self._graph_executor = _core.Pipeline(
@@ -731,12 +732,14 @@ class Pipeline:
         return tuple(key)
 
     def _graph_body(self, call: Any, state: _RunState) -> None:
-        key = self._graph_inputs(state.view)
-        if self._graph is None or key != self._graph_key:
-            self._capture(call.device, state)
-            self._graph_key = key
-        state.values.update(self._graph_outputs)
-        self._graph.replay(call.stream)
+        # One graph and one set of outputs: runs from several threads take turns.
+        with self._graph_lock:
+            key = self._graph_inputs(state.view)
+            if self._graph is None or key != self._graph_key:
+                self._capture(call.device, state)
+                self._graph_key = key
+            state.values.update(self._graph_outputs)
+            self._graph.replay(call.stream)
 
     def _capture(self, device: str, state: _RunState) -> None:
         """Captures every stage into one graph (Note [Graphs] in stream.hpp). A dry pass first
