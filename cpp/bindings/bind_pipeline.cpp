@@ -33,10 +33,11 @@ void keep_thread_state() {
 }
 
 /// A stage body calling fn(context, run_data) under the GIL; Python exceptions become
-/// StageFailure carrying the exception object.
-StageBody python_body(py::object function) {
+/// StageFailure carrying the exception object. Without pass_context the body gets None for the
+/// context: making the Python view of a StageContext costs more than a trivial stage.
+StageBody python_body(py::object function, bool pass_context) {
   std::shared_ptr<void> held = hold_python(std::move(function));
-  return [held](StageContext& context) {
+  return [held, pass_context](StageContext& context) {
     keep_thread_state();
     py::gil_scoped_acquire gil;
     const py::object& callable = *static_cast<const py::object*>(held.get());
@@ -44,7 +45,11 @@ StageBody python_body(py::object function) {
                               ? py::handle(static_cast<PyObject*>(context.run_data))
                               : py::handle(Py_None);
     try {
-      callable(py::cast(&context, py::return_value_policy::reference), run_data);
+      if (pass_context) {
+        callable(py::cast(&context, py::return_value_policy::reference), run_data);
+      } else {
+        callable(py::none(), run_data);
+      }
     } catch (py::error_already_set& error) {
       const std::string message = error.what();
       py::object value = error.value();
@@ -130,7 +135,10 @@ void bind_pipeline(py::module_& m) {
                StageSpec spec;
                spec.name = py::cast<std::string>(stage["name"]);
                spec.dependencies = py::cast<std::vector<std::string>>(stage["dependencies"]);
-               spec.body = python_body(py::reinterpret_borrow<py::object>(stage["body"]));
+               const bool pass_context =
+                   !stage.contains("context") || py::cast<bool>(stage["context"]);
+               spec.body =
+                   python_body(py::reinterpret_borrow<py::object>(stage["body"]), pass_context);
                spec.device = py::cast<std::string>(stage["device"]);
                spec.fallback_device = py::cast<std::string>(stage["fallback_device"]);
                spec.retries = py::cast<int>(stage["retries"]);
@@ -142,7 +150,8 @@ void bind_pipeline(py::module_& m) {
            }),
            py::arg("stages"), py::arg("strategy") = "stop_on_error",
            "stages: dicts with name, dependencies, body (fn(context, run_data)), device, "
-           "fallback_device, retries, backoff, timeout.")
+           "fallback_device, retries, backoff, timeout, and optionally context (False: the body "
+           "gets None instead of the StageContext).")
       .def_property_readonly("order",
                              [](const Pipeline& self) {
                                std::vector<std::string> names;

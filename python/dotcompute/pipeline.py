@@ -471,6 +471,7 @@ class Pipeline:
             "retries": int(options.retries),
             "backoff": float(options.backoff),
             "timeout": float(timeout),
+            "context": getattr(body, "needs_context", True),
         }
 
     def _fuse_chains(self, stages: list[StageOptions]) -> list[tuple[StageOptions, Any]]:
@@ -573,18 +574,22 @@ class Pipeline:
         elif _accepts_device(stage):
 
             def work(call, state):
-                return stage(state.view, device=call.device)
+                return _settle(stage(state.view, device=call.device))
 
         else:
             if self._pool is None and not exclusive and self._gate is None:
                 # The common host stage: one Python frame per stage (executor overhead).
-                def host_body(call, state):
-                    state.values[output_name] = stage(state.view)
+                def host_body(call, state):  # call is None: see _spec
+                    value = stage(state.view)
+                    if isinstance(value, _core.Array | tuple | list | dict):
+                        _settle(value)
+                    state.values[output_name] = value
 
+                host_body.needs_context = False
                 return host_body
 
             def work(call, state):
-                return stage(state.view)
+                return _settle(stage(state.view))
 
         def body(call, state):
             if self._gate is not None:
@@ -883,6 +888,23 @@ class _Overlay(Mapping):
 
     def __len__(self) -> int:
         return len(set(self._base) | set(self._extra))
+
+
+def _settle(value: Any) -> Any:
+    """A host stage is a sync point: arrays it returns may have been written by kernels it
+    launched on a device's default stream, which the stages after it do not wait for
+    otherwise. Their default streams are synchronized (nothing to do on the CPU)."""
+    if isinstance(value, _core.Array):
+        device = value.device
+        if device.backend != "cpu":
+            _core.current_stream(device).synchronize()
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _settle(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _settle(item)
+    return value
 
 
 def _type_key(value: Any) -> Any:
