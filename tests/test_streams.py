@@ -36,6 +36,13 @@ def add_2d(a: dc.Array[dc.float64, 2], b: dc.Array[dc.float64, 2], out: dc.Array
 SIZES = [7, 3001, 100_003]
 
 
+def _warm_up(kernel, n, *args):
+    """Launches once outside any capture: compiling and loading a kernel (device memory for
+    its module) must not happen while a CUDA stream is captured."""
+    kernel[n](*args)
+    dc.synchronize()
+
+
 def _query_or_skip(event: dc.Event) -> bool:
     try:
         return event.query()
@@ -195,6 +202,7 @@ def test_capture_then_replay(device, rng, n):
     x_host = random_array(rng, n, np.float32)
     x = dc.asarray(x_host, device=device)
     total = dc.zeros(n, "float32", device=device)
+    _warm_up(accumulate, n, x, dc.zeros(n, "float32", device=device))
     stream = dc.Stream(device)
     with dc.capture(stream) as graph:
         accumulate[n](x, total)
@@ -214,6 +222,7 @@ def test_capture_without_a_stream_makes_one(device, rng):
     x_host = random_array(rng, 1000, np.float32)
     x = dc.asarray(x_host, device=device)
     out = dc.empty(1000, "float32", device=device)
+    _warm_up(scale_into, 1000, x, out, 1.0)
     with dc.capture(device=device) as graph:
         scale_into[1000](x, out, 4.0)
     graph.replay()  # on the default stream
@@ -224,10 +233,13 @@ def test_capture_without_a_stream_makes_one(device, rng):
 
 def test_graph_keeps_its_arrays_alive(device, rng):
     x_host = random_array(rng, 777, np.float32)
+    x = dc.asarray(x_host, device=device)
     out = dc.empty(777, "float32", device=device)
+    _warm_up(scale_into, 777, x, out, 1.0)
     stream = dc.Stream(device)
     with dc.capture(stream) as graph:
-        scale_into[777](dc.asarray(x_host, device=device), out, 2.0)  # input dropped at once
+        scale_into[777](x, out, 2.0)
+    del x  # the graph keeps the input's memory
     graph.replay(stream)
     stream.synchronize()
     np.testing.assert_allclose(out.numpy(), x_host * np.float32(2.0), rtol=1e-6)
@@ -236,6 +248,7 @@ def test_graph_keeps_its_arrays_alive(device, rng):
 def test_replay_after_release_is_an_error(device, rng):
     x = dc.asarray(random_array(rng, 64, np.float32), device=device)
     out = dc.empty(64, "float32", device=device)
+    _warm_up(scale_into, 64, x, out, 1.0)
     with dc.capture(device=device) as graph:
         scale_into[64](x, out, 2.0)
     out.release()
@@ -247,6 +260,7 @@ def test_failed_capture_is_dropped(device, rng):
     x = dc.asarray(random_array(rng, 64, np.float32), device=device)
     out = dc.empty(64, "float32", device=device)
     stream = dc.Stream(device)
+    _warm_up(scale_into, 64, x, out, 1.0)
     with pytest.raises(RuntimeError, match="inside"), dc.capture(stream) as graph:
         scale_into[64](x, out, 2.0)
         raise RuntimeError("inside the capture")
@@ -286,6 +300,7 @@ def test_cuda_graphs_are_native(rng):
     x_host = random_array(rng, n, np.float32)
     x = dc.asarray(x_host, device="cuda:0")
     total = dc.zeros(n, "float32", device="cuda:0")
+    _warm_up(accumulate, n, x, dc.zeros(n, "float32", device="cuda:0"))
     stream = dc.Stream("cuda:0")
     with dc.capture(stream) as graph:
         for _ in range(10):

@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_kernels(m);
   bind::bind_algorithms(m);
   bind::bind_streams(m);
+  bind::bind_pipeline(m);
 }

@@ -126,6 +126,7 @@ from .kernel.intrinsics import (
 from .kernel.intrinsics import reduce_or_max as max
 from .kernel.intrinsics import reduce_or_min as min
 from .kernel.kernel import Kernel, kernel
+from .pipeline import ErrorStrategy, PipelineBuilder
 from .streams import Event, Graph, Stream, capture, current_stream
 
 __version__ = _core.__version__
@@ -162,6 +163,7 @@ __all__ = [
     "Device",
     "DeviceError",
     "DotComputeError",
+    "ErrorStrategy",
     "Event",
     "Graph",
     "InvalidArgumentError",
@@ -170,6 +172,7 @@ __all__ = [
     "KernelTypeError",
     "LaunchError",
     "OutOfMemoryError",
+    "PipelineBuilder",
     "PipelineError",
     "PluginError",
     "ReleasedArrayError",

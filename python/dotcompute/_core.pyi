@@ -243,3 +243,59 @@ class _Launcher:
     def __call__(self, *args: Any, **kwargs: Any) -> None: ...
     @property
     def global_size(self) -> Any: ...
+
+# -- pipeline executor (bind_pipeline.cpp) -------------------------------------------------------
+
+class CancelToken:
+    def __init__(self) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+class StageContext:
+    stage: str
+    attempt: int
+    fallback: bool
+    stream: Stream | None
+    bytes_moved: int
+    @property
+    def device(self) -> str | None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+class StageRecord:
+    name: str
+    message: str
+    device: str
+    fallback_used: bool
+    retries: int
+    start_seconds: float
+    wall_seconds: float
+    device_ms: float
+    bytes_moved: int
+    lane: int
+    on_critical_path: bool
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> BaseException | None: ...
+
+class RunResult:
+    stages: list[StageRecord]
+    wall_seconds: float
+    cancelled: bool
+    critical_path: list[str]
+    critical_path_seconds: float
+    bottleneck: str
+    @property
+    def succeeded(self) -> bool: ...
+    def report(self) -> str: ...
+    def trace_json(self, pipeline_name: str = "") -> str: ...
+
+class Pipeline:
+    def __init__(
+        self, stages: Sequence[dict[str, Any]], strategy: str = "stop_on_error"
+    ) -> None: ...
+    @property
+    def order(self) -> list[str]: ...
+    def run(self, run_data: Any = None, cancel: CancelToken | None = None) -> RunResult: ...

@@ -26,8 +26,9 @@ def capture(stream: Stream | None = None, *, device: Any = None) -> Iterator[Gra
 
     ``stream`` is the current stream inside the block, so launches need no ``stream=``. With no
     stream, a new one is made on ``device`` (None: the default device). Captured work does not
-    run until ``graph.replay()``; arrays it uses must exist before the block (allocating device
-    memory during a CUDA capture is not allowed) and stay alive with the graph. When the block
+    run until ``graph.replay()``. On CUDA nothing may allocate device memory inside the block:
+    create the arrays before it, and launch each kernel once before capturing it (its first
+    launch compiles and loads it). The graph keeps the arrays it uses alive. When the block
     raises, the capture is dropped and the error propagates.
     """
     if stream is None:
