@@ -39,5 +39,11 @@ tail -3 "$out/pytest-codegen-cuda.log"
 step "benchmarks against CuPy on the same card"
 python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
 
+step "one launch, layer by layer"
+python3 bench/cuda_launch_profile.py 2>&1 | tee "$out/launch_profile.txt" | tail -12
+
+step "pipelines on the GPU (graph replay, fusion)"
+python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -20
+
 step "pipeline: graph replay vs stage by stage, fusion (cuda:0)"
 python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -16
