@@ -408,6 +408,8 @@ def main() -> int:
         return f"{mine / theirs:6.2f}x" if mine and theirs else f"{'-':>7}"
 
     print(f"device: {device.name} ({spec}); cupy {cp.__version__ if cp else 'not installed'}")
+    capabilities = dc.get_device(spec).capabilities
+    print(f"cuBLAS: {capabilities.get('cublas_path')}; cuFFT: {capabilities.get('cufft_path')}")
     header = f"{'case':<26}{'dc wall':>11}{'cupy wall':>11}{'ratio':>8}"
     header += f"{'dc device':>11}{'cupy device':>12}{'ratio':>8}"
     print(header)

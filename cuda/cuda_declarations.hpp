@@ -120,6 +120,10 @@ constexpr cuuint64_t CU_GET_PROC_ADDRESS_DEFAULT = 0;
 constexpr unsigned int CU_STREAM_NON_BLOCKING = 0x1;
 constexpr unsigned int CU_EVENT_DEFAULT = 0x0;
 constexpr unsigned int CU_EVENT_DISABLE_TIMING = 0x2;
+/// Markers of cuLaunchKernel's `extra` array (cuda.h defines them as these pointer values).
+inline void* const CU_LAUNCH_PARAM_END = reinterpret_cast<void*>(0x00);
+inline void* const CU_LAUNCH_PARAM_BUFFER_POINTER = reinterpret_cast<void*>(0x01);
+inline void* const CU_LAUNCH_PARAM_BUFFER_SIZE = reinterpret_cast<void*>(0x02);
 /// cuMemHostAlloc flag: the page-locked memory is usable from every context, not just this one.
 constexpr unsigned int CU_MEMHOSTALLOC_PORTABLE = 0x1;
 
@@ -164,6 +168,8 @@ using cuMemFreeHost_signature = CUresult(void* pointer);
 using cuPointerGetAttribute_signature = CUresult(void* data, CUpointer_attribute attribute,
                                                  CUdeviceptr pointer);
 using cuEventQuery_signature = CUresult(CUevent event);
+using cuFuncGetParamInfo_signature = CUresult(CUfunction function, size_t index, size_t* offset,
+                                              size_t* size);
 using cuMemGetInfo_signature = CUresult(size_t* free_bytes, size_t* total_bytes);
 using cuMemcpyHtoDAsync_signature = CUresult(CUdeviceptr destination, const void* source,
                                              size_t bytes, CUstream stream);

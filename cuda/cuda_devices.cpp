@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cuda_backend.hpp"
+#include "cuda_math_libraries.hpp"
 #include "nvrtc_library.hpp"
 
 namespace dotcompute::cuda {
@@ -131,6 +132,10 @@ std::string capabilities_json(const DeviceState& state) {
           std::to_string(driver_version % 1000 / 10) + "\"";
   json += ", \"nvrtc_version\": " + nvrtc_version;
   json += ", \"nvrtc_path\": " + nvrtc_path;
+  // cuBLAS and cuFFT are opened on first use, so these stay null until a matmul or fft ran.
+  const std::string cublas = loaded_cublas_path(), cufft = loaded_cufft_path();
+  json += ", \"cublas_path\": " + (cublas.empty() ? std::string("null") : json_string(cublas));
+  json += ", \"cufft_path\": " + (cufft.empty() ? std::string("null") : json_string(cufft));
   json += ", \"nvrtc_identity\": " + json_string(nvrtc_identity);
   json += ", \"memory_alignment\": " + std::to_string(kMemoryAlignment);
   json += "}";

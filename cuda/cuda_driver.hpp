@@ -54,6 +54,7 @@ namespace dotcompute::cuda {
   _(cuMemHostAlloc, "")                            \
   _(cuMemFreeHost, "")                             \
   _(cuPointerGetAttribute, "")                     \
+  _(cuFuncGetParamInfo, "")                        \
   _(cuStreamBeginCapture, "_v2")                   \
   _(cuStreamEndCapture, "")                        \
   _(cuGraphInstantiateWithFlags, "")               \
