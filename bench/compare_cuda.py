@@ -345,10 +345,10 @@ def main() -> int:
     with dc.capture(stream) as graph:
         for _ in range(kernels_per_graph):
             vector_add[4096](small, small, small_out)
-    graph.replay()
+    graph.replay(stream)
     stream.synchronize()
     np.testing.assert_array_equal(small_out.numpy(), np.full(4096, 2.0, np.float32))
-    dc_replay = median_wall(lambda: (graph.replay(), stream.synchronize()), repeats)
+    dc_replay = median_wall(lambda: (graph.replay(stream), stream.synchronize()), repeats)
     torch_replay = None
     if torch is not None and torch.cuda.is_available():
         t_small = torch.ones(4096, device="cuda")
