@@ -49,6 +49,20 @@ def test_pinned_round_trip_large_and_odd_sizes(rng):
         assert np.all(back != 0.0)
 
 
+def test_large_pageable_transfers_are_staged_and_exact(rng):
+    """Note [Staged transfers]: copies of 32 MiB and more go through pinned chunks; sizes that
+    are not a multiple of the chunk exercise the last, short chunk."""
+    count = (50 << 20) // 8 + 12_345  # a bit over 50 MiB of float64
+    host = random_array(rng, count, "float64")
+    x = dc.asarray(host, device="cuda:0")
+    np.testing.assert_array_equal(x.numpy(), host)
+    doubled = dc.add(x, x).numpy()
+    np.testing.assert_array_equal(doubled, host + host)
+    offset_view = host[1:].copy()  # a source that does not start on a page boundary
+    y = dc.asarray(offset_view, device="cuda:0")
+    np.testing.assert_array_equal(y.numpy(), offset_view)
+
+
 def test_empty_cache_frees_cached_pinned_blocks():
     block = dc.empty_pinned(1 << 20, "uint8", device="cuda:0")
     del block

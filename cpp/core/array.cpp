@@ -8,6 +8,7 @@
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
 #include "dotcompute/pinned_pool.hpp"
+#include "dotcompute/staged_transfer.hpp"
 
 namespace dotcompute {
 
@@ -123,6 +124,11 @@ void copy_from_host(Array& array, const void* source) {
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
   Plugin& plugin = storage.plugin();
+  // Note [Staged transfers]: large pageable copies to device memory go through pinned chunks.
+  if (storage.host() == nullptr &&
+      staged_copy_from_host(plugin, storage.device(), storage.view(), source, array.nbytes())) {
+    return;
+  }
   plugin.check(plugin.iface_unchecked().memory->copy_from_host(
                    storage.device(), nullptr, storage.view(), source, array.nbytes()),
                "copy to device");
@@ -138,6 +144,11 @@ void copy_from_host(Array& array, const void* source) {
 void copy_to_host(const Array& array, void* destination) {
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
+  if (storage.host() == nullptr &&
+      staged_copy_to_host(storage.plugin(), storage.device(), destination, storage.view(),
+                          array.nbytes())) {
+    return;
+  }
   storage.plugin().check(
       storage.plugin().iface_unchecked().memory->copy_to_host(
           storage.device(), nullptr, destination, storage.view(), array.nbytes()),
