@@ -840,6 +840,27 @@ def test_shift_counts_outside_the_type_width(device):
 
 
 @dc.kernel
+def wide_constants(a: dc.Array[dc.uint64], b: dc.Array[dc.int64]):
+    i = dc.global_id(0)
+    if i < a.shape[0]:
+        # Small constants of 64-bit type: every shift and product below overflows 32 bits.
+        a[i] = a[i] + (a.dtype(0x7FF) << a.dtype(52)) + a.dtype(3) * a.dtype(3000000000)
+        b[i] = b[i] + (b.dtype(1) << b.dtype(40)) - b.dtype(5) * b.dtype(1000000000)
+
+
+def test_small_constants_of_64_bit_types_compute_in_64_bits(device, rng):
+    n = 333
+    a = rng.integers(0, 1000, n).astype(np.uint64)
+    b = rng.integers(-1000, 1000, n).astype(np.int64)
+    expected_a = a + np.uint64(0x7FF << 52) + np.uint64(9000000000)
+    expected_b = b + np.int64(1 << 40) - np.int64(5000000000)
+    x, y = on(device, a.copy()), on(device, b.copy())
+    wide_constants[n](x, y)
+    np.testing.assert_array_equal(x.numpy(), expected_a)
+    np.testing.assert_array_equal(y.numpy(), expected_b)
+
+
+@dc.kernel
 def comparisons(a: dc.Array[dc.float32], b: dc.Array[dc.int32], out: dc.Array[dc.bool_, 2]):
     i = dc.global_id(0)
     if i < a.shape[0]:

@@ -564,19 +564,28 @@ class CodeGenerator(abc.ABC):
         return self.integer_literal(value, t)
 
     def integer_literal(self, value: int, t: ScalarType) -> CExpr:
-        prec = PREC_UNARY if value < 0 else PREC_PRIMARY
+        # A 64-bit type gets a 64-bit literal whatever its value: `2047u << 52` would shift a
+        # 32-bit value and give 0, where the kernel computes in uint64.
+        if t.bits == 64:
+            return self.int64_literal(value) if t.is_signed else self.uint64_literal(value)
         if t.is_signed:
-            if -(2**31) < value < 2**31:
-                return CExpr(str(value), prec)
-            if value == -(2**63):
-                return CExpr("INT64_MIN", PREC_PRIMARY)
             if value == -(2**31):
                 return CExpr("(-2147483647 - 1)", PREC_PRIMARY)
-            return CExpr(f"INT64_C({value})", PREC_PRIMARY)
+            return CExpr(str(value), PREC_UNARY if value < 0 else PREC_PRIMARY)
         if t.bits < 32:
             return CExpr(str(value), PREC_PRIMARY)
-        if value < 2**32:
-            return CExpr(f"{value}u", PREC_PRIMARY)
+        return CExpr(f"{value}u", PREC_PRIMARY)
+
+    def int64_literal(self, value: int) -> CExpr:
+        """An int64 constant (target hook: the spelling of 64-bit literals differs)."""
+        if value == -(2**63):
+            return CExpr("INT64_MIN", PREC_PRIMARY)
+        if value < 0:
+            return CExpr(f"-INT64_C({-value})", PREC_UNARY)
+        return CExpr(f"INT64_C({value})", PREC_PRIMARY)
+
+    def uint64_literal(self, value: int) -> CExpr:
+        """A uint64 constant (target hook)."""
         return CExpr(f"UINT64_C({value})", PREC_PRIMARY)
 
     def float_literal(self, value: float, t: ScalarType) -> CExpr:

@@ -169,7 +169,6 @@ CUDA_RESERVED_NAMES = frozenset(
 )
 
 # Signed literals that print without a suffix (fit in int).
-_INT32_RANGE = range(-(2**31) + 1, 2**31)
 
 
 def generate_cuda(function: ir.Function) -> GeneratedKernel:
@@ -216,21 +215,13 @@ class CudaGenerator(CodeGenerator):
             return self.call(self.half_helper("dc_half_to_float"), bits)
         return super().convert_value(value, source, to)
 
-    def integer_literal(self, value: int, t: ScalarType) -> CExpr:
-        # No INT64_C/UINT64_C: without <stdint.h> those macros may not exist.
-        prec = PREC_UNARY if value < 0 else PREC_PRIMARY
-        if t.is_signed:
-            if value in _INT32_RANGE:
-                return CExpr(str(value), prec)
-            if value == -(2**31):
-                return CExpr("(-2147483647 - 1)", PREC_PRIMARY)
-            if value == -(2**63):
-                return CExpr("(-9223372036854775807LL - 1)", PREC_PRIMARY)
-            return CExpr(f"{value}LL", prec)
-        if t.bits < 32:
-            return CExpr(str(value), PREC_PRIMARY)
-        if value < 2**32:
-            return CExpr(f"{value}u", PREC_PRIMARY)
+    # No INT64_C/UINT64_C: without <stdint.h> those macros may not exist.
+    def int64_literal(self, value: int) -> CExpr:
+        if value == -(2**63):
+            return CExpr("(-9223372036854775807LL - 1)", PREC_PRIMARY)
+        return CExpr(f"{value}LL", PREC_UNARY if value < 0 else PREC_PRIMARY)
+
+    def uint64_literal(self, value: int) -> CExpr:
         return CExpr(f"{value}ULL", PREC_PRIMARY)
 
     def float_literal(self, value: float, t: ScalarType) -> CExpr:

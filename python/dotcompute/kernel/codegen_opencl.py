@@ -116,7 +116,6 @@ INT64_ATOMICS_PRAGMAS = (
     "#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable"
 )
 _DOUBLE = re.compile(r"\bdouble\b")
-_INT32_RANGE = range(-(2**31) + 1, 2**31)
 
 
 @dataclass
@@ -195,20 +194,13 @@ class OpenclGenerator(CudaGenerator):
     def half_helper(self, name: str) -> str:
         return self.require_helper(name, lambda: _HALF_HELPERS[name])
 
-    def integer_literal(self, value: int, t: ScalarType) -> CExpr:
-        prec = PREC_UNARY if value < 0 else PREC_PRIMARY
-        if t.is_signed:
-            if value in _INT32_RANGE:
-                return CExpr(str(value), prec)
-            if value == -(2**31):
-                return CExpr("(-2147483647 - 1)", PREC_PRIMARY)
-            if value == -(2**63):
-                return CExpr("(-9223372036854775807L - 1)", PREC_PRIMARY)
-            return CExpr(f"{value}L", prec)
-        if t.bits < 32:
-            return CExpr(str(value), PREC_PRIMARY)
-        if value < 2**32:
-            return CExpr(f"{value}u", PREC_PRIMARY)
+    # OpenCL C's long and ulong are 64 bits everywhere.
+    def int64_literal(self, value: int) -> CExpr:
+        if value == -(2**63):
+            return CExpr("(-9223372036854775807L - 1)", PREC_PRIMARY)
+        return CExpr(f"{value}L", PREC_UNARY if value < 0 else PREC_PRIMARY)
+
+    def uint64_literal(self, value: int) -> CExpr:
         return CExpr(f"{value}UL", PREC_PRIMARY)
 
     def float_literal(self, value: float, t: ScalarType) -> CExpr:
