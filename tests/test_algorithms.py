@@ -371,6 +371,10 @@ def _algorithm_kernel_specializations():
         "extreme_columns": [("float64",) * 2],
         "merge_pass": [("float32", "int64", "float32", "int64")],
         "sort_init": [("float32", "float32", "int64")],
+        "radix_keys": [("uint32", "uint32", "int64"), ("uint64", "uint64", "int64")],
+        "radix_count": [("uint32", "int64"), ("uint64", "int64")],
+        "radix_scatter": [("uint32", "int64", "uint32", "int64", "int64", "int64")],
+        "gather_rows": [("float64", "int64", "float64")],
         "bluestein_premultiply": [("float32",) * 2],
         "bluestein_postmultiply": [("float64",) * 2],
     }
@@ -380,6 +384,7 @@ def _algorithm_kernel_specializations():
         algorithm_kernels.scan,
         algorithm_kernels.reduce,
         algorithm_kernels.sort,
+        algorithm_kernels.radix_sort,
     ]
     found = []
     for module in modules:
