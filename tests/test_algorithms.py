@@ -329,6 +329,29 @@ def test_sort_errors(device):
         dc.argsort(dc.ones(3, "float32", device), axis=1)
 
 
+# --- the CPU plugin computes every algorithm itself -----------------------------------------
+
+
+def test_cpu_plugin_slots_compute_without_the_generated_kernels(rng):
+    """The CPU path must not quietly fall back: each slot reports that it computed the result."""
+    from dotcompute import _core
+
+    real = dc.asarray(random_array(rng, (6, 300), "float32"))
+    complex_rows = dc.asarray(random_array(rng, (3, 1000), "complex64"))
+    assert _core._algorithm_matmul(real, dc.asarray(random_array(rng, (300, 5), "float32")), True)[
+        1
+    ]
+    assert _core._algorithm_fft(complex_rows, False, True)[1]
+    assert _core._algorithm_fft(complex_rows, True, True)[1]
+    for op in ("sum", "min", "max"):
+        assert _core._algorithm_reduce_axis(op, real, 0, True)[1]
+        assert _core._algorithm_reduce_axis(op, real, 1, True)[1]
+    assert _core._algorithm_cumsum(real, 1, True)[1]
+    assert _core._algorithm_sort(real, 1, True, True, True)[2]
+    # With use_plugin=False the same calls leave the outputs to the generated kernels.
+    assert not _core._algorithm_cumsum(real, 1, False)[1]
+
+
 # --- the generated kernels as CUDA C++ ------------------------------------------------------
 
 NVCC = shutil.which("nvcc")
@@ -348,6 +371,10 @@ def _algorithm_kernel_specializations():
         "extreme_columns": [("float64",) * 2],
         "merge_pass": [("float32", "int64", "float32", "int64")],
         "sort_init": [("float32", "float32", "int64")],
+        "radix_keys": [("uint32", "uint32", "int64"), ("uint64", "uint64", "int64")],
+        "radix_count": [("uint32", "int64"), ("uint64", "int64")],
+        "radix_scatter": [("uint32", "int64", "uint32", "int64", "int64", "int64")],
+        "gather_rows": [("float64", "int64", "float64")],
         "bluestein_premultiply": [("float32",) * 2],
         "bluestein_postmultiply": [("float64",) * 2],
     }
@@ -357,6 +384,7 @@ def _algorithm_kernel_specializations():
         algorithm_kernels.scan,
         algorithm_kernels.reduce,
         algorithm_kernels.sort,
+        algorithm_kernels.radix_sort,
     ]
     found = []
     for module in modules:

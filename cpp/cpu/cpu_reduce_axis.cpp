@@ -5,6 +5,7 @@
 // kernels and accurate sums. Otherwise a task owns a block of kColumnBlock neighbouring columns
 // of one outer index and adds whole rows of them into an accumulator block, a loop the compiler
 // vectorizes along the columns; floating sums accumulate in double, as the reduce slot does.
+#include <atomic>
 #include <complex>
 #include <cstring>
 
@@ -159,14 +160,14 @@ dc_status reduce_axis(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtyp
     };
     ThreadPool* pool = thread_pool();
     if (pool != nullptr && outer >= 2 * thread_count() && total >= kParallelElements) {
-      dc_status first_error = DC_STATUS_OK;
+      std::atomic<dc_status> first_error{DC_STATUS_OK};
       pool->parallel_for(outer, 1, [&](uint64_t begin, uint64_t end) {
         for (uint64_t o = begin; o < end; ++o) {
           const dc_status status = row(o);
-          if (status != DC_STATUS_OK) first_error = status;
+          if (status != DC_STATUS_OK) first_error.store(status);
         }
       });
-      return first_error;
+      return first_error.load();
     }
     for (uint64_t o = 0; o < outer; ++o) {
       if (dc_status status = row(o)) return status;

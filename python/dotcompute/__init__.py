@@ -138,7 +138,7 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 
-# The algorithm library; imported last because its generated kernels are defined with dc.kernel.
+# The algorithm library; imported last: its generated kernels (loaded on first use) need dc.kernel.
 from . import algorithms  # noqa: E402
 from .algorithms import argsort, cumsum, fft, ifft, matmul, mean, sort, sum  # noqa: E402
 

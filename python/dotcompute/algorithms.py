@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from . import _core
-from . import algorithm_kernels as _kernels
 from ._arrays import asarray
 from .errors import DTypeError
 
@@ -41,9 +40,17 @@ def _bundled_blas_libraries() -> list[str]:
     return [str(found) for pattern in patterns for found in sorted(site.glob(pattern))]
 
 
-# Read by the CPU plugin at its first matmul (cpp/cpu/cpu_matmul.cpp); an explicit setting wins.
-if "DOTCOMPUTE_BLAS" not in os.environ:
-    os.environ["DOTCOMPUTE_BLAS"] = os.pathsep.join(_bundled_blas_libraries())
+_blas_hint_given = False
+
+
+def _give_blas_hint() -> None:
+    """Points DOTCOMPUTE_BLAS at the bundled OpenBLAS before the first matmul, which is when the
+    CPU plugin reads it (cpp/cpu/cpu_matmul.cpp); an explicit setting wins."""
+    global _blas_hint_given
+    if not _blas_hint_given:
+        _blas_hint_given = True
+        if "DOTCOMPUTE_BLAS" not in os.environ:
+            os.environ["DOTCOMPUTE_BLAS"] = os.pathsep.join(_bundled_blas_libraries())
 
 
 @contextlib.contextmanager
@@ -65,6 +72,14 @@ def use_generated_kernels(enabled: bool = True) -> Iterator[None]:
 def generated_kernels_forced() -> bool:
     """Whether use_generated_kernels() is active on this thread."""
     return getattr(_forced, "generated", False)
+
+
+def _generated():
+    """The generated-kernel package, imported on first use: defining its kernels costs tens of
+    milliseconds that a program whose backend has every slot never needs to pay."""
+    from . import algorithm_kernels
+
+    return algorithm_kernels
 
 
 def _use_plugin() -> bool:
@@ -92,6 +107,7 @@ def matmul(a, b) -> _core.Array:
     """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n] with the same
     batch dimensions, or batched @ 2-D), and 1-D operands as vectors. float32, float64,
     complex64, complex128; both operands of one dtype on one device."""
+    _give_blas_hint()
     a, b = _as_array(a), _as_array(b)
     vector_a, vector_b = a.ndim == 1, b.ndim == 1
     if vector_a:
@@ -104,7 +120,7 @@ def matmul(a, b) -> _core.Array:
         a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
     out, computed = _core._algorithm_matmul(a, b, _use_plugin())
     if not computed:
-        _kernels.run_matmul(a, b, out)
+        _generated().run_matmul(a, b, out)
     if batch_shape is not None:
         out = out.reshape((*batch_shape, out.shape[0] // int(np.prod(batch_shape)), out.shape[1]))
     if vector_a and vector_b:
@@ -135,7 +151,7 @@ def _to_complex(x: _core.Array) -> _core.Array:
     out = _core.empty(x.shape, target, x.device)
     pairs = _core._reinterpret(out, "float32" if target == "complex64" else "float64", (x.size, 2))
     if x.size:
-        _kernels.fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
+        _generated().fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
     return out
 
 
@@ -143,7 +159,7 @@ def _transform(x, inverse: bool) -> _core.Array:
     x = _to_complex(_as_array(x))
     out, computed = _core._algorithm_fft(x, inverse, _use_plugin())
     if not computed:
-        _kernels.run_fft(x, out, inverse)
+        _generated().run_fft(x, out, inverse)
     return out
 
 
@@ -173,7 +189,7 @@ def _reduce(op: str, x, axis) -> _core.Array:
     out, computed = _core._algorithm_reduce_axis(op, x, axis, _use_plugin())
     if not computed:
         outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
-        _kernels.run_reduce_axis(op, x, out, outer, length, inner)
+        _generated().run_reduce_axis(op, x, out, outer, length, inner)
     return out
 
 
@@ -210,7 +226,7 @@ def mean(x, axis=None) -> _core.Array:
         source = _core._reinterpret(total, real, (2 * total.size,))
         target = _core._reinterpret(result, real, (2 * total.size,))
     factor = 1.0 / count if count else float("nan")
-    _kernels.fft.copy_scaled[target.size](
+    _generated().fft.copy_scaled[target.size](
         source.reshape((source.size,)), target.reshape((target.size,)), factor
     )
     return result
@@ -229,7 +245,7 @@ def cumsum(x, axis=None) -> _core.Array:
     out, computed = _core._algorithm_cumsum(x, axis, _use_plugin())
     if not computed:
         outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
-        _kernels.run_cumsum(x, out, outer, length, inner)
+        _generated().run_cumsum(x, out, outer, length, inner)
     return out
 
 
@@ -243,7 +259,7 @@ def _sort(x, axis, values: bool, indices: bool):
     )
     if not computed:
         outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
-        _kernels.run_sort(x, sorted_values, positions, outer, length, inner)
+        _generated().run_sort(x, sorted_values, positions, outer, length, inner)
     return sorted_values, positions
 
 

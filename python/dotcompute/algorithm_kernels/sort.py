@@ -65,8 +65,18 @@ def merge_pass(
     index_out[o, destination, c] = index[o, p, c]
 
 
+# Rows at least this long sort by radix passes (radix_sort.py) when their dtype allows; the merge
+# passes cost log2(length) binary searches per element, the radix passes a fixed count.
+RADIX_MIN_LENGTH = 4096
+
+
 def run_sort(x: dc.Array, values, indices, outer: int, length: int, inner: int) -> None:
     """Sorts x along the middle axis of [outer, length, inner] into values and/or indices."""
+    from .radix_sort import RADIX_DTYPES, radix_sort_rows
+
+    if inner == 1 and length >= RADIX_MIN_LENGTH and str(x.dtype) in RADIX_DTYPES:
+        radix_sort_rows(x, values, indices, outer, length)
+        return
     shape = (outer, length, inner)
     rows = outer * inner
     device = x.device
