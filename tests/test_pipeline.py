@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -823,3 +825,20 @@ def test_seed_example(tmp_path):
         float(np.clip(normalized, -1.5, 1.5).sum()), rel=1e-3, abs=1e-2
     )
     assert json.loads(trace.read_text())["traceEvents"]
+
+
+def test_pipelines_are_freed(rng):
+    # The executor holds the stage bodies; none may hold the pipeline back (a cycle through C++
+    # would be invisible to the garbage collector and keep every pooled buffer alive).
+    x = dc.asarray(random_array(rng, 1000, np.float32))
+    pipes = [
+        chain(fuse=True, reuse=True),
+        chain(graphs=True),
+        diamond(dc.ErrorStrategy.CONTINUE_ON_ERROR),
+    ]
+    for pipe in pipes:
+        pipe.run({"x": x})
+    refs = [weakref.ref(pipe) for pipe in pipes]
+    del pipes, pipe
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]

@@ -347,7 +347,10 @@ class _StageGate:
 class _RunState:
     """One run's context (initial entries + outputs) as seen by stage bodies."""
 
-    def __init__(self, context: Mapping[str, Any] | None, readers: dict[str, int]) -> None:
+    def __init__(
+        self, owner: Any, context: Mapping[str, Any] | None, readers: dict[str, int]
+    ) -> None:
+        self.owner = owner
         self.values: dict[str, Any] = dict(context or {})
         self.view = types.MappingProxyType(self.values)
         self.readers_left = dict(readers)
@@ -401,7 +404,6 @@ class Pipeline:
     ) -> None:
         self.name = name
         self.strategy = strategy
-        self._options = {s.name: s for s in stages}
         # Validation first, on the stages as declared: names, unknown dependencies, cycles.
         _core.Pipeline([self._spec(s, lambda call, state: None) for s in stages], strategy.value)
         self._fused: dict[str, _FusedStage] = {}
@@ -435,7 +437,7 @@ class Pipeline:
                     {
                         "name": f"graph ({len(units)} stages)",
                         "dependencies": [],
-                        "body": self._graph_body,
+                        "body": _graph_body,
                         "device": device,
                         "fallback_device": "",
                         "retries": 0,
@@ -555,7 +557,11 @@ class Pipeline:
     # -- stage bodies ---------------------------------------------------------------------------
 
     def _body(self, options: StageOptions, fused: _FusedStage | None) -> Callable:
-        """The executor's body for a stage: fn(call, state) stores the stage's output."""
+        """The executor's body for a stage: fn(call, state) stores the stage's output.
+
+        Bodies reach the pipeline through ``state.owner``, never through a closure over
+        ``self``: the C++ executor holds them, and a reference from there back to this object
+        would be a cycle Python's collector cannot see."""
         stage = options.stage
         exclusive = not options.parallel
         output_name = fused.names[-1] if fused is not None else options.name
@@ -563,13 +569,13 @@ class Pipeline:
         if fused is not None:
 
             def work(call, state):
-                return self._run_fused(fused, call, state)
+                return state.owner._run_fused(fused, call, state)
 
         elif isinstance(stage, DeviceStage):
             pooled = isinstance(stage, KernelStage)
 
             def work(call, state):
-                return stage.run(call, state.view, self._pool if pooled else None)
+                return stage.run(call, state.view, state.owner._pool if pooled else None)
 
         elif _accepts_device(stage):
 
@@ -592,16 +598,17 @@ class Pipeline:
                 return _settle(stage(state.view))
 
         def body(call, state):
-            if self._gate is not None:
-                self._gate.enter(exclusive)
+            owner = state.owner
+            if owner._gate is not None:
+                owner._gate.enter(exclusive)
                 try:
                     state.values[output_name] = work(call, state)
                 finally:
-                    self._gate.leave(exclusive)
+                    owner._gate.leave(exclusive)
             else:
                 state.values[output_name] = work(call, state)
-            if self._pool is not None:
-                self._finished(options, call, state)
+            if owner._pool is not None:
+                owner._finished(options, call, state)
 
         return body
 
@@ -736,7 +743,7 @@ class Pipeline:
                         key.append((arg, id(value) if isinstance(value, _core.Array) else value))
         return tuple(key)
 
-    def _graph_body(self, call: Any, state: _RunState) -> None:
+    def _replay_graph(self, call: Any, state: _RunState) -> None:
         # One graph and one set of outputs: runs from several threads take turns.
         with self._graph_lock:
             key = self._graph_inputs(state.view)
@@ -772,7 +779,7 @@ class Pipeline:
 
     def _run_units(self, device: str, state: _RunState, dry: bool) -> dict:
         values = dict(state.values)
-        run = _RunState(values, {})
+        run = _RunState(self, values, {})
         for options, fused in self._units:
             call = _CaptureCall(options.name, device, self._graph_stream, dry=dry)
             output_name = fused.names[-1] if fused is not None else options.name
@@ -793,7 +800,7 @@ class Pipeline:
         through ``cancel`` (a ``CancelToken``) raises it too."""
         if context is not None and not isinstance(context, Mapping):
             raise PipelineError(f"the context must be a mapping, got {type(context).__name__}")
-        state = _RunState(context, self._readers)
+        state = _RunState(self, context, self._readers)
         executor = self._graph_executor if self._graphs else self._executor
         raw = executor.run(state, cancel)
         result = self._result(raw, state)
@@ -888,6 +895,10 @@ class _Overlay(Mapping):
 
     def __len__(self) -> int:
         return len(set(self._base) | set(self._extra))
+
+
+def _graph_body(call: Any, state: _RunState) -> None:
+    state.owner._replay_graph(call, state)
 
 
 def _settle(value: Any) -> Any:
