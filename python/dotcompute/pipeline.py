@@ -587,7 +587,7 @@ class Pipeline:
                 # The common host stage: one Python frame per stage (executor overhead).
                 def host_body(call, state):  # call is None: see _spec
                     value = stage(state.view)
-                    if isinstance(value, _core.Array | tuple | list | dict):
+                    if isinstance(value, _SETTLE_TYPES):
                         _settle(value)
                     state.values[output_name] = value
 
@@ -895,6 +895,11 @@ class _Overlay(Mapping):
 
     def __len__(self) -> int:
         return len(set(self._base) | set(self._extra))
+
+
+#: Outputs of host stages that may hold device arrays (a tuple: isinstance with a union type
+#: builds the union on every call).
+_SETTLE_TYPES = (_core.Array, tuple, list, dict)
 
 
 def _graph_body(call: Any, state: _RunState) -> None:
