@@ -8,6 +8,8 @@ import asyncio
 import gc
 import json
 import runpy
+import shutil
+import subprocess
 import threading
 import time
 import weakref
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 
 import dotcompute as dc
+from dotcompute.kernel import cache
 from dotcompute.pipeline import CancelToken, KernelStage, OpStage, Output, TransferStage
 
 from conftest import random_array
@@ -659,6 +662,19 @@ def test_fusion_makes_one_kernel_with_the_same_result(device, rng):
     assert got.metrics.fused == [["a", "b", "c", "d"]]
     source = fused.fused_source("a+b+c+d")
     assert source.count("dc_kernel_fused_") >= 1 and "s3_out" in source
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not installed")
+def test_fused_cuda_source_compiles(rng, tmp_path):
+    pipe = chain(fuse=True)
+    pipe.run({"x": dc.asarray(random_array(rng, 1000, np.float32))})
+    path = tmp_path / "fused.cu"
+    path.write_text(pipe.fused_source("a+b+c+d", "cuda"))
+    options = cache.DEVICE_COMPILE_OPTIONS["cuda"].split()
+    command = [shutil.which("nvcc"), "-cubin", "-x", "cu", "-arch=sm_80", "-std=c++17", *options]
+    command += ["-Werror", "all-warnings", str(path), "-o", str(tmp_path / "fused.cubin")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_fusion_of_generic_kernels_per_dtype(rng):
