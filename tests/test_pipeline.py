@@ -203,9 +203,9 @@ def test_independent_slow_stages_run_concurrently():
     elapsed = time.perf_counter() - start
     assert elapsed < 0.7, f"two 0.4 s stages took {elapsed:.2f} s: they did not overlap"
     left, right = result.outputs["join"]
-    assert left != right
-    lanes = {result.metrics.stages[n].start is not None for n in ("left", "right")}
-    assert lanes == {True}
+    assert left != right  # two threads
+    starts = [result.metrics.stages[n].start for n in ("left", "right")]
+    assert abs(starts[0] - starts[1]) < 0.2  # started together, not one after the other
 
 
 def test_parallel_false_runs_a_stage_alone():
