@@ -129,7 +129,7 @@ def reuse_row(device: str, stages: int, count: int, repeats: int) -> None:
         label = "with reuse" if reuse else "without"
         print(
             f"  {label:<14} {format_time(times['run'])} per run, "
-            f"peak {peak / 2**20:7.1f} MiB of intermediates and output"
+            f"{peak / 2**20:7.1f} MiB allocated during a run (after the first)"
         )
 
 
