@@ -38,3 +38,6 @@ tail -3 "$out/pytest-codegen-cuda.log"
 
 step "benchmarks against CuPy on the same card"
 python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
+
+step "pipeline: graph replay vs stage by stage, fusion (cuda:0)"
+python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -16
