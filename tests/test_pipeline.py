@@ -662,6 +662,8 @@ def test_fusion_makes_one_kernel_with_the_same_result(device, rng):
     assert got.metrics.fused == [["a", "b", "c", "d"]]
     source = fused.fused_source("a+b+c+d")
     assert source.count("dc_kernel_fused_") >= 1 and "s3_out" in source
+    # The four stages' guards (one written as `if i >= n: return`) merged into one `if`.
+    assert source.count("< s3_out_shape0") == 1
 
 
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not installed")
