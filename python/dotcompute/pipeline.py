@@ -614,6 +614,8 @@ class Pipeline:
 
     def _finished(self, options: StageOptions, call: Any, state: _RunState) -> None:
         """Buffer reuse: dependencies whose last reader this was give their arrays back."""
+        if not options.dependencies:
+            return
         event = None
         with state.lock:
             give = []
@@ -632,8 +634,9 @@ class Pipeline:
             value = state.values.pop(key, None)
             if not self._pool_owned(dependency):
                 continue
-            if event is None and call.stream is not None:
-                event = call.stream.record_event()
+            if event is None:
+                stream = call.stream if call is not None else None
+                event = stream.record_event() if stream is not None else None
             for array in value if isinstance(value, tuple) else (value,):
                 if isinstance(array, _core.Array):
                     self._pool.give(array, event)
