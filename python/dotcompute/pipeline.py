@@ -195,7 +195,7 @@ class PipelineResult:
 
     @property
     def succeeded(self) -> bool:
-        return all(m.status == "succeeded" for m in self.metrics.stages.values())
+        return self._raw.succeeded
 
     def save_trace(self, path: str) -> None:
         """Writes the run as Chrome trace-event JSON (chrome://tracing, ui.perfetto.dev)."""
@@ -245,7 +245,14 @@ class PipelineBuilder:
             )
         self._stages.append(
             StageOptions(
-                name, stage, [], True, retries, backoff, timeout, device, fallback_device, keep
+                name,
+                stage,
+                retries=retries,
+                backoff=backoff,
+                timeout=timeout,
+                device=device,
+                fallback_device=fallback_device,
+                keep=keep,
             )
         )
         return self
@@ -303,7 +310,7 @@ class PipelineBuilder:
     def build(self) -> Pipeline:
         return Pipeline(
             self._name,
-            [dataclasses_copy(s) for s in self._stages],
+            [_copy_options(s) for s in self._stages],
             self._strategy,
             fuse=self._fuse,
             reuse_buffers=self._reuse_buffers,
@@ -311,7 +318,8 @@ class PipelineBuilder:
         )
 
 
-def dataclasses_copy(stage: StageOptions) -> StageOptions:
+def _copy_options(stage: StageOptions) -> StageOptions:
+    """A copy the built pipeline owns: later builder calls do not change it."""
     return StageOptions(**{**stage.__dict__, "dependencies": list(stage.dependencies)})
 
 
@@ -528,16 +536,15 @@ class Pipeline:
             for n in chain:
                 renamed[n] = fused_name
             first, last = members[0], members[-1]
+            device = self._device_of(first)
+            fused = _FusedStage(chain, [m.stage for m in members], device)
             options = StageOptions(
                 fused_name,
-                None,
-                list(first.dependencies),
-                True,
-                device=self._device_of(first),
+                fused,
+                dependencies=list(first.dependencies),
+                device=device,
                 keep=last.keep,
             )
-            fused = _FusedStage(chain, [m.stage for m in members], options.device)
-            options.stage = fused
             self._fused[fused_name] = fused
             units.append((options, fused))
         # Dependencies on the last stage of a chain now name the fused stage.
