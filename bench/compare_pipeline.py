@@ -11,6 +11,8 @@ Rows on the CPU:
   faster than unfused, within 1.2x of the hand-written kernel);
 - executor overhead: a 100-stage chain of trivial host stages, per stage (target < 5 us), next
   to the same 100 calls made by a plain Python loop;
+- buffer reuse: an 8-stage chain of kernel stages over 4M float32, peak pool memory and time
+  with and without reuse of intermediates;
 - graph replay: a 50-kernel pipeline replayed as one captured graph against the same pipeline
   launched stage by stage, per kernel (target on the GPU: <= 3 us per kernel).
 
@@ -111,6 +113,26 @@ def overhead_row(stages: int, repeats: int) -> None:
     )
 
 
+def reuse_row(device: str, stages: int, count: int, repeats: int) -> None:
+    """Peak pool memory and time of a chain of kernel stages with and without buffer reuse."""
+    x = dc.asarray(np.random.default_rng(7).random(count, dtype=np.float32), device=device)
+    context = {"x": x}
+    print(f"buffer reuse: {stages}-stage kernel chain over {count} float32 on {device}")
+    for reuse in (False, True):
+        pipe = kernel_chain(stages, device, reuse_buffers=reuse, graphs=False)
+        pipe.run(context)
+        dc.empty_cache(device)
+        dc.reset_peak_memory_stats(device)
+        before = dc.memory_stats(device)["in_use"]
+        times = best_of_alternating({"run": lambda pipe=pipe: pipe.run(context)}, repeats, 2)
+        peak = dc.memory_stats(device)["peak_in_use"] - before
+        label = "with reuse" if reuse else "without"
+        print(
+            f"  {label:<14} {format_time(times['run'])} per run, "
+            f"{peak / 2**20:7.1f} MiB allocated during a run (after the first)"
+        )
+
+
 def graph_row(device: str, kernels: int, count: int, repeats: int) -> None:
     def chain(graphs: bool):
         return kernel_chain(kernels, device, reuse_buffers=not graphs, graphs=graphs)
@@ -151,6 +173,7 @@ def main() -> None:
     fusion_row(options.device, count, repeats)
     if options.device == "cpu":
         overhead_row(100, repeats)
+    reuse_row(options.device, 8, count // 4, repeats)
     graph_row(options.device, 50, 1024, repeats)
 
 

@@ -97,6 +97,7 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   void attempt_stage(int index, const std::string& device, bool fallback, int attempt,
                      Outcome& outcome);
   std::shared_ptr<Stream> choose_stream(int index, const DeviceSpec& device);
+  std::shared_ptr<Event> take_event(const DeviceSpec& device);
   void wait_for_dependencies(int index, const Stream* stream);
   /// Under the lock: marks index done with outcome, propagates, returns a ready stage for the
   /// calling thread to run next (or -1) after submitting the other ready ones.
@@ -272,14 +273,14 @@ void PipelineRun::attempt_stage(int index, const std::string& device, bool fallb
       context.stream = choose_stream(index, context.device);
       wait_for_dependencies(index, context.stream.get());
       outcome.stream = context.stream;
-      outcome.start_event = Event::create(context.device);
+      outcome.start_event = take_event(context.device);
       outcome.start_event->record(*context.stream);
     } else {
       wait_for_dependencies(index, nullptr);
     }
     spec.body(context);
     if (context.stream) {
-      outcome.end_event = Event::create(context.device);
+      outcome.end_event = take_event(context.device);
       outcome.end_event->record(*context.stream);
     }
     outcome.bytes_moved = context.bytes_moved;
@@ -318,6 +319,23 @@ std::shared_ptr<Stream> PipelineRun::choose_stream(int index, const DeviceSpec& 
     }
   }
   return Stream::create(device);
+}
+
+std::shared_ptr<Event> PipelineRun::take_event(const DeviceSpec& device) {
+  const std::string key = device.str();
+  {
+    std::lock_guard<std::mutex> lock(pipeline_->streams_mutex_);
+    auto& idle = pipeline_->idle_events_;
+    for (auto it = idle.rbegin(); it != idle.rend(); ++it) {
+      if (it->first == key && it->second->plugin().is_open() &&
+          !it->second->plugin().is_retiring()) {
+        std::shared_ptr<Event> event = std::move(it->second);
+        idle.erase(std::next(it).base());
+        return event;
+      }
+    }
+  }
+  return Event::create(device);
 }
 
 void PipelineRun::wait_for_dependencies(int index, const Stream* stream) {
@@ -439,12 +457,16 @@ void PipelineRun::finish(RunResult& result) {
   result.wall_seconds = seconds_between(start_, end);
   result.cancelled = options_.cancel != nullptr && options_.cancel->cancelled();
   std::vector<std::shared_ptr<Stream>> streams;
+  std::vector<std::shared_ptr<Event>> events;
   for (StageState& stage : stages_) {
     StageRecord& record = stage.record;
     if (stage.end_event) {
       // Device work is asynchronous: its errors surface here, at the run's sync point.
       try {
         stage.end_event->synchronize();
+        // Both events have completed: the next run may record them again.
+        events.push_back(stage.start_event);
+        events.push_back(stage.end_event);
         record.device_ms = stage.start_event->elapsed_ms(*stage.end_event);
       } catch (const Error& error) {
         if (error.kind() != ErrorKind::Unsupported) {
@@ -462,6 +484,9 @@ void PipelineRun::finish(RunResult& result) {
     std::lock_guard<std::mutex> streams_lock(pipeline_->streams_mutex_);
     for (std::shared_ptr<Stream>& stream : streams) {
       pipeline_->idle_streams_.emplace_back(stream->device().str(), std::move(stream));
+    }
+    for (std::shared_ptr<Event>& event : events) {
+      pipeline_->idle_events_.emplace_back(event->device().str(), std::move(event));
     }
   }
   analyze_critical_path(result, pipeline_->dependencies_);

@@ -195,7 +195,7 @@ class PipelineResult:
 
     @property
     def succeeded(self) -> bool:
-        return all(m.status == "succeeded" for m in self.metrics.stages.values())
+        return self._raw.succeeded
 
     def save_trace(self, path: str) -> None:
         """Writes the run as Chrome trace-event JSON (chrome://tracing, ui.perfetto.dev)."""
@@ -245,7 +245,14 @@ class PipelineBuilder:
             )
         self._stages.append(
             StageOptions(
-                name, stage, [], True, retries, backoff, timeout, device, fallback_device, keep
+                name,
+                stage,
+                retries=retries,
+                backoff=backoff,
+                timeout=timeout,
+                device=device,
+                fallback_device=fallback_device,
+                keep=keep,
             )
         )
         return self
@@ -303,7 +310,7 @@ class PipelineBuilder:
     def build(self) -> Pipeline:
         return Pipeline(
             self._name,
-            [dataclasses_copy(s) for s in self._stages],
+            [_copy_options(s) for s in self._stages],
             self._strategy,
             fuse=self._fuse,
             reuse_buffers=self._reuse_buffers,
@@ -311,7 +318,8 @@ class PipelineBuilder:
         )
 
 
-def dataclasses_copy(stage: StageOptions) -> StageOptions:
+def _copy_options(stage: StageOptions) -> StageOptions:
+    """A copy the built pipeline owns: later builder calls do not change it."""
     return StageOptions(**{**stage.__dict__, "dependencies": list(stage.dependencies)})
 
 
@@ -347,7 +355,10 @@ class _StageGate:
 class _RunState:
     """One run's context (initial entries + outputs) as seen by stage bodies."""
 
-    def __init__(self, context: Mapping[str, Any] | None, readers: dict[str, int]) -> None:
+    def __init__(
+        self, owner: Any, context: Mapping[str, Any] | None, readers: dict[str, int]
+    ) -> None:
+        self.owner = owner
         self.values: dict[str, Any] = dict(context or {})
         self.view = types.MappingProxyType(self.values)
         self.readers_left = dict(readers)
@@ -401,7 +412,6 @@ class Pipeline:
     ) -> None:
         self.name = name
         self.strategy = strategy
-        self._options = {s.name: s for s in stages}
         # Validation first, on the stages as declared: names, unknown dependencies, cycles.
         _core.Pipeline([self._spec(s, lambda call, state: None) for s in stages], strategy.value)
         self._fused: dict[str, _FusedStage] = {}
@@ -435,7 +445,7 @@ class Pipeline:
                     {
                         "name": f"graph ({len(units)} stages)",
                         "dependencies": [],
-                        "body": self._graph_body,
+                        "body": _graph_body,
                         "device": device,
                         "fallback_device": "",
                         "retries": 0,
@@ -526,16 +536,15 @@ class Pipeline:
             for n in chain:
                 renamed[n] = fused_name
             first, last = members[0], members[-1]
+            device = self._device_of(first)
+            fused = _FusedStage(chain, [m.stage for m in members], device)
             options = StageOptions(
                 fused_name,
-                None,
-                list(first.dependencies),
-                True,
-                device=self._device_of(first),
+                fused,
+                dependencies=list(first.dependencies),
+                device=device,
                 keep=last.keep,
             )
-            fused = _FusedStage(chain, [m.stage for m in members], options.device)
-            options.stage = fused
             self._fused[fused_name] = fused
             units.append((options, fused))
         # Dependencies on the last stage of a chain now name the fused stage.
@@ -555,7 +564,11 @@ class Pipeline:
     # -- stage bodies ---------------------------------------------------------------------------
 
     def _body(self, options: StageOptions, fused: _FusedStage | None) -> Callable:
-        """The executor's body for a stage: fn(call, state) stores the stage's output."""
+        """The executor's body for a stage: fn(call, state) stores the stage's output.
+
+        Bodies reach the pipeline through ``state.owner``, never through a closure over
+        ``self``: the C++ executor holds them, and a reference from there back to this object
+        would be a cycle Python's collector cannot see."""
         stage = options.stage
         exclusive = not options.parallel
         output_name = fused.names[-1] if fused is not None else options.name
@@ -563,13 +576,13 @@ class Pipeline:
         if fused is not None:
 
             def work(call, state):
-                return self._run_fused(fused, call, state)
+                return state.owner._run_fused(fused, call, state)
 
         elif isinstance(stage, DeviceStage):
             pooled = isinstance(stage, KernelStage)
 
             def work(call, state):
-                return stage.run(call, state.view, self._pool if pooled else None)
+                return stage.run(call, state.view, state.owner._pool if pooled else None)
 
         elif _accepts_device(stage):
 
@@ -581,7 +594,7 @@ class Pipeline:
                 # The common host stage: one Python frame per stage (executor overhead).
                 def host_body(call, state):  # call is None: see _spec
                     value = stage(state.view)
-                    if isinstance(value, _core.Array | tuple | list | dict):
+                    if isinstance(value, _SETTLE_TYPES):
                         _settle(value)
                     state.values[output_name] = value
 
@@ -592,21 +605,24 @@ class Pipeline:
                 return _settle(stage(state.view))
 
         def body(call, state):
-            if self._gate is not None:
-                self._gate.enter(exclusive)
+            owner = state.owner
+            if owner._gate is not None:
+                owner._gate.enter(exclusive)
                 try:
                     state.values[output_name] = work(call, state)
                 finally:
-                    self._gate.leave(exclusive)
+                    owner._gate.leave(exclusive)
             else:
                 state.values[output_name] = work(call, state)
-            if self._pool is not None:
-                self._finished(options, call, state)
+            if owner._pool is not None:
+                owner._finished(options, call, state)
 
         return body
 
     def _finished(self, options: StageOptions, call: Any, state: _RunState) -> None:
         """Buffer reuse: dependencies whose last reader this was give their arrays back."""
+        if not options.dependencies:
+            return
         event = None
         with state.lock:
             give = []
@@ -625,8 +641,9 @@ class Pipeline:
             value = state.values.pop(key, None)
             if not self._pool_owned(dependency):
                 continue
-            if event is None and call.stream is not None:
-                event = call.stream.record_event()
+            if event is None:
+                stream = call.stream if call is not None else None
+                event = stream.record_event() if stream is not None else None
             for array in value if isinstance(value, tuple) else (value,):
                 if isinstance(array, _core.Array):
                     self._pool.give(array, event)
@@ -736,7 +753,7 @@ class Pipeline:
                         key.append((arg, id(value) if isinstance(value, _core.Array) else value))
         return tuple(key)
 
-    def _graph_body(self, call: Any, state: _RunState) -> None:
+    def _replay_graph(self, call: Any, state: _RunState) -> None:
         # One graph and one set of outputs: runs from several threads take turns.
         with self._graph_lock:
             key = self._graph_inputs(state.view)
@@ -772,7 +789,7 @@ class Pipeline:
 
     def _run_units(self, device: str, state: _RunState, dry: bool) -> dict:
         values = dict(state.values)
-        run = _RunState(values, {})
+        run = _RunState(self, values, {})
         for options, fused in self._units:
             call = _CaptureCall(options.name, device, self._graph_stream, dry=dry)
             output_name = fused.names[-1] if fused is not None else options.name
@@ -793,7 +810,7 @@ class Pipeline:
         through ``cancel`` (a ``CancelToken``) raises it too."""
         if context is not None and not isinstance(context, Mapping):
             raise PipelineError(f"the context must be a mapping, got {type(context).__name__}")
-        state = _RunState(context, self._readers)
+        state = _RunState(self, context, self._readers)
         executor = self._graph_executor if self._graphs else self._executor
         raw = executor.run(state, cancel)
         result = self._result(raw, state)
@@ -888,6 +905,15 @@ class _Overlay(Mapping):
 
     def __len__(self) -> int:
         return len(set(self._base) | set(self._extra))
+
+
+#: Outputs of host stages that may hold device arrays (a tuple: isinstance with a union type
+#: builds the union on every call).
+_SETTLE_TYPES = (_core.Array, tuple, list, dict)
+
+
+def _graph_body(call: Any, state: _RunState) -> None:
+    state.owner._replay_graph(call, state)
 
 
 def _settle(value: Any) -> Any:

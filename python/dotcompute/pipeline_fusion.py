@@ -129,14 +129,31 @@ def _guarded_body(function: ir.Function) -> list[ir.Stmt]:
             and isinstance(stmt.body[0], ir.Return)
         ):
             rest = _guarded_body(dataclasses.replace(function, body=body[position + 1 :]))
-            negated = ir.UnaryOp(stmt.condition.type, "not", stmt.condition)
-            return [*body[:position], ir.If(negated, rest, [])]
+            return [*body[:position], ir.If(_negated(stmt.condition), rest, [])]
     if any(isinstance(s, ir.Return) for s in _walk(body)):
         raise FusionRefusedError(
             f"kernel '{function.python_name}' returns other than by a top-level "
             "'if ...: return' guard"
         )
     return body
+
+
+_OPPOSITE = {"<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "=="}
+
+
+def _negated(condition: ir.Expr) -> ir.Expr:
+    """not condition; an integer comparison flips its operator instead, so the guard
+    `if i >= n: return` becomes `if i < n:` and merges with the other stages' guards (for
+    floats, `not (a < b)` is not `a >= b` when one is NaN)."""
+    if (
+        isinstance(condition, ir.Compare)
+        and isinstance(condition.left.type, ScalarType)
+        and isinstance(condition.right.type, ScalarType)
+        and not condition.left.type.is_float
+        and not condition.right.type.is_float
+    ):
+        return dataclasses.replace(condition, op=_OPPOSITE[condition.op])
+    return ir.UnaryOp(condition.type, "not", condition)
 
 
 def _merge_guards(body: list[ir.Stmt]) -> list[ir.Stmt]:

@@ -196,12 +196,14 @@ class KernelStage(DeviceStage):
         return tuple(shaped.shape)
 
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
-        values, outputs = self.bind(ctx, call.device, call.stream, pool, call.stage)
-        size = self.launch_size(values, outputs, ctx, call.stage)
+        # Each attribute of the executor's StageContext is a C++ call: read them once.
+        stage, stream = call.stage, call.stream
+        values, outputs = self.bind(ctx, call.device, stream, pool, stage)
+        size = self.launch_size(values, outputs, ctx, stage)
         if getattr(call, "dry", False):  # before a graph capture: build, do not run
             self.kernel._plan_for(values, None)
         else:
-            self.kernel.launch(size, *values, local_size=self.local_size, stream=call.stream)
+            self.kernel.launch(size, *values, local_size=self.local_size, stream=stream)
         call.bytes_moved = self.arrays_of(values)
         if not outputs:
             return None

@@ -145,9 +145,11 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   std::vector<int> order_;
   std::vector<std::vector<int>> dependencies_, dependents_;
   bool any_timeout_ = false;
-  // Streams kept between runs, per device spec, so runs do not create them each time.
+  // Streams and events kept between runs, per device spec, so runs do not create them each
+  // time (an event is two driver calls to make and destroy on CUDA).
   std::mutex streams_mutex_;
   std::vector<std::pair<std::string, std::shared_ptr<Stream>>> idle_streams_;
+  std::vector<std::pair<std::string, std::shared_ptr<Event>>> idle_events_;
 };
 
 /// Fills critical_path, critical_path_seconds, bottleneck and on_critical_path from the stage
