@@ -80,7 +80,6 @@ def published(tmp_path_factory) -> Path:
         pytest.skip(f"{missing[0]} missing: apt-get install {offline.DEBIAN_PACKAGES}")
     work = tmp_path_factory.mktemp("asv")
     (work / "home").mkdir()
-    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
     config = work / "asv.conf.json"
     config.write_text(
         json.dumps(
@@ -88,7 +87,7 @@ def published(tmp_path_factory) -> Path:
                 "version": 1,
                 "project": "dotcompute",
                 "repo": str(ROOT),
-                "branches": [branch],  # HEAD when detached
+                "branches": ["HEAD"],  # whatever is checked out, a branch or detached
                 "environment_type": "existing",
                 "benchmark_dir": str(BENCH / "benchmarks"),
                 "env_dir": str(work / "env"),
