@@ -13,6 +13,12 @@ def vector_add(a, b, out):
 
 
 @njit(parallel=True, cache=False)
+def copy(source, destination):
+    for i in prange(destination.shape[0]):
+        destination[i] = source[i]
+
+
+@njit(parallel=True, cache=False)
 def triad(a, b, c, s):
     for i in prange(a.shape[0]):
         a[i] = b[i] + s * c[i]

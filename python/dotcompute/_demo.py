@@ -96,5 +96,19 @@ def run_demo(size: int = 1 << 20, repeat: int = 20, device_filter: str | None = 
     headers = ["device", "operation", "dotcompute ms", "numpy ms", "speed-up", "check"]
     print(format_table(headers, rows))
     print()
+    failures += _seed_table_short(dc, devices, repeat)
+    print()
     print("all results match numpy" if failures == 0 else f"{failures} result(s) differ from numpy")
     return 0 if failures == 0 else 1
+
+
+def _seed_table_short(dc, devices, repeat: int) -> int:
+    """The short version of `python -m dotcompute bench`: the seed's operations at small sizes;
+    returns how many results differ from numpy."""
+    from ._bench import run_table
+    from ._bench_report import table
+
+    figures = run_table(dc, devices, "demo", repeat)
+    print("The seed's table, short version (`python -m dotcompute bench` runs the full sizes):")
+    print(table(figures))
+    return sum(not figure.verified for figure in figures)

@@ -1,6 +1,6 @@
 # python/dotcompute/cli.py
-# `python -m dotcompute devices | plugins | demo | cache`: inspect the installation, run the demo,
-# manage the kernel cache.
+# `python -m dotcompute devices | plugins | demo | bench | cache`: inspect the installation, run the
+# demo and the benchmark table, manage the kernel cache.
 """Command-line interface of dotcompute."""
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ def _demo_command(args: argparse.Namespace) -> int:
     return run_demo(size=args.size, repeat=args.repeat, device_filter=args.device)
 
 
+def _bench_command(args: argparse.Namespace) -> int:
+    from ._bench import bench_command
+
+    plan = "full" if args.full else "quick"
+    return bench_command(plan, args.repeat, args.device, args.json, args.png)
+
+
 def _cache_command(args: argparse.Namespace) -> int:
     from .kernel import cache
 
@@ -159,6 +166,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--repeat", type=int, default=20, help="timed repetitions per operation")
     demo.add_argument("--device", default=None, help="only this device (spec), e.g. 'cpu'")
     demo.set_defaults(run=_demo_command)
+
+    bench = commands.add_parser(
+        "bench",
+        help="the seed's table (vector add, matmul, 1 GiB transfer, FFT) on every device, "
+        "checked and timed against numpy (and CuPy on CUDA)",
+    )
+    bench.add_argument(
+        "--full", action="store_true", help="also larger sizes, more repetitions (slower)"
+    )
+    bench.add_argument("--repeat", type=int, default=None, help="timed samples per operation")
+    bench.add_argument("--device", default=None, help="only this device (spec), e.g. 'cpu'")
+    bench.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="where to save the figures (default: ./dotcompute-bench.json)",
+    )
+    bench.add_argument(
+        "--png", default=None, metavar="PATH", help="also draw a chart (needs matplotlib)"
+    )
+    bench.set_defaults(run=_bench_command)
 
     cache = commands.add_parser("cache", help="show or clear the compiled-kernel cache")
     cache.add_argument(

@@ -1,0 +1,213 @@
+# python/dotcompute/_bench.py
+# `python -m dotcompute bench`: the seed's table on every device, checked and timed beside numpy.
+"""Runs the cases of _bench_cases on each device, with interleaved samples of dotcompute, numpy
+and CuPy (so load on a shared machine hits all of them alike), and reports through
+_bench_report."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import _bench_cases as cases
+from . import _bench_report as report
+
+# OpenBLAS reads these once, when numpy loads; forced here they slow numpy's matmul down.
+SLOW_OPENBLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass
+class Figure:
+    """One row of the table: medians in seconds (None where that side did not run)."""
+
+    device: str
+    backend: str
+    operation: str
+    size: str
+    seconds: float
+    best_seconds: float
+    numpy_seconds: float
+    cupy_seconds: float | None
+    verified: bool
+    error: float
+    seed_seconds: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Progress:
+    """A plain-text progress bar on stderr: redrawn in place on a terminal, one line per step
+    otherwise (logs and CI)."""
+
+    WIDTH = 24
+
+    def __init__(self, total: int, stream=None) -> None:
+        self.total, self.done = total, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.in_place = self.stream.isatty()
+
+    def step(self, label: str) -> None:
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        line = f"[{bar}] {self.done}/{self.total} {label}"
+        if self.in_place:
+            self.stream.write("\r" + line.ljust(78)[:78])
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self.done += 1
+
+    def finish(self) -> None:
+        self.done = self.total
+        self.step("done")
+        if self.in_place:
+            self.stream.write("\n")
+        self.done = self.total
+
+
+def _timed(function: Callable[[], Any], synchronize: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    function()
+    synchronize()
+    return time.perf_counter() - start
+
+
+def _nothing() -> None:
+    return None
+
+
+def measure(case: cases.Case, device, repeat: int, cupy=None) -> tuple[list, list, list]:
+    """Samples of dotcompute, numpy and CuPy, taken in alternation after one warm-up call each."""
+    cupy_synchronize = cupy.cuda.Device().synchronize if cupy is not None else _nothing
+    runs = [(case.ours, device.synchronize), (case.numpy, _nothing)]
+    if case.cupy is not None:
+        runs.append((case.cupy, cupy_synchronize))
+    for function, synchronize in runs:
+        _timed(function, synchronize)
+    samples: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for (function, synchronize), taken in zip(runs, samples, strict=True):
+            taken.append(_timed(function, synchronize))
+    return samples[0], samples[1], samples[2] if case.cupy is not None else []
+
+
+def cupy_for(device):
+    """The cupy module, on device's GPU, for CUDA devices where CuPy is installed; else None."""
+    if device.backend != "cuda":
+        return None
+    try:
+        import cupy
+    except ImportError:
+        return None
+    index = int(device.spec.split(":")[1]) if ":" in device.spec else 0
+    cupy.cuda.Device(index).use()
+    return cupy
+
+
+def run_table(
+    dc, devices: Sequence, plan: str, repeat: int, progress: Progress | None = None
+) -> list[Figure]:
+    """Every operation of plan on every device: one Figure each, verified against numpy."""
+    figures = []
+    for device in devices:
+        cupy = cupy_for(device)
+        claims = cases.SEED_CLAIMS.get(device.backend, {})
+        for sizes in cases.PLANS[plan]:
+            for operation in cases.OPERATIONS:
+                if progress is not None:
+                    progress.step(f"{device.spec} {operation} {sizes.label(operation)}")
+                if operation.startswith("transfer") and not _fits(device, sizes.transfer_bytes):
+                    continue
+                figures.append(_run_case(dc, device, sizes, operation, repeat, cupy, claims))
+    return figures
+
+
+def _fits(device, nbytes: int) -> bool:
+    """Transfers keep three copies on the device's side (source, result, pool slack)."""
+    total = getattr(device, "memory_total", 0) or 0
+    return total == 0 or 3 * nbytes <= total
+
+
+def _run_case(dc, device, sizes, operation, repeat, cupy, claims) -> Figure:
+    case = cases.prepare(dc, operation, sizes, device, cupy)
+    result = case.ours()
+    device.synchronize()
+    verified, error = case.check(result)
+    del result
+    ours, numpy_samples, cupy_samples = measure(case, device, repeat, cupy)
+    figure = Figure(
+        device=device.spec,
+        backend=device.backend,
+        operation=operation,
+        size=case.size,
+        seconds=statistics.median(ours),
+        best_seconds=min(ours),
+        numpy_seconds=statistics.median(numpy_samples),
+        cupy_seconds=statistics.median(cupy_samples) if cupy_samples else None,
+        verified=verified,
+        error=error,
+        seed_seconds=claims.get(case.seed_key) if case.size == _seed_label(operation) else None,
+    )
+    del case
+    dc.empty_cache(device.spec)  # large transfers must not stay cached for the next device
+    return figure
+
+
+def _seed_label(operation: str) -> str:
+    return cases.SEED_SIZES.label(operation)
+
+
+def slow_openblas_settings() -> list[str]:
+    return [name for name in SLOW_OPENBLAS_SETTINGS if name in os.environ]
+
+
+def bench_command(
+    plan: str,
+    repeat: int | None,
+    device_filter: str | None,
+    json_path: str | None,
+    png_path: str | None,
+) -> int:
+    """`python -m dotcompute bench`; 0 when every result matches numpy."""
+    if png_path is not None and not report.matplotlib_available():
+        print("error: --png needs matplotlib: pip install 'dotcompute[plot]'", file=sys.stderr)
+        return 1
+    import dotcompute as dc
+
+    devices = [d for d in dc.devices() if device_filter in (None, d.spec)]
+    if not devices:
+        print(f"no device matches {device_filter!r}; see `python -m dotcompute devices`")
+        return 1
+    repeat = repeat if repeat is not None else cases.REPEATS[plan]
+    slow = slow_openblas_settings()
+    if slow:
+        unset = " ".join(f"-u {name}" for name in slow)
+        print(
+            f"note: {', '.join(slow)} set: numpy's BLAS picks slower kernels; for a fair "
+            f"comparison run: env {unset} python -m dotcompute bench",
+            file=sys.stderr,
+        )
+    steps = len(devices) * len(cases.PLANS[plan]) * len(cases.OPERATIONS)
+    progress = Progress(steps)
+    figures = run_table(dc, devices, plan, repeat, progress)
+    progress.finish()
+    environment = report.environment(dc, plan, repeat, slow)
+    print(report.header(environment))
+    print()
+    print(report.table(figures))
+    print()
+    print(report.footnote(figures))
+    path = report.write_json(json_path or report.DEFAULT_JSON, environment, figures)
+    print(f"figures saved to {path}")
+    if png_path is not None:
+        print(f"chart saved to {report.write_png(png_path, figures)}")
+    failures = sum(not figure.verified for figure in figures)
+    if failures:
+        print(f"{failures} result(s) differ from numpy")
+    return 1 if failures else 0
