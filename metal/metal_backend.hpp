@@ -31,14 +31,14 @@ struct MetalStream;
 /// Everything the plugin keeps per device, made at initialize and released at shutdown.
 struct DeviceState {
   int32_t index = 0;
-  void* device = nullptr;                  ///< id<MTLDevice>, retained
-  void* binary_archive = nullptr;          ///< id<MTLBinaryArchive> or nullptr, retained
-  std::string binary_archive_path;         ///< where the archive is serialized at shutdown
+  void* device = nullptr;                    ///< id<MTLDevice>, retained
+  void* binary_archive = nullptr;            ///< id<MTLBinaryArchive> or nullptr, retained
+  std::string binary_archive_path;           ///< where the archive is serialized at shutdown
   std::atomic<bool> archive_changed{false};  ///< pipelines were added since it was loaded
-  MetalStream* default_stream = nullptr;   ///< the queue behind a NULL dc_stream
+  MetalStream* default_stream = nullptr;     ///< the queue behind a NULL dc_stream
 
   std::string name;
-  std::string msl_version;  ///< the newest MSL the OS compiles ("3.1"), see metal_devices.mm
+  std::string msl_version;        ///< the newest MSL the OS compiles ("3.1"), see metal_devices.mm
   uint32_t language_version = 0;  ///< MTLLanguageVersion value matching msl_version
   uint64_t registry_id = 0;
   uint64_t recommended_working_set = 0;
@@ -51,8 +51,8 @@ struct DeviceState {
   std::vector<std::string> gpu_families;  ///< "apple7", "mac2", "metal3" ...
   std::string os_version;
 
-  std::mutex streams_mutex;                    ///< guards streams
-  std::unordered_set<MetalStream*> streams;    ///< streams created on the device
+  std::mutex streams_mutex;                  ///< guards streams
+  std::unordered_set<MetalStream*> streams;  ///< streams created on the device
 
   std::mutex libraries_mutex;  ///< guards compiled_libraries
   /// Libraries compiled by the compile slot, by source, handed to the load that follows
@@ -103,6 +103,11 @@ dc_status finish_stream(MetalStream& stream) noexcept;
 dc_status make_stream(DeviceState& state, MetalStream** out) noexcept;
 /// Finishes and releases a stream.
 void destroy_stream(MetalStream* stream) noexcept;
+
+/// The MTLBuffer (an id<MTLBuffer>, borrowed; nullptr for an empty buffer) and byte offset of a
+/// view passed to a kernel (metal_memory.mm); message on failure.
+dc_status argument_buffer(DeviceState& state, dc_buffer_view view, void** out_buffer,
+                          uint64_t* out_offset) noexcept;
 
 /// Releases the libraries compiled but never loaded (shutdown).
 void release_libraries(DeviceState& state) noexcept;

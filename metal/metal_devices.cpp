@@ -44,8 +44,8 @@ std::string capabilities_json(const DeviceState& state) {
   std::string json = "{";
   json += "\"unified_memory\": " + std::string(flag(state.unified_memory));
   json += ", \"storage_mode\": " + json_string(state.unified_memory ? "shared" : "private");
-  json += ", \"recommended_max_working_set_size\": " +
-          std::to_string(state.recommended_working_set);
+  json +=
+      ", \"recommended_max_working_set_size\": " + std::to_string(state.recommended_working_set);
   json += ", \"max_buffer_length\": " + std::to_string(state.max_buffer_length);
   json += ", \"max_threads_per_threadgroup\": [" +
           std::to_string(state.max_threads_per_threadgroup[0]) + ", " +

@@ -102,8 +102,8 @@ dc_status check_event(const DeviceState& state, dc_event event, const char* what
                 what);
   }
   if (header->device != state.index) {
-    return fail(DC_STATUS_INVALID_ARGUMENT, "%s: the event belongs to metal:%d, not metal:%d",
-                what, static_cast<int>(header->device), static_cast<int>(state.index));
+    return fail(DC_STATUS_INVALID_ARGUMENT, "%s: the event belongs to metal:%d, not metal:%d", what,
+                static_cast<int>(header->device), static_cast<int>(state.index));
   }
   return DC_STATUS_OK;
 }

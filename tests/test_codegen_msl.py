@@ -176,9 +176,7 @@ def test_generated_structure(key):
     for position in params[len(arrays) + 1 :]:
         assert re.fullmatch(r"uint3 \w+ \[\[\w+\]\]", position)
     fields = _struct_fields(source, generated.symbol)
-    scalar_slots = sum(
-        p.type.ndim if isinstance(p.type, ArrayType) else 1 for p in function.params
-    )
+    scalar_slots = sum(p.type.ndim if isinstance(p.type, ArrayType) else 1 for p in function.params)
     assert len(fields) == scalar_slots + 3
     assert all(f.startswith("long global_size_") for f in fields[-3:])
 

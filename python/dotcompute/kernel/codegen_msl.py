@@ -521,7 +521,8 @@ class MslGenerator(OpenclGenerator):
             if isinstance(param.type, ArrayType):
                 if param.type.dtype is None:
                     raise self.fail(function, f"array {param.name!r} has no element type yet")
-                space = self.space(self.parameter_spaces.get((function.name, param.name), "__global"))
+                spaces = self.parameter_spaces
+                space = self.space(spaces.get((function.name, param.name), "__global"))
                 params.append(f"{space} {self.storage_type(param.type.dtype)}* {name}")
                 for dim in sorted(info.extents.get(param.name, ())):
                     params.append(f"long {self.extent_names[(param.name, dim)]}")
