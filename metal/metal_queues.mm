@@ -203,11 +203,15 @@ dc_status event_record(int32_t device, dc_event event, dc_stream stream) {
     if (buffer == nil) return fail(DC_STATUS_OUT_OF_MEMORY, "commandBuffer returned nil");
     const uint64_t value = target.value + 1;
     [buffer encodeSignalEvent:(__bridge id<MTLSharedEvent>)target.shared_event value:value];
-    std::shared_ptr<EventRecord> seen = record;
+    // The record keeps the command buffer and the buffer keeps this handler, so the handler
+    // holds the record weakly: a strong reference would be a cycle that never frees either.
+    std::weak_ptr<EventRecord> seen = record;
     [buffer addCompletedHandler:^(id<MTLCommandBuffer> done) {
+      std::shared_ptr<EventRecord> alive = seen.lock();
+      if (alive == nullptr) return;  // the event was recorded again or destroyed meanwhile
       double end = done.GPUEndTime;
-      seen->end_seconds = end > 0.0 ? end : [NSProcessInfo processInfo].systemUptime;
-      seen->done = true;
+      alive->end_seconds = end > 0.0 ? end : [NSProcessInfo processInfo].systemUptime;
+      alive->done = true;
     }];
     record->command_buffer = (__bridge_retained void*)buffer;
     commit_locked(*resolved);
