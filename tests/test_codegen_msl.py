@@ -269,7 +269,7 @@ def clang_results(tmp_path_factory) -> dict[tuple[str, int], tuple[int, str]]:
 
     def check(job: tuple[str, int]) -> tuple[int, str]:
         key, version = job
-        path = directory / f"{key}.metal"
+        path = directory / f"{key}-{version}.metal"  # one file per job: jobs run in parallel
         path.write_text(SOURCES[key])
         command = [CLANG, "-x", "c++", "-std=c++17", "-fsyntax-only", f"-I{SHIM_DIRECTORY}"]
         command += [f"-D__METAL_VERSION__={version}", "-Wall", "-Wextra", "-Werror"]

@@ -12,7 +12,9 @@
 // - Attributes ([[buffer(n)]], [[thread_position_in_grid]] ...) are left to clang, which warns
 //   about and ignores attributes it does not know; the test turns that warning off and checks
 //   the attributes with patterns instead.
-// - Types: uchar/ushort/uint/ulong, half (as clang's __fp16), uint3 with .x/.y/.z, and atomic<T>
+// - Types: uchar/ushort/uint/ulong, half (a class around clang's __fp16), uint3 with .x/.y/.z,
+// float2 (the
+//   little complex64 needs), and atomic<T>
 //   with the atomic_int/atomic_uint aliases, plus atomic_float from MSL 3.0 only.
 // - Functions: the float math built-ins, as_type<T>, threadgroup_barrier with mem_flags, and
 //   the *_explicit atomic functions with memory_order. The float atomics (fetch_add,
@@ -39,7 +41,15 @@ typedef unsigned char uchar;
 typedef unsigned short ushort;
 typedef unsigned int uint;
 typedef unsigned long ulong;
-typedef __fp16 half;  // a 16-bit float type clang has on every target
+// half: MSL's 16-bit float is a full arithmetic type; clang's __fp16 is storage-only on most
+// targets (no __fp16 parameters or results), so it is wrapped in a class that converts to and
+// from float, which is how generated code uses half (loads widen, stores narrow).
+struct half {
+  __fp16 bits;
+  half() = default;
+  half(float value) : bits(value) {}
+  operator float() const { return bits; }
+};
 
 static_assert(sizeof(long) == 8, "MSL's long is 64-bit");
 
@@ -48,6 +58,16 @@ namespace metal {
 struct uint3 {
   uint x, y, z;
 };
+
+// float2, as far as complex64 needs it: two components, construction, + - and a scalar splat.
+struct float2 {
+  float x, y;
+  float2() = default;
+  float2(float both) : x(both), y(both) {}
+  float2(float first, float second) : x(first), y(second) {}
+};
+inline float2 operator+(float2 a, float2 b) { return float2(a.x + b.x, a.y + b.y); }
+inline float2 operator-(float2 a, float2 b) { return float2(a.x - b.x, a.y - b.y); }
 
 template <typename To, typename From>
 To as_type(From value) {
@@ -114,14 +134,13 @@ struct atomic {
 typedef atomic<int> atomic_int;
 typedef atomic<uint> atomic_uint;
 
-#define DC_MSL_ATOMICS(T)                                                                    \
-  T atomic_load_explicit(volatile atomic<T>* object, memory_order order);                    \
-  void atomic_store_explicit(volatile atomic<T>* object, T desired, memory_order order);     \
-  T atomic_exchange_explicit(volatile atomic<T>* object, T desired, memory_order order);     \
-  bool atomic_compare_exchange_weak_explicit(volatile atomic<T>* object, T* expected,        \
-                                             T desired, memory_order success,                \
-                                             memory_order failure);                          \
-  T atomic_fetch_add_explicit(volatile atomic<T>* object, T operand, memory_order order);    \
+#define DC_MSL_ATOMICS(T)                                                                        \
+  T atomic_load_explicit(volatile atomic<T>* object, memory_order order);                        \
+  void atomic_store_explicit(volatile atomic<T>* object, T desired, memory_order order);         \
+  T atomic_exchange_explicit(volatile atomic<T>* object, T desired, memory_order order);         \
+  bool atomic_compare_exchange_weak_explicit(volatile atomic<T>* object, T* expected, T desired, \
+                                             memory_order success, memory_order failure);        \
+  T atomic_fetch_add_explicit(volatile atomic<T>* object, T operand, memory_order order);        \
   T atomic_fetch_sub_explicit(volatile atomic<T>* object, T operand, memory_order order);
 DC_MSL_ATOMICS(int)
 DC_MSL_ATOMICS(uint)
