@@ -30,6 +30,7 @@ from . import (
     codegen_base,
     codegen_c,
     codegen_cuda,
+    codegen_msl,
     codegen_opencl,
     frontend,
     ir,
@@ -40,6 +41,7 @@ from .types import SCALAR_TYPES, ArrayType, ScalarType
 #: Targets whose generator exists, by backend name.
 _GENERATORS = {"cpu": codegen_c.generate_c, "cuda": codegen_cuda.generate_cuda}
 _GENERATORS["opencl"] = codegen_opencl.generate_opencl
+_GENERATORS["metal"] = codegen_msl.generate_msl
 
 
 #: Bound launchers kept by ``kernel[size]``, so repeated launches of one size reuse one object.
