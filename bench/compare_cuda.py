@@ -6,7 +6,7 @@
 
 Rows: empty kernel launch from Python (per launch, in bursts of 100 launches followed by one
 synchronize outside the timed region), vector add 1M float32 (launch + sync), sum 16M float32,
-matmul 1024^3 float32, FFT 2^20 complex64, pinned and pageable H2D and D2H of 1 GiB, pool
+matmul 1024^3 float32, FFT 2^20 complex64, cumsum and sort of 16M float32, pinned and pageable H2D and D2H of 1 GiB, pool
 alloc + free of 1 MiB (CuPy's default pool and its stream-ordered cudaMallocAsync pool), replay
 of a captured graph of 50 kernels (next to PyTorch's CUDA graphs), NVRTC
 cold compile + load of a small kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache
@@ -261,9 +261,15 @@ def main() -> int:
     f_x = dc.asarray(f_host, device=spec)
     np.testing.assert_allclose(dc.matmul(m_a, m_b).numpy(), m_host @ m_host.T, rtol=2e-3)
     np.testing.assert_allclose(dc.fft(f_x).numpy(), np.fft.fft(f_host), rtol=1e-3, atol=1e-2)
+    s_host = rng.random(16 << 20, dtype=np.float32)
+    s_x = dc.asarray(s_host, device=spec)
+    np.testing.assert_array_equal(dc.sort(s_x).numpy(), np.sort(s_host))
+    np.testing.assert_allclose(dc.cumsum(s_x).numpy()[-1], np.cumsum(s_host)[-1], rtol=1e-3)
     for name, dc_call, cp_call in (
         ("matmul 1024 float32", lambda: dc.matmul(m_a, m_b), "matmul"),
         ("fft 2^20 complex64", lambda: dc.fft(f_x), "fft"),
+        ("cumsum 16M float32", lambda: dc.cumsum(s_x), "cumsum"),
+        ("sort 16M float32", lambda: dc.sort(s_x), "sort"),
     ):
         entry = [name, median_wall(lambda call=dc_call: (call(), sync_dc()), repeats // 4), None]
         entry += [timer.dotcompute_time(dc_call, repeats // 4), None]
@@ -271,9 +277,13 @@ def main() -> int:
             if cp_call == "matmul":
                 c_a, c_b = cp.asarray(m_host), cp.asarray(m_host.T.copy())
                 call = lambda c_a=c_a, c_b=c_b: cp.matmul(c_a, c_b)  # noqa: E731
-            else:
+            elif cp_call == "fft":
                 c_x = cp.asarray(f_host)
                 call = lambda c_x=c_x: cp.fft.fft(c_x)  # noqa: E731
+            else:
+                c_s = cp.asarray(s_host)
+                function = cp.cumsum if cp_call == "cumsum" else cp.sort
+                call = lambda c_s=c_s, function=function: function(c_s)  # noqa: E731
             entry[2] = median_wall(lambda call=call: (call(), sync_cp()), repeats // 4)
             entry[4] = timer.cupy_time(call, repeats // 4)
         rows.append(tuple(entry))
