@@ -11,11 +11,10 @@ H2D and D2H of 1 GiB, pool alloc + free of 1 MiB (CuPy's default pool and its st
 cudaMallocAsync pool), replay of a captured graph of 50 kernels (next to PyTorch's CUDA graphs),
 NVRTC cold compile + load of a small kernel (a fresh DOTCOMPUTE_CACHE_DIR; CuPy with its cache
 disabled), and the kernel cache hit in a fresh process. Every figure is a median after
-warm-up: wall time per call (host clock, including the synchronization) and device time (CUDA events around the work; for dotcompute only through
-``dc.Event`` when the build has it: dotcompute's streams are non-blocking (Note [Default stream]
-in cuda/), so events on CuPy's legacy stream would not bracket its work, and the column shows
-"-"). Ratios are dotcompute / CuPy: below 1 is faster. Exits 1 with a message when there is no
-CUDA device.
+warm-up: wall time per call (host clock, including the synchronization) and device time (events
+around the work on the device's default stream: dc.Event for dotcompute, CuPy's events on its
+own stream for CuPy). Ratios are dotcompute / CuPy: below 1 is faster. Exits 1 with a message
+when there is no CUDA device.
 """
 
 from __future__ import annotations
