@@ -564,17 +564,20 @@ class CodeGenerator(abc.ABC):
         return self.integer_literal(value, t)
 
     def integer_literal(self, value: int, t: ScalarType) -> CExpr:
-        # A 64-bit type gets a 64-bit literal whatever its value: `2047u << 52` would shift a
-        # 32-bit value and give 0, where the kernel computes in uint64.
-        if t.bits == 64:
-            return self.int64_literal(value) if t.is_signed else self.uint64_literal(value)
+        # Small values stay short (`a[i] + 1` reads better than `a[i] + INT64_C(1)`); C's usual
+        # conversions widen them next to a 64-bit operand. Where no such operand exists (two
+        # literals, or a literal shifted), emit_BinOp and emit_shift cast.
         if t.is_signed:
+            if -(2**31) < value < 2**31:
+                return CExpr(str(value), PREC_UNARY if value < 0 else PREC_PRIMARY)
             if value == -(2**31):
                 return CExpr("(-2147483647 - 1)", PREC_PRIMARY)
-            return CExpr(str(value), PREC_UNARY if value < 0 else PREC_PRIMARY)
+            return self.int64_literal(value)
         if t.bits < 32:
             return CExpr(str(value), PREC_PRIMARY)
-        return CExpr(f"{value}u", PREC_PRIMARY)
+        if value < 2**32:
+            return CExpr(f"{value}u", PREC_PRIMARY)
+        return self.uint64_literal(value)
 
     def int64_literal(self, value: int) -> CExpr:
         """An int64 constant (target hook: the spelling of 64-bit literals differs)."""
@@ -731,6 +734,8 @@ class CodeGenerator(abc.ABC):
         if not t.is_integer:
             raise self.fail(expr, f"shift {expr.op!r} on {t}")
         left = self.convert(expr.left, t)
+        if isinstance(expr.left, ir.Const) and t.bits == 64:
+            left = self.cast(t, left)  # `2047u << 52` would shift a 32-bit value and give 0
         count = expr.right
         if isinstance(count, ir.Const) and 0 <= int(count.value) < t.bits:
             text = f"{left.at(PREC_UNARY)} {expr.op} {int(count.value)}"
