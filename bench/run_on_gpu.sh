@@ -45,5 +45,3 @@ python3 bench/cuda_launch_profile.py 2>&1 | tee "$out/launch_profile.txt" | tail
 step "pipelines on the GPU (graph replay, fusion)"
 python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -20
 
-step "pipeline: graph replay vs stage by stage, fusion (cuda:0)"
-python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -16
