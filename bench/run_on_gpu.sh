@@ -44,4 +44,3 @@ python3 bench/cuda_launch_profile.py 2>&1 | tee "$out/launch_profile.txt" | tail
 
 step "pipelines on the GPU (graph replay, fusion)"
 python3 bench/compare_pipeline.py --device cuda:0 2>&1 | tee "$out/compare_pipeline.txt" | tail -20
-
