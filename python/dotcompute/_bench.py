@@ -140,16 +140,35 @@ def run_table(
             for operation in cases.OPERATIONS:
                 if progress is not None:
                     progress.step(f"{device.spec} {operation} {sizes.label(operation)}")
-                if operation.startswith("transfer") and not _fits(device, sizes.transfer_bytes):
-                    continue
+                if operation.startswith("transfer"):
+                    shortage = _memory_shortage(device, sizes.transfer_bytes)
+                    if shortage:
+                        print(
+                            f"note: {device.spec} {operation} skipped: {shortage}", file=sys.stderr
+                        )
+                        continue
                 figures.append(_run_case(dc, device, sizes, operation, repeat, plan, cupy, claims))
     return figures
 
 
-def _fits(device, nbytes: int) -> bool:
-    """Transfers keep three copies on the device's side (source, result, pool slack)."""
+def _available_host_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on every platform
+        return None
+
+
+def _memory_shortage(device, nbytes: int) -> str | None:
+    """Why a transfer of nbytes would not fit, or None. The device holds up to three copies
+    (source, result, pool slack); host memory four (the source, numpy's copy, the result, and on
+    host-visible devices the device's copies too)."""
     total = getattr(device, "memory_total", 0) or 0
-    return total == 0 or 3 * nbytes <= total
+    if total and 3 * nbytes > total:
+        return f"needs {3 * nbytes >> 20} MiB of device memory, the device has {total >> 20} MiB"
+    available = _available_host_memory()
+    if available is not None and 4 * nbytes > available:
+        return f"needs {4 * nbytes >> 20} MiB of free host memory, {available >> 20} MiB free"
+    return None
 
 
 def _run_case(dc, device, sizes, operation, repeat, plan, cupy, claims) -> Figure:
