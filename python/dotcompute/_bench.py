@@ -213,6 +213,9 @@ def bench_command(
     png_path: str | None,
 ) -> int:
     """`python -m dotcompute bench`; 0 when every result matches numpy."""
+    if repeat is not None and repeat < 1:
+        print(f"error: --repeat {repeat}: at least 1 timed sample is needed", file=sys.stderr)
+        return 1
     if png_path is not None and not report.matplotlib_available():
         print("error: --png needs matplotlib: pip install 'dotcompute[plot]'", file=sys.stderr)
         return 1
