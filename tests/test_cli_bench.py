@@ -141,3 +141,23 @@ def test_unknown_device_is_a_clear_message(tmp_path):
     assert result.returncode == 1
     assert "no device matches 'nosuch:7'" in result.stdout
     assert not (tmp_path / "dotcompute-bench.json").exists()
+
+
+def test_zero_repeats_is_a_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dotcompute", "bench", "--repeat", "0"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "--repeat 0: at least 1 timed sample is needed" in result.stderr
+
+
+def test_transfers_that_cannot_fit_are_skipped_with_the_reason():
+    cpu = dc.get_device("cpu")
+    reason = _bench._memory_shortage(cpu, cpu.memory_total)
+    assert reason is not None and "device memory" in reason
+    assert _bench._memory_shortage(cpu, 1 << 20) is None

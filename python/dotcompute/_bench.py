@@ -1,7 +1,7 @@
 # python/dotcompute/_bench.py
 # `python -m dotcompute bench`: the seed's table on every device, checked and timed beside numpy.
-"""Runs the cases of _bench_cases on each device, with interleaved samples of dotcompute, numpy
-and CuPy (so load on a shared machine hits all of them alike), and reports through
+"""Runs the cases of _bench_cases on each device, with samples of dotcompute, numpy and CuPy taken
+in turns (so load on a shared machine hits all of them alike), and reports through
 _bench_report."""
 
 from __future__ import annotations
@@ -71,29 +71,47 @@ class Progress:
         self.done = self.total
 
 
-def _timed(function: Callable[[], Any], synchronize: Callable[[], Any]) -> float:
+# Each sample is a burst of back-to-back calls lasting about _bench_cases.SAMPLE_SECONDS (one
+# call for slow operations): short operations are then timed in their steady state, not right
+# after the other side's work (a GPU left idle during numpy's turn lowers its clocks; caches go
+# cold).
+MAX_CALLS_PER_SAMPLE = 1000
+
+
+def _sample(function: Callable[[], Any], synchronize: Callable[[], Any], calls: int) -> float:
+    """Seconds per call over calls consecutive calls, each completed (synchronized)."""
     start = time.perf_counter()
-    function()
-    synchronize()
-    return time.perf_counter() - start
+    for _ in range(calls):
+        function()
+        synchronize()
+    return (time.perf_counter() - start) / calls
+
+
+def _calls_per_sample(
+    function: Callable[[], Any], synchronize: Callable[[], Any], sample_seconds: float
+) -> int:
+    _sample(function, synchronize, 1)  # warm-up: pool growth, plans, page faults
+    once = _sample(function, synchronize, 1)
+    return max(1, min(MAX_CALLS_PER_SAMPLE, int(sample_seconds / max(once, 1e-9))))
 
 
 def _nothing() -> None:
     return None
 
 
-def measure(case: cases.Case, device, repeat: int, cupy=None) -> tuple[list, list, list]:
-    """Samples of dotcompute, numpy and CuPy, taken in alternation after one warm-up call each."""
+def measure(
+    case: cases.Case, device, repeat: int, sample_seconds: float, cupy=None
+) -> tuple[list, list, list]:
+    """Samples (seconds per call) of dotcompute, numpy and CuPy, taken in turns after warm-up."""
     cupy_synchronize = cupy.cuda.Device().synchronize if cupy is not None else _nothing
     runs = [(case.ours, device.synchronize), (case.numpy, _nothing)]
     if case.cupy is not None:
         runs.append((case.cupy, cupy_synchronize))
-    for function, synchronize in runs:
-        _timed(function, synchronize)
+    calls = [_calls_per_sample(f, synchronize, sample_seconds) for f, synchronize in runs]
     samples: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        for (function, synchronize), taken in zip(runs, samples, strict=True):
-            taken.append(_timed(function, synchronize))
+        for (function, synchronize), count, taken in zip(runs, calls, samples, strict=True):
+            taken.append(_sample(function, synchronize, count))
     return samples[0], samples[1], samples[2] if case.cupy is not None else []
 
 
@@ -122,25 +140,45 @@ def run_table(
             for operation in cases.OPERATIONS:
                 if progress is not None:
                     progress.step(f"{device.spec} {operation} {sizes.label(operation)}")
-                if operation.startswith("transfer") and not _fits(device, sizes.transfer_bytes):
-                    continue
-                figures.append(_run_case(dc, device, sizes, operation, repeat, cupy, claims))
+                if operation.startswith("transfer"):
+                    shortage = _memory_shortage(device, sizes.transfer_bytes)
+                    if shortage:
+                        print(
+                            f"note: {device.spec} {operation} skipped: {shortage}", file=sys.stderr
+                        )
+                        continue
+                figures.append(_run_case(dc, device, sizes, operation, repeat, plan, cupy, claims))
     return figures
 
 
-def _fits(device, nbytes: int) -> bool:
-    """Transfers keep three copies on the device's side (source, result, pool slack)."""
+def _available_host_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on every platform
+        return None
+
+
+def _memory_shortage(device, nbytes: int) -> str | None:
+    """Why a transfer of nbytes would not fit, or None. The device holds up to three copies
+    (source, result, pool slack); host memory four (the source, numpy's copy, the result, and on
+    host-visible devices the device's copies too)."""
     total = getattr(device, "memory_total", 0) or 0
-    return total == 0 or 3 * nbytes <= total
+    if total and 3 * nbytes > total:
+        return f"needs {3 * nbytes >> 20} MiB of device memory, the device has {total >> 20} MiB"
+    available = _available_host_memory()
+    if available is not None and 4 * nbytes > available:
+        return f"needs {4 * nbytes >> 20} MiB of free host memory, {available >> 20} MiB free"
+    return None
 
 
-def _run_case(dc, device, sizes, operation, repeat, cupy, claims) -> Figure:
+def _run_case(dc, device, sizes, operation, repeat, plan, cupy, claims) -> Figure:
     case = cases.prepare(dc, operation, sizes, device, cupy)
     result = case.ours()
     device.synchronize()
     verified, error = case.check(result)
     del result
-    ours, numpy_samples, cupy_samples = measure(case, device, repeat, cupy)
+    sample_seconds = cases.SAMPLE_SECONDS[plan]
+    ours, numpy_samples, cupy_samples = measure(case, device, repeat, sample_seconds, cupy)
     figure = Figure(
         device=device.spec,
         backend=device.backend,
@@ -175,6 +213,9 @@ def bench_command(
     png_path: str | None,
 ) -> int:
     """`python -m dotcompute bench`; 0 when every result matches numpy."""
+    if repeat is not None and repeat < 1:
+        print(f"error: --repeat {repeat}: at least 1 timed sample is needed", file=sys.stderr)
+        return 1
     if png_path is not None and not report.matplotlib_available():
         print("error: --png needs matplotlib: pip install 'dotcompute[plot]'", file=sys.stderr)
         return 1

@@ -60,14 +60,16 @@ class Sizes:
 SEED_SIZES = Sizes(vector=1 << 20, matrix=1024, transfer_bytes=1 << 30, fft_points=1 << 20)
 PLANS = {
     # `python -m dotcompute demo`: the same operations, small enough for a few seconds in all.
-    "demo": (Sizes(vector=1 << 20, matrix=256, transfer_bytes=32 << 20, fft_points=1 << 14),),
+    "demo": (Sizes(vector=1 << 20, matrix=128, transfer_bytes=32 << 20, fft_points=1 << 14),),
     "quick": (SEED_SIZES,),
     "full": (
         SEED_SIZES,
         Sizes(vector=1 << 24, matrix=2048, transfer_bytes=4 << 30, fft_points=1 << 22),
     ),
 }
-REPEATS = {"demo": 5, "quick": 5, "full": 15}
+REPEATS = {"demo": 3, "quick": 5, "full": 15}
+# How long one sample's burst of back-to-back calls lasts (see _bench.measure).
+SAMPLE_SECONDS = {"demo": 0.002, "quick": 0.01, "full": 0.02}
 
 
 def _count(n: int) -> str:

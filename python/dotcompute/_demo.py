@@ -108,7 +108,7 @@ def _seed_table_short(dc, devices, repeat: int) -> int:
     from ._bench import run_table
     from ._bench_report import table
 
-    figures = run_table(dc, devices, "demo", repeat)
+    figures = run_table(dc, devices, "demo", min(repeat, 5))
     print("The seed's table, short version (`python -m dotcompute bench` runs the full sizes):")
     print(table(figures))
     return sum(not figure.verified for figure in figures)
