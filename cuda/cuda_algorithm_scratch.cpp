@@ -8,6 +8,9 @@
 // without waiting. Growing frees the old block first; cuMemFree waits until the device is done
 // with it, so only a call that needs more than any before it synchronizes. The block is freed
 // when its stream is destroyed or at shutdown.
+// A call holds the device's work_mutex from taking the block until its last kernel is queued:
+// otherwise another thread could grow (free) the block between the two. Kernels still running
+// after the lock is released are safe, because growing waits for them in cuMemFree.
 #include "cuda_backend.hpp"
 
 namespace dotcompute::cuda {

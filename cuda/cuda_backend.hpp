@@ -47,6 +47,8 @@ struct DeviceState {
   /// Temporaries of scans and sorts on default_stream (Note [Algorithm scratch]).
   CUdeviceptr default_work = 0;
   uint64_t default_work_bytes = 0;
+  /// Held by a scan or sort from taking its scratch until its last launch is queued.
+  std::mutex work_mutex;
 
   std::string name;
   uint64_t total_memory = 0;
@@ -120,7 +122,7 @@ dc_status builtin(DeviceState& state, const std::string& key, const std::string&
                   const char* third_name = nullptr);
 /// Device memory for the temporaries of one algorithm on stream (NULL: the default stream), at
 /// least bytes; kept per stream and grown when a call needs more (Note [Algorithm scratch] in
-/// cuda_algorithm_scratch.cpp).
+/// cuda_algorithm_scratch.cpp). The caller holds state.work_mutex until its launches are queued.
 dc_status algorithm_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
                             CUdeviceptr* out) noexcept;
 /// Frees a device's default-stream algorithm scratch (shutdown).

@@ -2,6 +2,7 @@
 // The cumsum slot: three kernel launches per chunk of rows on the caller's stream (Note
 // [Reduce-then-scan] in cuda_scan_source.cpp), with the tile sums in the stream's algorithm
 // scratch. Nothing waits on the host.
+#include <mutex>
 #include <string>
 
 #include "cuda_backend.hpp"
@@ -68,6 +69,7 @@ dc_status scan_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
       return status;
     }
     const uint64_t chunk_rows = batch < kMaxGridRows ? batch : kMaxGridRows;
+    std::lock_guard<std::mutex> lock(state->work_mutex);  // Note [Algorithm scratch]
     CUdeviceptr tile_sums = 0;
     if (dc_status status = algorithm_scratch(
             *state, stream, scan_scratch_layout(dtype, chunk_rows, count).bytes, &tile_sums)) {

@@ -2,6 +2,7 @@
 // The sort slot: a stable LSD radix sort (Notes [Radix sort keys] and [Radix sort passes] in
 // cuda_sort_source.cpp), one pass per key byte, three launches per pass on the caller's stream,
 // temporaries in the stream's algorithm scratch. Nothing waits on the host.
+#include <mutex>
 #include <string>
 
 #include "cuda_backend.hpp"
@@ -127,6 +128,7 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
     job.tiles = static_cast<uint32_t>((count + tile - 1) / tile);
     const uint64_t chunk_rows = batch < kMaxGridRows ? batch : kMaxGridRows;
     const ScratchLayout layout = sort_scratch_layout(size, chunk_rows, count, indices != 0);
+    std::lock_guard<std::mutex> lock(state->work_mutex);  // Note [Algorithm scratch]
     CUdeviceptr scratch = 0;
     if (dc_status status = algorithm_scratch(*state, stream, layout.bytes, &scratch)) {
       return status;
