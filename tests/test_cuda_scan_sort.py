@@ -14,6 +14,7 @@ tests/test_algorithms.py runs the common conformance suite through the same slot
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -39,6 +40,10 @@ NVCC_FLAGS = [str(NVCC), "-arch=sm_90", "-cubin", "--fmad=false", "-Werror", "al
 needs_cxx = pytest.mark.skipif(CXX is None, reason="no host C++ compiler to build the source dump")
 needs_nvcc = pytest.mark.skipif(
     NVCC is None, reason="nvcc not installed: the built-in sources are compiled where it is"
+)
+needs_emulation = pytest.mark.skipif(
+    os.environ.get("DOTCOMPUTE_CUDA_EMULATION") != "1",
+    reason="set DOTCOMPUTE_CUDA_EMULATION=1 to run the kernels on CPU threads (minutes)",
 )
 needs_cuda = pytest.mark.skipif(
     not HAS_CUDA, reason="no CUDA device (the cuda backend is not loaded here)"
@@ -126,6 +131,47 @@ def test_sources_compile_with_nvcc_warnings_as_errors(dumped):
             text=True,
         )
         assert result.returncode == 0, f"{name}:\n{result.stderr}"
+
+
+# --- the kernels on CPU threads (tests/cuda_emulation) ------------------------------------
+
+#: (kernel family, dtype, host element type for the sort check).
+EMULATED = [
+    ("cumsum", "int8", ""),
+    ("cumsum", "float32", ""),
+    ("cumsum", "complex64", ""),
+    ("sort", "uint8", "uint8_t"),
+    ("sort", "int16", "int16_t"),
+    ("sort", "float32", "float"),
+    ("sort", "int64", "int64_t"),
+]
+
+
+def _without_ptx_helpers(source: str) -> str:
+    """The source less the preamble's float16 conversions (inline PTX, unused by these kernels)."""
+    start = source.index("__device__ __forceinline__ float half_to_float")
+    end = source.index("return h;\n}\n", start) + len("return h;\n}\n")
+    return source[:start] + source[end:]
+
+
+@needs_cxx
+@needs_emulation
+@pytest.mark.parametrize("family,dtype,element", EMULATED)
+def test_kernels_under_cpu_emulation(dumped, tmp_path, family, dtype, element):
+    """Every kernel of the family run by emulation.hpp as the plugin drives it; compared with a
+    sequential scan / std::stable_sort (indexing, barriers, warp ranking, tile and row edges)."""
+    work, _, _ = dumped
+    source = tmp_path / f"{family}_{dtype}.inc"
+    source.write_text(_without_ptx_helpers((work / f"{family}_{dtype}.cu").read_text()))
+    check = ROOT / "tests" / "cuda_emulation" / ("sort_check.cpp" if element else "scan_check.cpp")
+    binary = tmp_path / "check"
+    command = [CXX, "-std=c++20", "-O1", "-pthread", f"-I{check.parent}"]
+    command += [f'-DKERNEL_SOURCE="{source}"', "-o", str(binary), str(check)]
+    if element:
+        command.append(f"-DELEMENT={element}")
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
 
 
 # --- on a GPU -------------------------------------------------------------------------------
