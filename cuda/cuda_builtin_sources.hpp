@@ -42,6 +42,10 @@ ScratchLayout scan_scratch_layout(dc_dtype dtype, uint64_t rows, uint64_t count)
 
 // --- sort (Note [Radix sort passes] in cuda_sort_source.cpp) ----------------------------------
 
+/// Rows of at most this many sort tiles scan their digit counts with one block (a thread per
+/// digit) instead of one block per digit.
+constexpr uint32_t kSerialOffsetTiles = 32;
+
 /// Elements one sort block covers for keys of key_size bytes.
 uint64_t sort_tile_elements(size_t key_size) noexcept;
 /// The source of the dc_sort_count / dc_sort_offsets / dc_sort_scatter kernels for dtype, or ""

@@ -54,7 +54,8 @@ dc_status sort_chunk(const SortJob& job, unsigned int rows, CUdeviceptr input, C
       return status;
     }
     void* offset_parameters[] = {&counts, &tiles, &totals};
-    if (dc_status status = launch(job.module.second, kAlgorithmThreads, rows, job.queue,
+    const unsigned int offset_blocks = tiles <= kSerialOffsetTiles ? 1 : kAlgorithmThreads;
+    if (dc_status status = launch(job.module.second, offset_blocks, rows, job.queue,
                                   offset_parameters, "cuLaunchKernel (sort offsets)")) {
       return status;
     }

@@ -16,7 +16,8 @@
 //   dc_sort_count    one block per tile counts its digits (a histogram per warp in shared
 //                    memory, so equal digits contend less) into counts[row][digit][tile];
 //   dc_sort_offsets  one block per (digit, row) turns that digit's tile counts into exclusive
-//                    prefixes in place and writes the digit's total for the row;
+//                    prefixes in place and writes the digit's total for the row (for short rows
+//                    one block per row, a thread per digit);
 //   dc_sort_scatter  one block per tile ranks its elements: each warp takes a contiguous run of
 //                    the tile, 32 elements at a time, and __match_any_sync finds the lanes with the
 //                    same digit, so an element's rank is the count of earlier equal digits in its
@@ -119,6 +120,7 @@ std::string sort_source(dc_dtype dtype) {
   source += "#define ITEMS " + std::to_string(tile / kAlgorithmThreads) + "u\n";
   source += "#define TILE " + std::to_string(tile) + "u\n";
   source += "#define WARP_SPAN (32u * ITEMS)\n";
+  source += "#define SERIAL_OFFSET_TILES " + std::to_string(kSerialOffsetTiles) + "u\n";
   source += "__device__ __forceinline__ U sort_key(U bits) {\n  " + key_body(dtype) + "\n}\n";
   source += R"(
 // THREADS is also the number of digit values (8-bit digits).
@@ -176,10 +178,24 @@ __device__ u32 block_exclusive_sum(u32 value, u32* total) {
   return prefix + inclusive - value;
 }
 
-// One digit's tile counts of one row to exclusive prefixes, in place; totals[row * 256 + digit]
-// gets the sum (grid: 256 x rows).
+// Tile counts to exclusive prefixes, in place, and each digit's total for the row in
+// totals[row * 256 + digit]. Two shapes, told apart by gridDim.x (the host picks):
+//   256 x rows: block d scans digit d's tiles in parallel (long rows);
+//   1 x rows:   thread d scans digit d's tiles alone, for rows of at most SERIAL_OFFSET_TILES
+//               tiles, where 256 blocks per row would each find almost nothing to do.
 extern "C" __global__ void __launch_bounds__(THREADS)
 dc_sort_offsets(u32* counts, u32 tiles, u32* __restrict__ totals) {
+  if (gridDim.x == 1) {
+    u32* line = counts + ((u64)blockIdx.y * 256u + threadIdx.x) * tiles;
+    u32 carry = 0;
+    for (u32 t = 0; t < tiles; ++t) {
+      const u32 here = line[t];
+      line[t] = carry;
+      carry += here;
+    }
+    totals[(u64)blockIdx.y * 256u + threadIdx.x] = carry;
+    return;
+  }
   u32* line = counts + ((u64)blockIdx.y * 256u + blockIdx.x) * tiles;
   u32 carry = 0;
   for (u32 start = 0; start < tiles; start += THREADS) {

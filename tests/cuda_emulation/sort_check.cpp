@@ -70,7 +70,9 @@ bool sort_and_check(uint64_t rows, uint64_t count, bool want_values, bool want_i
     const auto grid_rows = static_cast<unsigned>(rows);
     emulation::launch(dc_sort_count, tiles, grid_rows, keys_in, u64{count}, tiles, shift,
                       counts.data());
-    emulation::launch(dc_sort_offsets, 256u, grid_rows, counts.data(), tiles, totals.data());
+    const unsigned offset_blocks = tiles <= SERIAL_OFFSET_TILES ? 1u : 256u;  // as cuda_sort.cpp
+    emulation::launch(dc_sort_offsets, offset_blocks, grid_rows, counts.data(), tiles,
+                      totals.data());
     emulation::launch(dc_sort_scatter, tiles, grid_rows, keys_in, positions_in, keys_out,
                       positions_out, indices_out, u64{count}, tiles, shift,
                       static_cast<const u32*>(counts.data()),
@@ -105,8 +107,10 @@ bool sort_and_check(uint64_t rows, uint64_t count, bool want_values, bool want_i
 
 int main() {
   std::mt19937_64 random(20261127);
-  // One element, a partial tile, and two rows of a full tile plus a few (the tile boundary).
-  const uint64_t shapes[][2] = {{1, 1}, {1, 1000}, {2, TILE + 3}};
+  // One element, a partial tile, two rows of a full tile plus a few (the tile boundary), and a row
+  // long enough for the parallel offsets kernel.
+  const uint64_t shapes[][2] = {
+      {1, 1}, {1, 1000}, {2, TILE + 3}, {1, TILE * SERIAL_OFFSET_TILES + 1}};
   for (const auto& shape : shapes) {
     if (!sort_and_check(shape[0], shape[1], true, true, random)) return 1;
   }
