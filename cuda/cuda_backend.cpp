@@ -98,6 +98,7 @@ void release_device(DeviceState& state) {
   release_blas(state.index);
   release_fft(state.index);
   release_builtins(state);
+  release_algorithm_scratch(state);
   if (state.default_scratch != 0) api.cuMemFree(state.default_scratch);
   state.default_scratch = 0;
   if (state.default_stream != nullptr) api.cuStreamDestroy(state.default_stream);

@@ -32,6 +32,7 @@ struct BuiltinModule {
   CUmodule module = nullptr;
   CUfunction first = nullptr;   ///< dc_binary, dc_axpy or dc_reduce_partial
   CUfunction second = nullptr;  ///< dc_reduce_final (reductions only)
+  CUfunction third = nullptr;   ///< the third kernel of a scan or sort
 };
 
 /// Everything the plugin keeps per device, created at initialize and released at shutdown.
@@ -43,6 +44,11 @@ struct DeviceState {
   CUstream default_stream = nullptr;
   /// Partials of reductions on default_stream (Note [Reduction scratch] in cuda_ops.cpp).
   CUdeviceptr default_scratch = 0;
+  /// Temporaries of scans and sorts on default_stream (Note [Algorithm scratch]).
+  CUdeviceptr default_work = 0;
+  uint64_t default_work_bytes = 0;
+  /// Held by a scan or sort from taking its scratch until its last launch is queued.
+  std::mutex work_mutex;
 
   std::string name;
   uint64_t total_memory = 0;
@@ -79,7 +85,9 @@ struct CudaStream {
   uint64_t tag;
   int32_t device;
   CUstream handle;
-  CUdeviceptr scratch;  ///< reduction partials of work on this stream, allocated on first use
+  CUdeviceptr scratch;      ///< reduction partials of work on this stream, allocated on first use
+  CUdeviceptr work = 0;     ///< scan and sort temporaries (Note [Algorithm scratch])
+  uint64_t work_bytes = 0;  ///< the size of work
 };
 
 /// The CUstream behind stream (NULL: the device's default stream); message set on failure.
@@ -106,6 +114,25 @@ dc_status compile_source(const DeviceState& state, const std::string& source,
 
 /// "<driver major>" for load_nvrtc; then the loaded NVRTC or nullptr (message set).
 const struct NvrtcApi* require_nvrtc() noexcept;
+
+/// The module of a built-in, compiled from source (with --fmad=false) on first use and cached in
+/// state under key; looks up first_name and, when not null, second_name and third_name.
+dc_status builtin(DeviceState& state, const std::string& key, const std::string& source,
+                  const char* first_name, const char* second_name, BuiltinModule* out,
+                  const char* third_name = nullptr);
+/// Device memory for the temporaries of one algorithm on stream (NULL: the default stream), at
+/// least bytes; kept per stream and grown when a call needs more (Note [Algorithm scratch] in
+/// cuda_algorithm_scratch.cpp). The caller holds state.work_mutex until its launches are queued.
+dc_status algorithm_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
+                            CUdeviceptr* out) noexcept;
+/// Frees a device's default-stream algorithm scratch (shutdown).
+void release_algorithm_scratch(DeviceState& state) noexcept;
+/// The cumsum and sort slots (cuda_scan.cpp, cuda_sort.cpp).
+dc_status scan_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view input,
+                    dc_buffer_view out, uint64_t batch, uint64_t count);
+dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view input,
+                    dc_buffer_view out_values, dc_buffer_view out_indices, uint64_t batch,
+                    uint64_t count);
 
 /// Unloads the built-in modules of a device (shutdown).
 void release_builtins(DeviceState& state) noexcept;

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "cuda_backend.hpp"
+#include "cuda_builtin_sources.hpp"
 #include "cuda_math_libraries.hpp"
 #include "dotcompute/dtype.hpp"
 
@@ -38,29 +39,8 @@ constexpr int kSumFlushCount = 64;
 constexpr uint64_t kMaxPartialBytes = 16;
 constexpr uint64_t kScratchBytes = kMaxReduceBlocks * kMaxPartialBytes;
 
-constexpr const char* kPreamble = R"(
-typedef signed char i8;
-typedef unsigned char u8;
-typedef short i16;
-typedef unsigned short u16;
-typedef int i32;
-typedef unsigned int u32;
-typedef long long i64;
-typedef unsigned long long u64;
-struct f16 { u16 bits; };
-struct alignas(8) c64 { float re, im; };
-struct alignas(16) c128 { double re, im; };
-__device__ __forceinline__ float half_to_float(f16 h) {
-  float f;
-  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h.bits));
-  return f;
-}
-__device__ __forceinline__ f16 float_to_half(float f) {
-  f16 h;
-  asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.bits) : "f"(f));
-  return h;
-}
-)";
+/// The shared preamble (cuda_preamble.cpp); scan and sort sources start with the same one.
+const char* const kPreamble = builtin_preamble();
 
 // ---------------------------------------------------------------------------------------------
 // Types per dtype
@@ -425,8 +405,11 @@ extern "C" __global__ void dc_reduce_final(const P* partials, unsigned count, R*
 // ---------------------------------------------------------------------------------------------
 // Compiling and caching
 
+}  // namespace
+
 dc_status builtin(DeviceState& state, const std::string& key, const std::string& source,
-                  const char* first_name, const char* second_name, BuiltinModule* out) {
+                  const char* first_name, const char* second_name, BuiltinModule* out,
+                  const char* third_name) {
   std::lock_guard<std::mutex> lock(state.builtins_mutex);
   const auto found = state.builtins.find(key);
   if (found != state.builtins.end()) {
@@ -449,6 +432,10 @@ dc_status builtin(DeviceState& state, const std::string& key, const std::string&
     status = check(api.cuModuleGetFunction(&module.second, module.module, second_name),
                    "cuModuleGetFunction (built-in kernels)");
   }
+  if (status == DC_STATUS_OK && third_name != nullptr) {
+    status = check(api.cuModuleGetFunction(&module.third, module.module, third_name),
+                   "cuModuleGetFunction (built-in kernels)");
+  }
   if (status != DC_STATUS_OK) {
     api.cuModuleUnload(module.module);
     return status;
@@ -457,6 +444,8 @@ dc_status builtin(DeviceState& state, const std::string& key, const std::string&
   *out = module;
   return DC_STATUS_OK;
 }
+
+namespace {
 
 unsigned int elementwise_blocks(const DeviceState& state, uint64_t count) {
   const uint64_t needed = (count + kBlockThreads - 1) / kBlockThreads;
@@ -703,8 +692,8 @@ const dc_ops_iface ops_iface = {
     blas_matmul,    // cuBLAS when found; else UNSUPPORTED and the core's own kernels run
     fft_transform,  // cuFFT when found; likewise
     nullptr,        // reduce_axis: the core's generated kernels
-    nullptr,        // cumsum: the core's generated kernels
-    nullptr,        // sort: the core's generated kernels
+    scan_rows,      // cumsum: cuda_scan.cpp (UNSUPPORTED for float16: the generated kernels)
+    sort_rows,      // sort: cuda_sort.cpp (radix sort)
 };
 
 }  // namespace dotcompute::cuda

@@ -192,6 +192,9 @@ dc_status stream_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
 void release_stream_scratch(CudaStream& stream) noexcept {
   if (stream.scratch != 0) driver().cuMemFree(stream.scratch);
   stream.scratch = 0;
+  if (stream.work != 0) driver().cuMemFree(stream.work);
+  stream.work = 0;
+  stream.work_bytes = 0;
 }
 
 dc_status event_query(int32_t device, dc_event event, int32_t* out_done) {
