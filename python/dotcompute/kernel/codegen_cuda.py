@@ -293,11 +293,15 @@ class CudaGenerator(CodeGenerator):
         name = f"dc_{function}_{self.type_suffix(t)}"
         return f"{self.helper_qualifiers()} bool {name}({c} x)\n{{\n    return {test};\n}}\n"
 
+    # The work-group barrier statement, fencing shared and global memory (OpenCL and MSL spell
+    # it their way).
+    barrier_statement = "__syncthreads();"
+
     def emit_Barrier(self, stmt: ir.Barrier) -> None:
         assert self.function is not None
         if not self.function.is_kernel:
             raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("__syncthreads();")
+        self.out.line(self.barrier_statement)
 
     def emit_SharedArrayDecl(self, stmt: ir.SharedArrayDecl) -> None:
         assert self.function is not None

@@ -261,6 +261,7 @@ def _float64_use(function: ir.Function) -> tuple[object, str] | None:
 class MslGenerator(OpenclGenerator):
     target = "metal"
     language_reserved_names = MSL_RESERVED_NAMES
+    barrier_statement = "threadgroup_barrier(mem_flags::mem_device | mem_flags::mem_threadgroup);"
 
     def __init__(self) -> None:
         super().__init__()
@@ -376,12 +377,6 @@ class MslGenerator(OpenclGenerator):
             return super().emit_BoolOp(expr)
         values = [self.convert(v, BOOL).at(PREC_AND + 1) for v in expr.values]
         return CExpr(" || ".join(values), PREC_OR)
-
-    def emit_Barrier(self, stmt: ir.Barrier) -> None:
-        assert self.function is not None
-        if not self.function.is_kernel:
-            raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("threadgroup_barrier(mem_flags::mem_device | mem_flags::mem_threadgroup);")
 
     # ----- atomics ------------------------------------------------------------------------------
 

@@ -215,12 +215,6 @@ class OpenclGenerator(CudaGenerator):
         text = "as_float(0x7f800000)" if single else "as_double(0x7ff0000000000000L)"
         return CExpr(("-" if value < 0 else "") + text, PREC_UNARY if value < 0 else PREC_PRIMARY)
 
-    def emit_Barrier(self, stmt: ir.Barrier) -> None:
-        assert self.function is not None
-        if not self.function.is_kernel:
-            raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);")
-
     # ----- address spaces ---------------------------------------------------------------------
 
     def array_space(self, array: ir.Var) -> str:
@@ -400,6 +394,7 @@ class OpenclGenerator(CudaGenerator):
     # OpenCL C's words and these (MSL, generated through this class, adds its own).
     language_reserved_names: frozenset[str] = OPENCL_RESERVED_NAMES
     index_type = "long"
+    barrier_statement = "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);"
 
     def register_functions(self, kernel: ir.Function) -> list[ir.Function]:
         ordered = super().register_functions(kernel)
