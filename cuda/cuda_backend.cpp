@@ -3,17 +3,12 @@
 // per-thread error messages.
 #include "cuda_backend.hpp"
 
-#include <cstdarg>
 #include <cstdio>
 
 #include "nvrtc_library.hpp"
 
 namespace dotcompute::cuda {
 namespace {
-
-constexpr size_t kErrorCapacity = 4096;
-/// A fixed buffer rather than std::string, so reporting an error never allocates.
-thread_local char last_error_message[kErrorCapacity] = "no error";
 
 std::mutex lifecycle_mutex;  // serializes initialize and shutdown
 std::vector<std::unique_ptr<DeviceState>> devices;
@@ -161,16 +156,6 @@ void shutdown() {
 const char* last_error() { return last_error_text(); }
 
 }  // namespace
-
-const char* last_error_text() noexcept { return last_error_message; }
-
-dc_status fail(dc_status status, const char* format, ...) noexcept {
-  va_list arguments;
-  va_start(arguments, format);
-  std::vsnprintf(last_error_message, kErrorCapacity, format, arguments);
-  va_end(arguments);
-  return status;
-}
 
 dc_status check(CUresult result, const char* what) noexcept {
   if (result == CUDA_SUCCESS) return DC_STATUS_OK;

@@ -12,17 +12,18 @@
 #include "cuda_declarations.hpp"
 #include "cuda_driver.hpp"
 #include "dotcompute/backend_abi.h"
+#include "plugin_support/buffer_checks.hpp"
+#include "plugin_support/device_queries.hpp"
+#include "plugin_support/last_error.hpp"
 
 namespace dotcompute::cuda {
 
 /// cuMemAlloc returns addresses aligned to at least this many bytes.
 constexpr uint64_t kMemoryAlignment = 256;
 
-/// Keeps a printf-style message for the calling thread (read by last_error) and returns status.
-dc_status fail(dc_status status, const char* format, ...) noexcept
-    __attribute__((format(printf, 2, 3)));
-/// The calling thread's last message set by fail.
-const char* last_error_text() noexcept;
+// fail() keeps the calling thread's message (read by last_error); shared by every plugin.
+using plugin_support::fail;
+using plugin_support::last_error_text;
 /// DC_STATUS_OK for CUDA_SUCCESS; else a message "<what> failed: CUDA_ERROR_..." and the
 /// matching status (out of memory, launch failure, invalid argument, ...).
 dc_status check(CUresult result, const char* what) noexcept;

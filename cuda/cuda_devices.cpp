@@ -14,6 +14,8 @@
 namespace dotcompute::cuda {
 namespace {
 
+using plugin_support::json_string;  // shared with the other plugins' capabilities
+
 /// The attribute's value, or fallback when this driver does not report it (some are deprecated
 /// in newer drivers, e.g. the clock rates in CUDA 13).
 int attribute(const DeviceState& state, CUdevice_attribute which, int fallback) {
@@ -31,13 +33,7 @@ dc_status count(int32_t* out_count) {
 dc_status info(int32_t device, dc_device_info* out_info) {
   DeviceState* state = nullptr;
   if (dc_status status = activate(device, &state)) return status;
-  if (out_info == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_info is NULL");
-  const uint32_t caller_size = out_info->struct_size;
-  if (caller_size != 0 && caller_size < sizeof(dc_device_info)) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "dc_device_info.struct_size %u is smaller than this plugin's %zu", caller_size,
-                sizeof(dc_device_info));
-  }
+  if (dc_status status = plugin_support::check_device_info(out_info)) return status;
   std::memset(out_info, 0, sizeof(*out_info));
   out_info->struct_size = sizeof(dc_device_info);
   out_info->compute_units = static_cast<uint32_t>(state->sm_count);
@@ -48,16 +44,6 @@ dc_status info(int32_t device, dc_device_info* out_info) {
   std::snprintf(out_info->name, sizeof(out_info->name), "%s", state->name.c_str());
   std::snprintf(out_info->vendor, sizeof(out_info->vendor), "NVIDIA");
   return DC_STATUS_OK;
-}
-
-/// Escapes a device name for a JSON string (names are plain ASCII, but be safe).
-std::string json_string(const std::string& text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string capabilities_json(const DeviceState& state) {
@@ -147,13 +133,7 @@ dc_status capabilities(int32_t device, char* buffer, size_t capacity, size_t* ou
   if (dc_status status = activate(device, &state)) return status;
   try {
     const std::string json = capabilities_json(*state);
-    const size_t required = json.size() + 1;
-    if (out_required != nullptr) *out_required = required;
-    if (buffer != nullptr && capacity > 0) {
-      const size_t copied = required < capacity ? required : capacity;
-      std::memcpy(buffer, json.data(), copied - 1);
-      buffer[copied - 1] = '\0';
-    }
+    plugin_support::copy_string_out(json.data(), json.size(), buffer, capacity, out_required);
   } catch (const std::exception& error) {
     return fail(DC_STATUS_INTERNAL, "cuda capabilities failed: %s", error.what());
   }

@@ -247,17 +247,9 @@ dc_status fill(int32_t device, dc_stream stream, dc_buffer_view destination, con
   if (dc_status status = activate(device, &state)) return status;
   CUstream queue = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &queue)) return status;
-  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-      pattern_size != 16) {
-    return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern_size %u is not 1, 2, 4, 8 or 16",
-                pattern_size);
+  if (dc_status status = plugin_support::check_fill_pattern(pattern, pattern_size, bytes)) {
+    return status;
   }
-  if (bytes % pattern_size != 0) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "fill: %llu bytes is not a multiple of the %u-byte pattern",
-                static_cast<unsigned long long>(bytes), pattern_size);
-  }
-  if (pattern == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern is NULL");
   CUdeviceptr target = 0;
   if (dc_status status = view_address(*state, destination, bytes, "fill destination", &target)) {
     return status;
@@ -309,11 +301,9 @@ dc_status view_address(const DeviceState& state, dc_buffer_view view, uint64_t b
   *out = 0;
   if (dc_status status = check_buffer(state, view.buffer, what)) return status;
   const CudaBuffer* header = as_buffer(view.buffer);
-  if (view.offset > header->bytes || bytes > header->bytes - view.offset) {
-    return fail(
-        DC_STATUS_INVALID_ARGUMENT, "%s: %llu bytes at offset %llu exceed the buffer's %llu bytes",
-        what, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(view.offset),
-        static_cast<unsigned long long>(header->bytes));
+  if (dc_status status =
+          plugin_support::check_view_range(what, view.offset, bytes, header->bytes)) {
+    return status;
   }
   *out = header->address + view.offset;
   return DC_STATUS_OK;

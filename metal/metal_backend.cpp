@@ -5,17 +5,12 @@
 // Devices are numbered in the order MTLCopyAllDevices lists them: metal:0 is the first. Each
 // device gets its own default command queue; memory, queues and pipelines belong to exactly
 // one device, as the ABI's (device, handle) calls expect.
-#include <cstdarg>
 #include <cstdio>
 
 #include "metal_backend.hpp"
 
 namespace dotcompute::metal {
 namespace {
-
-constexpr size_t kErrorCapacity = 8192;
-/// A fixed buffer rather than std::string, so reporting an error never allocates.
-thread_local char last_error_message[kErrorCapacity] = "no error";
 
 std::mutex lifecycle_mutex;  // serializes initialize and shutdown
 std::vector<std::unique_ptr<DeviceState>> devices;
@@ -47,16 +42,6 @@ void shutdown() {
 const char* last_error() { return last_error_text(); }
 
 }  // namespace
-
-const char* last_error_text() noexcept { return last_error_message; }
-
-dc_status fail(dc_status status, const char* format, ...) noexcept {
-  va_list arguments;
-  va_start(arguments, format);
-  std::vsnprintf(last_error_message, kErrorCapacity, format, arguments);
-  va_end(arguments);
-  return status;
-}
 
 dc_status find_device(int32_t device, DeviceState** out) noexcept {
   *out = nullptr;

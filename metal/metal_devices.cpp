@@ -103,12 +103,7 @@ dc_status capabilities(int32_t device, char* buffer, size_t capacity, size_t* ou
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "capabilities: %s", error.what());
   }
-  if (out_required != nullptr) *out_required = json.size() + 1;
-  if (buffer != nullptr && capacity > 0) {
-    const size_t length = std::min(json.size(), capacity - 1);
-    std::memcpy(buffer, json.data(), length);
-    buffer[length] = '\0';
-  }
+  plugin_support::copy_string_out(json.data(), json.size(), buffer, capacity, out_required);
   return DC_STATUS_OK;
 }
 

@@ -53,11 +53,9 @@ dc_status check_view(const DeviceState& state, dc_buffer_view view, uint64_t byt
     return fail(DC_STATUS_INVALID_ARGUMENT, "%s: the buffer lives on metal:%d, not metal:%d", what,
                 static_cast<int>(header->device), static_cast<int>(state.index));
   }
-  if (view.offset > header->bytes || bytes > header->bytes - view.offset) {
-    return fail(
-        DC_STATUS_INVALID_ARGUMENT, "%s: %llu bytes at offset %llu exceed the buffer's %llu bytes",
-        what, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(view.offset),
-        static_cast<unsigned long long>(header->bytes));
+  if (dc_status status =
+          plugin_support::check_view_range(what, view.offset, bytes, header->bytes)) {
+    return status;
   }
   return DC_STATUS_OK;
 }
@@ -265,17 +263,9 @@ dc_status fill(int32_t device, dc_stream stream, dc_buffer_view destination, con
                uint32_t pattern_size, uint64_t bytes) {
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
-  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-      pattern_size != 16) {
-    return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern_size %u is not 1, 2, 4, 8 or 16",
-                pattern_size);
+  if (dc_status status = plugin_support::check_fill_pattern(pattern, pattern_size, bytes)) {
+    return status;
   }
-  if (bytes % pattern_size != 0) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "fill: %llu bytes is not a multiple of the %u-byte pattern",
-                static_cast<unsigned long long>(bytes), pattern_size);
-  }
-  if (pattern == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern is NULL");
   if (dc_status status = check_view(*state, destination, bytes, "fill destination")) return status;
   if (bytes == 0) return DC_STATUS_OK;
   const MetalBuffer& target = *as_buffer(destination.buffer);

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import test_kernels
+from _conformance_sources import conformance_specializations
 
 import dotcompute as dc
 from dotcompute.kernel import cache, ir
@@ -29,33 +30,13 @@ from dotcompute.kernel.codegen_c import generate_c
 from dotcompute.kernel.codegen_cuda import generate_cuda
 from dotcompute.kernel.types import ArrayType
 
-# Generic kernels are generated for these dtypes (each one the kernel accepts): float16 arrays
-# are raw bits with conversions, 8-bit atomics work on 32-bit words, 64-bit ones go through the
-# unsigned overloads.
-GENERIC_DTYPES = ["float32", "float16", "float64", "int8", "int32", "int64", "uint64"]
 NVCC = shutil.which("nvcc")
 needs_nvcc = pytest.mark.skipif(
     NVCC is None, reason="nvcc not installed: generated CUDA is compiled on machines that have it"
 )
 
 
-def _specializations() -> dict[str, ir.Function]:
-    """Every kernel of test_kernels.py that type-checks, by a readable id."""
-    found: dict[str, ir.Function] = {}
-    for name, value in vars(test_kernels).items():
-        if not isinstance(value, dc.Kernel):
-            continue
-        combos = [()] if not value.is_generic else [(d,) for d in GENERIC_DTYPES]
-        for combo in combos:
-            try:
-                function = value.specialize(*(combo * value.generic_argument_count))
-            except dc.DotComputeError:
-                continue  # a generic kernel that refuses this dtype (or a debug-only kernel)
-            found["-".join((name, *combo))] = function
-    return found
-
-
-SPECIALIZATIONS = _specializations()
+SPECIALIZATIONS = conformance_specializations()
 
 
 def test_every_conformance_kernel_is_covered():

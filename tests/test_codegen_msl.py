@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import test_kernels
+from _conformance_sources import conformance_specializations
 
 import dotcompute as dc
 from dotcompute import algorithm_kernels
@@ -56,22 +57,6 @@ needs_clang = pytest.mark.skipif(
 )
 
 
-def _specializations() -> dict[str, ir.Function]:
-    """Every kernel of test_kernels.py that type-checks, by a readable id."""
-    found: dict[str, ir.Function] = {}
-    for name, value in vars(test_kernels).items():
-        if not isinstance(value, dc.Kernel):
-            continue
-        combos = [()] if not value.is_generic else [(d,) for d in GENERIC_DTYPES]
-        for combo in combos:
-            try:
-                function = value.specialize(*(combo * value.generic_argument_count))
-            except dc.DotComputeError:
-                continue  # a generic kernel that refuses this dtype (or a debug-only kernel)
-            found["-".join((name, *combo))] = function
-    return found
-
-
 def _algorithm_specializations() -> dict[str, ir.Function]:
     """The generated fallback kernels of the algorithm library (they run on Metal too)."""
     found: dict[str, ir.Function] = {}
@@ -90,7 +75,7 @@ def _algorithm_specializations() -> dict[str, ir.Function]:
     return found
 
 
-SPECIALIZATIONS = _specializations() | _algorithm_specializations()
+SPECIALIZATIONS = conformance_specializations(GENERIC_DTYPES) | _algorithm_specializations()
 
 
 def _uses_float64(function: ir.Function) -> bool:

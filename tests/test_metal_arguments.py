@@ -86,17 +86,11 @@ def _program(struct: str, name: str, sizes: list[int]) -> str:
 #include <initializer_list>
 #include <vector>
 #include "metal_launch.hpp"
+#include "plugin_support/last_error.hpp"
 // After the plugin's headers: the shim's address-space macros must not touch them.
 #include "metal_compat.h"
 using namespace metal;
 {struct}
-
-namespace dotcompute::metal {{
-dc_status fail(dc_status status, const char* format, ...) noexcept {{
-  std::printf("fail: %s\\n", format);
-  return status;
-}}
-}}
 
 static dc_kernel_arg make_scalar(unsigned size, std::initializer_list<int> bytes) {{
   dc_kernel_arg arg{{}};
@@ -124,6 +118,7 @@ int main() {{
   std::vector<uint8_t> bytes;
   if (dotcompute::metal::pack_scalar_arguments("k", args.data(),
                                                 static_cast<uint32_t>(args.size()), &bytes)) {{
+    std::printf("fail: %s\\n", dotcompute::plugin_support::last_error_text());
     return 2;
   }}
 {checks}
@@ -151,7 +146,10 @@ def test_packed_scalars_land_in_the_struct_fields(tmp_path, key):
     binary = tmp_path / "layout"
     build = [COMPILER, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-D__METAL_VERSION__=300"]
     build += [f"-I{ROOT / 'tests' / 'msl'}", f"-I{ROOT / 'metal'}", f"-I{ROOT / 'cpp' / 'include'}"]
-    build += [str(source), str(ROOT / "metal" / "metal_launch.cpp"), "-o", str(binary)]
+    # fail() comes from cpp/plugin_support, as in the plugin (8192: the Metal plugin's capacity).
+    build += [f"-I{ROOT / 'cpp'}", "-DDOTCOMPUTE_PLUGIN_ERROR_CAPACITY=8192"]
+    build += [str(source), str(ROOT / "metal" / "metal_launch.cpp")]
+    build += [str(ROOT / "cpp" / "plugin_support" / "last_error.cpp"), "-o", str(binary)]
     built = subprocess.run(build, capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stderr
     ran = subprocess.run([str(binary)], capture_output=True, text=True, check=False)

@@ -22,10 +22,11 @@ import textwrap
 import numpy as np
 import pytest
 import test_kernels
+from _conformance_sources import conformance_specializations
 
 import dotcompute as dc
 from dotcompute import _core
-from dotcompute.kernel import cache, codegen_opencl, ir
+from dotcompute.kernel import cache, codegen_opencl
 from dotcompute.kernel import kernel as kernel_module
 
 from conftest import random_array
@@ -36,26 +37,7 @@ pytestmark = [
     pytest.mark.skipif(OPENCL is None, reason="no OpenCL device (install pocl-opencl-icd)"),
 ]
 
-GENERIC_DTYPES = ["float32", "float16", "float64", "int8", "int32", "int64", "uint64"]
-
-
-def _specializations() -> dict[str, ir.Function]:
-    """Every kernel of test_kernels.py that type-checks, by a readable id."""
-    found: dict[str, ir.Function] = {}
-    for name, value in vars(test_kernels).items():
-        if not isinstance(value, dc.Kernel):
-            continue
-        combos = [()] if not value.is_generic else [(d,) for d in GENERIC_DTYPES]
-        for combo in combos:
-            try:
-                function = value.specialize(*(combo * value.generic_argument_count))
-            except dc.DotComputeError:
-                continue  # a generic kernel that refuses this dtype (or a debug-only kernel)
-            found["-".join((name, *combo))] = function
-    return found
-
-
-SPECIALIZATIONS = _specializations()
+SPECIALIZATIONS = conformance_specializations()
 
 
 @pytest.fixture

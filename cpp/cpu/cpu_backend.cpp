@@ -1,7 +1,6 @@
 // cpp/cpu/cpu_backend.cpp
 // The plugin's entry table: initialize/shutdown, the thread pool, and per-thread error messages.
 #include <atomic>
-#include <cstdarg>
 #include <cstdio>
 #include <new>
 
@@ -9,10 +8,6 @@
 
 namespace dotcompute::cpu {
 namespace {
-
-constexpr size_t kErrorCapacity = 1024;
-/// A fixed buffer rather than std::string, so reporting an error never allocates.
-thread_local char last_error_message[kErrorCapacity] = "no error";
 
 std::atomic<ThreadPool*> pool{nullptr};
 size_t pool_threads = 1;
@@ -23,7 +18,7 @@ dc_status probe(char* reason, size_t reason_capacity) {
   SimdLevel level, requested;
   const dc_status status = choose_simd_level(&level, &requested);
   if (status != DC_STATUS_OK && reason != nullptr && reason_capacity > 0) {
-    std::snprintf(reason, reason_capacity, "%s", last_error_message);
+    std::snprintf(reason, reason_capacity, "%s", last_error_text());
   }
   return status;
 }
@@ -59,17 +54,9 @@ void shutdown() {
   release_kernel_scratch();
 }
 
-const char* last_error() { return last_error_message; }
+const char* last_error() { return last_error_text(); }
 
 }  // namespace
-
-dc_status fail(dc_status status, const char* format, ...) noexcept {
-  va_list arguments;
-  va_start(arguments, format);
-  std::vsnprintf(last_error_message, kErrorCapacity, format, arguments);
-  va_end(arguments);
-  return status;
-}
 
 ThreadPool* thread_pool() noexcept { return pool.load(std::memory_order_acquire); }
 size_t thread_count() noexcept { return pool_threads; }

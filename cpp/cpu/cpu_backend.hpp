@@ -8,6 +8,9 @@
 #include "cpu_kernels.hpp"
 #include "dotcompute/backend_abi.h"
 #include "dotcompute/thread_pool.hpp"
+#include "plugin_support/buffer_checks.hpp"
+#include "plugin_support/device_queries.hpp"
+#include "plugin_support/last_error.hpp"
 
 namespace dotcompute::cpu {
 
@@ -15,9 +18,9 @@ namespace dotcompute::cpu {
 constexpr uint64_t kMemoryAlignment = 64;
 constexpr uint32_t kMaxWorkGroupSize = 1024;
 
-/// Keeps a printf-style message for the calling thread (read by last_error) and returns status.
-dc_status fail(dc_status status, const char* format, ...) noexcept
-    __attribute__((format(printf, 2, 3)));
+// fail() keeps the calling thread's message (read by last_error); shared by every plugin.
+using plugin_support::fail;
+using plugin_support::last_error_text;
 
 /// The thread pool of the plugin; nullptr before initialize and after shutdown (run inline).
 ThreadPool* thread_pool() noexcept;

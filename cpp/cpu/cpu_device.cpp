@@ -149,14 +149,7 @@ dc_status count(int32_t* out_count) {
 
 dc_status info(int32_t device, dc_device_info* out_info) {
   if (dc_status status = check_device(device)) return status;
-  if (out_info == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_info is NULL");
-  // Only the fields the caller's struct has room for: an older core passes a shorter struct.
-  const uint32_t caller_size = out_info->struct_size;
-  if (caller_size != 0 && caller_size < sizeof(dc_device_info)) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "dc_device_info.struct_size %u is smaller than this plugin's %zu", caller_size,
-                sizeof(dc_device_info));
-  }
+  if (dc_status status = plugin_support::check_device_info(out_info)) return status;
   try {
     static const std::pair<std::string, std::string> name_and_vendor = [] {
       std::pair<std::string, std::string> result;
@@ -208,13 +201,8 @@ dc_status capabilities(int32_t device, char* buffer, size_t capacity, size_t* ou
         available.c_str(), thread_count(), physical_cores(), kCacheLineBytes, kArchitecture,
         static_cast<unsigned long long>(kMemoryAlignment));
     if (length < 0) return fail(DC_STATUS_INTERNAL, "could not format the capabilities");
-    const size_t required = static_cast<size_t>(length) + 1;
-    if (out_required != nullptr) *out_required = required;
-    if (buffer != nullptr && capacity > 0) {
-      const size_t copied = required < capacity ? required : capacity;
-      std::memcpy(buffer, json, copied - 1);
-      buffer[copied - 1] = '\0';
-    }
+    plugin_support::copy_string_out(json, static_cast<size_t>(length), buffer, capacity,
+                                    out_required);
   } catch (const std::exception& error) {
     return fail(DC_STATUS_INTERNAL, "cpu capabilities failed: %s", error.what());
   }

@@ -223,17 +223,9 @@ dc_status fill(int32_t device, dc_stream stream, dc_buffer_view destination, con
                uint32_t pattern_size, uint64_t bytes) {
   if (dc_status status = check_device(device)) return status;
   if (dc_status status = check_stream(stream)) return status;
-  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-      pattern_size != 16) {
-    return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern_size %u is not 1, 2, 4, 8 or 16",
-                pattern_size);
+  if (dc_status status = plugin_support::check_fill_pattern(pattern, pattern_size, bytes)) {
+    return status;
   }
-  if (bytes % pattern_size != 0) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "fill: %llu bytes is not a multiple of the %u-byte pattern",
-                static_cast<unsigned long long>(bytes), pattern_size);
-  }
-  if (pattern == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern is NULL");
   uint8_t* target = view_address(destination, bytes, "fill destination");
   if (target == nullptr) return DC_STATUS_INVALID_ARGUMENT;
   if (bytes == 0) return DC_STATUS_OK;
@@ -307,10 +299,7 @@ uint8_t* view_address(dc_buffer_view view, uint64_t bytes, const char* what) noe
     fail(DC_STATUS_INVALID_ARGUMENT, "%s: the buffer %s", what, describe_bad_tag(header->tag));
     return nullptr;
   }
-  if (view.offset > header->bytes || bytes > header->bytes - view.offset) {
-    fail(DC_STATUS_INVALID_ARGUMENT, "%s: %llu bytes at offset %llu exceed the buffer's %llu bytes",
-         what, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(view.offset),
-         static_cast<unsigned long long>(header->bytes));
+  if (plugin_support::check_view_range(what, view.offset, bytes, header->bytes) != DC_STATUS_OK) {
     return nullptr;
   }
   return header->data + view.offset;

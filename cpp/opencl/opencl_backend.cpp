@@ -7,15 +7,10 @@
 // belongs to exactly one device, as the ABI's (device, buffer) calls expect.
 #include "opencl_backend.hpp"
 
-#include <cstdarg>
 #include <cstdio>
 
 namespace dotcompute::opencl {
 namespace {
-
-constexpr size_t kErrorCapacity = 8192;
-/// A fixed buffer rather than std::string, so reporting an error never allocates.
-thread_local char last_error_message[kErrorCapacity] = "no error";
 
 std::mutex lifecycle_mutex;  // serializes initialize and shutdown
 std::vector<std::unique_ptr<DeviceState>> devices;
@@ -173,16 +168,6 @@ void shutdown() {
 const char* last_error() { return last_error_text(); }
 
 }  // namespace
-
-const char* last_error_text() noexcept { return last_error_message; }
-
-dc_status fail(dc_status status, const char* format, ...) noexcept {
-  va_list arguments;
-  va_start(arguments, format);
-  std::vsnprintf(last_error_message, kErrorCapacity, format, arguments);
-  va_end(arguments);
-  return status;
-}
 
 dc_status check(cl_int code, const char* what) noexcept {
   if (code == CL_SUCCESS) return DC_STATUS_OK;

@@ -14,14 +14,15 @@
 #include "dotcompute/backend_abi.h"
 #include "opencl_declarations.hpp"
 #include "opencl_library.hpp"
+#include "plugin_support/buffer_checks.hpp"
+#include "plugin_support/device_queries.hpp"
+#include "plugin_support/last_error.hpp"
 
 namespace dotcompute::opencl {
 
-/// Keeps a printf-style message for the calling thread (read by last_error) and returns status.
-dc_status fail(dc_status status, const char* format, ...) noexcept
-    __attribute__((format(printf, 2, 3)));
-/// The calling thread's last message set by fail.
-const char* last_error_text() noexcept;
+// fail() keeps the calling thread's message (read by last_error); shared by every plugin.
+using plugin_support::fail;
+using plugin_support::last_error_text;
 /// DC_STATUS_OK for CL_SUCCESS; else the message "<what> failed: CL_..." and the matching status.
 dc_status check(cl_int code, const char* what) noexcept;
 

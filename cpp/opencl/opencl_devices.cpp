@@ -10,6 +10,8 @@
 namespace dotcompute::opencl {
 namespace {
 
+using plugin_support::json_string;  // shared with the other plugins' capabilities
+
 std::string device_text(cl_device_id device, cl_device_info which) {
   size_t size = 0;
   if (api().clGetDeviceInfo(device, which, 0, nullptr, &size) != CL_SUCCESS || size == 0) {
@@ -60,13 +62,7 @@ dc_status count(int32_t* out_count) {
 dc_status info(int32_t device, dc_device_info* out_info) {
   DeviceState* state = nullptr;
   if (dc_status status = find_device(device, &state)) return status;
-  if (out_info == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "out_info is NULL");
-  const uint32_t caller_size = out_info->struct_size;
-  if (caller_size != 0 && caller_size < sizeof(dc_device_info)) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "dc_device_info.struct_size %u is smaller than this plugin's %zu", caller_size,
-                sizeof(dc_device_info));
-  }
+  if (dc_status status = plugin_support::check_device_info(out_info)) return status;
   std::memset(out_info, 0, sizeof(*out_info));
   out_info->struct_size = sizeof(dc_device_info);
   out_info->compute_units = state->compute_units;
@@ -79,15 +75,6 @@ dc_status info(int32_t device, dc_device_info* out_info) {
   std::snprintf(out_info->name, sizeof(out_info->name), "%s", state->name.c_str());
   std::snprintf(out_info->vendor, sizeof(out_info->vendor), "%s", state->vendor.c_str());
   return DC_STATUS_OK;
-}
-
-std::string json_string(const std::string& text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) quoted += c;
-  }
-  return quoted + "\"";
 }
 
 const char* type_name(cl_device_type type) {
@@ -147,12 +134,7 @@ dc_status capabilities(int32_t device, char* buffer, size_t capacity, size_t* ou
   if (dc_status status = find_device(device, &state)) return status;
   try {
     const std::string json = capabilities_json(*state);
-    if (out_required != nullptr) *out_required = json.size() + 1;
-    if (buffer != nullptr && capacity > 0) {
-      const size_t copied = json.size() + 1 < capacity ? json.size() + 1 : capacity;
-      std::memcpy(buffer, json.data(), copied - 1);
-      buffer[copied - 1] = '\0';
-    }
+    plugin_support::copy_string_out(json.data(), json.size(), buffer, capacity, out_required);
   } catch (const std::exception& error) {
     return fail(DC_STATUS_INTERNAL, "opencl capabilities failed: %s", error.what());
   }

@@ -167,17 +167,9 @@ dc_status fill(int32_t device, dc_stream stream, dc_buffer_view destination, con
   if (dc_status status = find_device(device, &state)) return status;
   cl_command_queue queue = nullptr;
   if (dc_status status = resolve_queue(*state, stream, &queue)) return status;
-  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-      pattern_size != 16) {
-    return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern_size %u is not 1, 2, 4, 8 or 16",
-                pattern_size);
+  if (dc_status status = plugin_support::check_fill_pattern(pattern, pattern_size, bytes)) {
+    return status;
   }
-  if (bytes % pattern_size != 0) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "fill: %llu bytes is not a multiple of the %u-byte pattern",
-                static_cast<unsigned long long>(bytes), pattern_size);
-  }
-  if (pattern == nullptr) return fail(DC_STATUS_INVALID_ARGUMENT, "fill: pattern is NULL");
   cl_mem memory = nullptr;
   uint64_t offset = 0;
   if (dc_status status =
@@ -209,11 +201,9 @@ dc_status view_memory(const DeviceState& state, dc_buffer_view view, uint64_t by
   *offset = 0;
   if (dc_status status = check_buffer(state, view.buffer, what)) return status;
   const OpenclBuffer* header = as_buffer(view.buffer);
-  if (view.offset > header->bytes || bytes > header->bytes - view.offset) {
-    return fail(
-        DC_STATUS_INVALID_ARGUMENT, "%s: %llu bytes at offset %llu exceed the buffer's %llu bytes",
-        what, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(view.offset),
-        static_cast<unsigned long long>(header->bytes));
+  if (dc_status status =
+          plugin_support::check_view_range(what, view.offset, bytes, header->bytes)) {
+    return status;
   }
   *memory = header->memory;
   *offset = view.offset;

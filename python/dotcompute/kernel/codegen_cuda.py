@@ -57,7 +57,6 @@ from .codegen_base import (
     CExpr,
     CodeGenerator,
     NameTable,
-    SourceWriter,
     contains_barrier,
     definitely_returns,
     escaping_loop_variables,
@@ -294,11 +293,15 @@ class CudaGenerator(CodeGenerator):
         name = f"dc_{function}_{self.type_suffix(t)}"
         return f"{self.helper_qualifiers()} bool {name}({c} x)\n{{\n    return {test};\n}}\n"
 
+    # The work-group barrier statement, fencing shared and global memory (OpenCL and MSL spell
+    # it their way).
+    barrier_statement = "__syncthreads();"
+
     def emit_Barrier(self, stmt: ir.Barrier) -> None:
         assert self.function is not None
         if not self.function.is_kernel:
             raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("__syncthreads();")
+        self.out.line(self.barrier_statement)
 
     def emit_SharedArrayDecl(self, stmt: ir.SharedArrayDecl) -> None:
         assert self.function is not None
@@ -473,6 +476,13 @@ class CudaGenerator(CodeGenerator):
             unused = "" if name in read else f" {self.unused_attribute()}"
             self.out.line(f"{self.scalar_type(t)} {self.names.user(name)}{unused} = 0;")
 
+    # The spelling of extents and work-item positions in device function parameters.
+    index_type = "int64_t"
+
+    def array_parameter(self, function: ir.Function, param: ir.Param, name: str) -> str:
+        """A device function's array parameter (OpenCL and MSL add the address space)."""
+        return f"{self.storage_type(param.type.dtype)}* {name}"
+
     def parameter_list(self, function: ir.Function) -> list[str]:
         """A device function's parameters, in the order emit_FuncCall passes arguments: each
         array with the extents it reads, each scalar (float16 as float), then the work-item
@@ -484,12 +494,12 @@ class CudaGenerator(CodeGenerator):
             if isinstance(param.type, ArrayType):
                 if param.type.dtype is None:
                     raise self.fail(function, f"array {param.name!r} has no element type yet")
-                params.append(f"{self.storage_type(param.type.dtype)}* {name}")
+                params.append(self.array_parameter(function, param, name))
                 for dim in sorted(info.extents.get(param.name, ())):
-                    params.append(f"int64_t {self.extent_names[(param.name, dim)]}")
+                    params.append(f"{self.index_type} {self.extent_names[(param.name, dim)]}")
             else:
                 params.append(f"{self.scalar_type(param.type)} {name}")
-        params += [f"int64_t {self.query_names[q]}" for q in sorted(info.queries)]
+        params += [f"{self.index_type} {self.query_names[q]}" for q in sorted(info.queries)]
         return params
 
     def emit_device_function(self, function: ir.Function) -> None:
@@ -527,6 +537,20 @@ class CudaGenerator(CodeGenerator):
                 arrays.setdefault(expr.name, expr.type)
         return arrays
 
+    def declare_shared_arrays(self, kernel: ir.Function, qualifier: str) -> None:
+        """The kernel's static shared arrays, in the target's address space ``qualifier``."""
+        for name, array_type in self.kernel_shared_arrays(kernel).items():
+            size = math.prod(array_type.shape)
+            c_type = self.storage_type(array_type.dtype)
+            self.out.line(f"{qualifier} {c_type} {self.names.user(name)}[{size}];")
+
+    def outside_global_size(self) -> str:
+        """True for the work-items of the rounded-up launch beyond the kernel's global size."""
+        return " || ".join(
+            f"{self.query_names[('global_id', d)]} >= {self.query_names[('global_size', d)]}"
+            for d in range(3)
+        )
+
     def emit_kernel(self, kernel: ir.Function, symbol: str) -> None:
         self.prepare_names(kernel, all_extents=True)
         info = self.infos[kernel.name]
@@ -557,10 +581,7 @@ class CudaGenerator(CodeGenerator):
             axis = axes[dim]
             position = f"(int64_t)blockIdx.{axis} * blockDim.{axis} + threadIdx.{axis}"
             self.out.line(f"const int64_t {gid} = {position};")
-        outside = " || ".join(
-            f"{self.query_names[('global_id', d)]} >= {self.query_names[('global_size', d)]}"
-            for d in range(3)
-        )
+        outside = self.outside_global_size()
         # Note [CUDA global size], Note [CUDA barriers and return].
         self.out.open(f"if ({outside}) {{")
         self.out.line("return;")
@@ -577,34 +598,35 @@ class CudaGenerator(CodeGenerator):
         for name, bits in half_scalars:
             helper = self.half_helper("dc_half_to_float")
             self.out.line(f"float {name} = {helper}({bits});")
-        for name, array_type in self.kernel_shared_arrays(kernel).items():
-            size = math.prod(array_type.shape)
-            c_type = self.storage_type(array_type.dtype)
-            self.out.line(f"__shared__ {c_type} {self.names.user(name)}[{size}];")
+        self.declare_shared_arrays(kernel, "__shared__")
         self.declare_locals(kernel)
         self.stmts(kernel.body)
         self.out.close()
 
     # ----- translation unit ------------------------------------------------------------------
 
-    def generate(self, kernel: ir.Function) -> GeneratedKernel:
+    def prepare_program(self, kernel: ir.Function, device_functions: list[ir.Function]) -> None:
+        """Whole-program analysis a target needs before anything is printed (none for CUDA)."""
+
+    def emit_program(self, kernel: ir.Function) -> tuple[str, str]:
+        """The kernel's symbol and the text of its device functions followed by the kernel: the
+        part of the translation unit every GPU target prints alike (OpenCL and MSL too)."""
         if not kernel.is_kernel:
             raise self.fail(kernel, f"{kernel.python_name!r} is a device function, not a kernel")
         device_functions = self.register_functions(kernel)
+        self.prepare_program(kernel, device_functions)
         symbol = "dc_kernel_" + NameTable(RESERVED_NAMES).user(kernel.name)
         self.function_names[kernel.name] = symbol
-        bodies = SourceWriter()
-        for function in device_functions:
-            self.out = SourceWriter()
-            self.emit_device_function(function)
-            bodies.lines += [*self.out.lines, ""]
-        self.out = SourceWriter()
+        bodies = self.emit_device_functions(device_functions)
         self.emit_kernel(kernel, symbol)
         bodies.lines += self.out.lines
+        return symbol, bodies.text()
+
+    def generate(self, kernel: ir.Function) -> GeneratedKernel:
+        symbol, bodies = self.emit_program(kernel)
         uses_barrier = any(contains_barrier(s) for s in kernel.body)
-        where = f" ({kernel.loc})" if kernel.loc else ""
         header = [
-            f"/* Generated by dotcompute from kernel {kernel.python_name!r}{where}.",
+            f"/* {self.generated_by(kernel)}",
             "   CUDA C++ for NVRTC; it includes no header (see codegen_cuda.py). */",
             "",
             f"namespace {NAMESPACE} {{",
@@ -616,7 +638,7 @@ class CudaGenerator(CodeGenerator):
             "\n".join(header)
             + self.helper_definitions()
             + "\n"
-            + bodies.text()
+            + bodies
             + "\n}  // namespace "
             + NAMESPACE
             + "\n"

@@ -63,31 +63,17 @@ from .codegen_base import (
     PREC_OR,
     PREC_PRIMARY,
     PREC_UNARY,
-    RESERVED_NAMES,
     CExpr,
-    NameTable,
-    SourceWriter,
     contains_barrier,
     walk_exprs,
     walk_stmts,
 )
 from .codegen_c import GeneratedKernel
-from .codegen_opencl import OpenclGenerator
+from .codegen_opencl import OPENCL_TYPES, OpenclGenerator
 from .types import BOOL, FLOAT16, FLOAT32, FLOAT64, ArrayType, ScalarType, SharedArrayType
 
-_MSL_TYPES = {
-    "bool": "bool",
-    "int8": "char",
-    "int16": "short",
-    "int32": "int",
-    "int64": "long",
-    "uint8": "uchar",
-    "uint16": "ushort",
-    "uint32": "uint",
-    "uint64": "ulong",
-    "float16": "float",
-    "float32": "float",
-}
+# MSL spells its scalar types as OpenCL C does, and has no double.
+_MSL_TYPES = {name: c for name, c in OPENCL_TYPES.items() if name != "float64"}
 
 # OpenCL-style address-space names (the OpenCL generator's bookkeeping) in MSL.
 _SPACES = {"__global": "device", "__local": "threadgroup"}
@@ -274,6 +260,8 @@ def _float64_use(function: ir.Function) -> tuple[object, str] | None:
 
 class MslGenerator(OpenclGenerator):
     target = "metal"
+    language_reserved_names = MSL_RESERVED_NAMES
+    barrier_statement = "threadgroup_barrier(mem_flags::mem_device | mem_flags::mem_threadgroup);"
 
     def __init__(self) -> None:
         super().__init__()
@@ -390,12 +378,6 @@ class MslGenerator(OpenclGenerator):
         values = [self.convert(v, BOOL).at(PREC_AND + 1) for v in expr.values]
         return CExpr(" || ".join(values), PREC_OR)
 
-    def emit_Barrier(self, stmt: ir.Barrier) -> None:
-        assert self.function is not None
-        if not self.function.is_kernel:
-            raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("threadgroup_barrier(mem_flags::mem_device | mem_flags::mem_threadgroup);")
-
     # ----- atomics ------------------------------------------------------------------------------
 
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:
@@ -501,36 +483,6 @@ class MslGenerator(OpenclGenerator):
 
     # ----- functions ----------------------------------------------------------------------------
 
-    def register_functions(self, kernel: ir.Function) -> list[ir.Function]:
-        ordered = super().register_functions(kernel)
-        names = NameTable(RESERVED_NAMES | MSL_RESERVED_NAMES)
-        for function in ordered:
-            self.function_names[function.name] = names.user(function.name)
-        return ordered
-
-    def begin_function(self, function: ir.Function) -> None:
-        super().begin_function(function)
-        self.names = NameTable(self.names.reserved | MSL_RESERVED_NAMES)
-        self.reserve_user_names(function)
-
-    def parameter_list(self, function: ir.Function) -> list[str]:
-        info = self.infos[function.name]
-        params: list[str] = []
-        for param in function.params:
-            name = self.names.user(param.name)
-            if isinstance(param.type, ArrayType):
-                if param.type.dtype is None:
-                    raise self.fail(function, f"array {param.name!r} has no element type yet")
-                spaces = self.parameter_spaces
-                space = self.space(spaces.get((function.name, param.name), "__global"))
-                params.append(f"{space} {self.storage_type(param.type.dtype)}* {name}")
-                for dim in sorted(info.extents.get(param.name, ())):
-                    params.append(f"long {self.extent_names[(param.name, dim)]}")
-            else:
-                params.append(f"{self.scalar_type(param.type)} {name}")
-        params += [f"long {self.query_names[q]}" for q in sorted(info.queries)]
-        return params
-
     def emit_kernel(self, kernel: ir.Function, symbol: str) -> None:
         """Note [Metal arguments]: buffers first, then the argument struct, then positions."""
         self.prepare_names(kernel, all_extents=True)
@@ -593,60 +545,29 @@ class MslGenerator(OpenclGenerator):
         for dim in range(3):
             gid = self.query_names[("global_id", dim)]
             self.out.line(f"const long {gid} = (long){positions['global_id']}.{axes[dim]};")
-        outside = " || ".join(
-            f"{self.query_names[('global_id', d)]} >= {self.query_names[('global_size', d)]}"
-            for d in range(3)
-        )
-        flag = None
-        if any(contains_barrier(s) for s in kernel.body):
-            flag = self.names.fresh("active")
-            self.out.line(f"bool {flag} = !({outside});")
-        else:
-            self.out.open(f"if ({outside}) {{")
-            self.out.line("return;")
-            self.out.close()
+        flag = self.leave_outside_global_size(kernel)
         for (query, dim), name in sorted(self.query_names.items()):
             if query in positions and query != "global_id" and (query, dim) in info.queries:
                 self.out.line(f"const long {name} = (long){positions[query]}.{axes[dim]};")
-        for name, array_type in self.kernel_shared_arrays(kernel).items():
-            size = math.prod(array_type.shape)
-            c_type = self.storage_type(array_type.dtype)
-            self.out.line(f"threadgroup {c_type} {self.names.user(name)}[{size}];")
-        self.declare_locals(kernel)
-        self.active_flag = flag
-        try:
-            self.stmts(kernel.body)
-        finally:
-            self.active_flag = None
-        self.out.close()
+        self.declare_shared_arrays(kernel, "threadgroup")
+        self.emit_kernel_body(kernel, flag)
 
     # ----- library ------------------------------------------------------------------------------
 
-    def generate(self, kernel: ir.Function) -> MslKernelSource:
-        if not kernel.is_kernel:
-            raise self.fail(kernel, f"{kernel.python_name!r} is a device function, not a kernel")
-        self.kernel_function = kernel
-        device_functions = self.register_functions(kernel)
+    def prepare_program(self, kernel: ir.Function, device_functions: list[ir.Function]) -> None:
         self.check_float64([kernel, *device_functions])
-        self.find_parameter_spaces(kernel, device_functions)
-        symbol = "dc_kernel_" + NameTable(RESERVED_NAMES).user(kernel.name)
-        self.function_names[kernel.name] = symbol
-        bodies = SourceWriter()
-        for function in device_functions:
-            self.out = SourceWriter()
-            self.emit_device_function(function)
-            bodies.lines += [*self.out.lines, ""]
-        self.out = SourceWriter()
-        self.emit_kernel(kernel, symbol)
-        bodies.lines += self.out.lines
-        where = f" ({kernel.loc})" if kernel.loc else ""
+        super().prepare_program(kernel, device_functions)
+
+    def generate(self, kernel: ir.Function) -> MslKernelSource:
+        self.kernel_function = kernel
+        symbol, bodies = self.emit_program(kernel)
         header = [
-            f"// Generated by dotcompute from kernel {kernel.python_name!r}{where}.",
+            f"// {self.generated_by(kernel)}",
             "// Metal Shading Language for newLibraryWithSource (see codegen_msl.py).",
             "#include <metal_stdlib>",
             "using namespace metal;",
         ]
-        source = "\n".join(header) + "\n\n" + self.helper_definitions() + "\n" + bodies.text()
+        source = "\n".join(header) + "\n\n" + self.helper_definitions() + "\n" + bodies
         return MslKernelSource(
             source,
             symbol,

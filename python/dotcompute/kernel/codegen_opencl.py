@@ -58,7 +58,6 @@ from .codegen_base import (
     RESERVED_NAMES,
     CExpr,
     NameTable,
-    SourceWriter,
     contains_barrier,
     walk_expr,
     walk_exprs,
@@ -67,7 +66,7 @@ from .codegen_c import GeneratedKernel
 from .codegen_cuda import CudaGenerator
 from .types import BOOL, FLOAT16, FLOAT32, FLOAT64, ArrayType, ScalarType, SharedArrayType
 
-_OPENCL_TYPES = {
+OPENCL_TYPES = {
     "bool": "bool",
     "int8": "char",
     "int16": "short",
@@ -178,12 +177,12 @@ class OpenclGenerator(CudaGenerator):
     # ----- spellings ------------------------------------------------------------------------
 
     def scalar_type(self, t: ScalarType) -> str:
-        return _OPENCL_TYPES[t.name]
+        return OPENCL_TYPES[t.name]
 
     def storage_type(self, t: ScalarType) -> str:
         if t == FLOAT16:
             return "ushort"
-        return "uchar" if t == BOOL else _OPENCL_TYPES[t.name]
+        return "uchar" if t == BOOL else OPENCL_TYPES[t.name]
 
     def helper_qualifiers(self) -> str:
         return "static inline"
@@ -215,12 +214,6 @@ class OpenclGenerator(CudaGenerator):
             return CExpr(text, PREC_PRIMARY)
         text = "as_float(0x7f800000)" if single else "as_double(0x7ff0000000000000L)"
         return CExpr(("-" if value < 0 else "") + text, PREC_UNARY if value < 0 else PREC_PRIMARY)
-
-    def emit_Barrier(self, stmt: ir.Barrier) -> None:
-        assert self.function is not None
-        if not self.function.is_kernel:
-            raise self.fail(stmt, "dc.barrier() inside a @dc.func device function")
-        self.out.line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);")
 
     # ----- address spaces ---------------------------------------------------------------------
 
@@ -397,34 +390,32 @@ class OpenclGenerator(CudaGenerator):
 
     # ----- functions ----------------------------------------------------------------------------
 
+    # The built-in words of the language that function names must not take; local names avoid
+    # OpenCL C's words and these (MSL, generated through this class, adds its own).
+    language_reserved_names: frozenset[str] = OPENCL_RESERVED_NAMES
+    index_type = "long"
+    barrier_statement = "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);"
+
     def register_functions(self, kernel: ir.Function) -> list[ir.Function]:
         ordered = super().register_functions(kernel)
-        names = NameTable(RESERVED_NAMES | OPENCL_RESERVED_NAMES)  # no clash with built-ins
+        names = NameTable(RESERVED_NAMES | self.language_reserved_names)  # no built-in clash
         for function in ordered:
             self.function_names[function.name] = names.user(function.name)
         return ordered
 
     def begin_function(self, function: ir.Function) -> None:
         super().begin_function(function)
-        self.names = NameTable(self.names.reserved | OPENCL_RESERVED_NAMES)
+        reserved = self.names.reserved | OPENCL_RESERVED_NAMES | self.language_reserved_names
+        self.names = NameTable(reserved)
         self.reserve_user_names(function)
 
-    def parameter_list(self, function: ir.Function) -> list[str]:
-        info = self.infos[function.name]
-        params: list[str] = []
-        for param in function.params:
-            name = self.names.user(param.name)
-            if isinstance(param.type, ArrayType):
-                if param.type.dtype is None:
-                    raise self.fail(function, f"array {param.name!r} has no element type yet")
-                space = self.parameter_spaces.get((function.name, param.name), "__global")
-                params.append(f"{space} {self.storage_type(param.type.dtype)}* {name}")
-                for dim in sorted(info.extents.get(param.name, ())):
-                    params.append(f"long {self.extent_names[(param.name, dim)]}")
-            else:
-                params.append(f"{self.scalar_type(param.type)} {name}")
-        params += [f"long {self.query_names[q]}" for q in sorted(info.queries)]
-        return params
+    def space(self, opencl_space: str) -> str:
+        """An address space's spelling (MSL names them differently)."""
+        return opencl_space
+
+    def array_parameter(self, function: ir.Function, param: ir.Param, name: str) -> str:
+        space = self.space(self.parameter_spaces.get((function.name, param.name), "__global"))
+        return f"{space} {self.storage_type(param.type.dtype)}* {name}"
 
     def emit_kernel(self, kernel: ir.Function, symbol: str) -> None:
         self.prepare_names(kernel, all_extents=True)
@@ -463,20 +454,7 @@ class OpenclGenerator(CudaGenerator):
         for dim in range(3):
             gid = self.query_names[("global_id", dim)]
             self.out.line(f"const long {gid} = (long)get_global_id({dim});")
-        outside = " || ".join(
-            f"{self.query_names[('global_id', d)]} >= {self.query_names[('global_size', d)]}"
-            for d in range(3)
-        )
-        # Note [CUDA global size]: the plugin rounds the global size up to whole work-groups.
-        # Note [OpenCL barriers and return]: with barriers, leaving is clearing a flag.
-        flag = None
-        if any(contains_barrier(s) for s in kernel.body):
-            flag = self.names.fresh("active")
-            self.out.line(f"bool {flag} = !({outside});")
-        else:
-            self.out.open(f"if ({outside}) {{")
-            self.out.line("return;")
-            self.out.close()
+        flag = self.leave_outside_global_size(kernel)
         builtins = {
             "local_id": "get_local_id",
             "group_id": "get_group_id",
@@ -488,10 +466,26 @@ class OpenclGenerator(CudaGenerator):
                 self.out.line(f"const long {name} = (long){builtins[query]}({dim});")
         for line in prologue:
             self.out.line(line)
-        for name, array_type in self.kernel_shared_arrays(kernel).items():
-            size = math.prod(array_type.shape)
-            c_type = self.storage_type(array_type.dtype)
-            self.out.line(f"__local {c_type} {self.names.user(name)}[{size}];")
+        self.declare_shared_arrays(kernel, "__local")
+        self.emit_kernel_body(kernel, flag)
+
+    def leave_outside_global_size(self, kernel: ir.Function) -> str | None:
+        """Sends the work-items beyond the global size away; returns the flag that does it in a
+        kernel with barriers, None where they simply return."""
+        outside = self.outside_global_size()
+        # Note [CUDA global size]: the plugin rounds the global size up to whole work-groups.
+        # Note [OpenCL barriers and return]: with barriers, leaving is clearing a flag.
+        if any(contains_barrier(s) for s in kernel.body):
+            flag = self.names.fresh("active")
+            self.out.line(f"bool {flag} = !({outside});")
+            return flag
+        self.out.open(f"if ({outside}) {{")
+        self.out.line("return;")
+        self.out.close()
+        return None
+
+    def emit_kernel_body(self, kernel: ir.Function, flag: str | None) -> None:
+        """The kernel's locals and statements under its active flag, then its closing brace."""
         self.declare_locals(kernel)
         self.active_flag = flag
         try:
@@ -502,26 +496,15 @@ class OpenclGenerator(CudaGenerator):
 
     # ----- program ------------------------------------------------------------------------------
 
-    def generate(self, kernel: ir.Function) -> OpenclKernelSource:
-        if not kernel.is_kernel:
-            raise self.fail(kernel, f"{kernel.python_name!r} is a device function, not a kernel")
-        device_functions = self.register_functions(kernel)
+    def prepare_program(self, kernel: ir.Function, device_functions: list[ir.Function]) -> None:
         self.find_parameter_spaces(kernel, device_functions)
-        symbol = "dc_kernel_" + NameTable(RESERVED_NAMES).user(kernel.name)
-        self.function_names[kernel.name] = symbol
-        bodies = SourceWriter()
-        for function in device_functions:
-            self.out = SourceWriter()
-            self.emit_device_function(function)
-            bodies.lines += [*self.out.lines, ""]
-        self.out = SourceWriter()
-        self.emit_kernel(kernel, symbol)
-        bodies.lines += self.out.lines
-        program = self.helper_definitions() + "\n" + bodies.text()
+
+    def generate(self, kernel: ir.Function) -> OpenclKernelSource:
+        symbol, bodies = self.emit_program(kernel)
+        program = self.helper_definitions() + "\n" + bodies
         needs_fp64 = bool(_DOUBLE.search(program))
-        where = f" ({kernel.loc})" if kernel.loc else ""
         header = [
-            f"/* Generated by dotcompute from kernel {kernel.python_name!r}{where}.",
+            f"/* {self.generated_by(kernel)}",
             "   OpenCL C 1.2 for clBuildProgram (see codegen_opencl.py). */",
             "#pragma OPENCL FP_CONTRACT OFF",
         ]
