@@ -106,20 +106,17 @@ class DeviceTimer:
                 samples.append(cp.cuda.get_elapsed_time(start, end) * 1e-3)
         return statistics.median(samples)
 
-    def dotcompute_time(self, function, repeats: int) -> float | None:
-        event_type = getattr(dc, "Event", None)
-        if event_type is not None:
-            start, end = event_type(self.device), event_type(self.device)
-            samples = []
-            for index in range(repeats + 3):
-                start.record()
-                function()
-                end.record()
-                end.synchronize()
-                if index >= 3:
-                    samples.append(start.elapsed_ms(end) * 1e-3)
-            return statistics.median(samples)
-        return None  # no dotcompute events yet: CuPy's would not order against our streams
+    def dotcompute_time(self, function, repeats: int) -> float:
+        start, end = dc.Event(self.device), dc.Event(self.device)
+        samples = []
+        for index in range(repeats + 3):
+            start.record()
+            function()
+            end.record()
+            end.synchronize()
+            if index >= 3:
+                samples.append(start.elapsed_ms(end) * 1e-3)
+        return statistics.median(samples)
 
 
 def fresh_process_seconds(code: str, environment: dict) -> float:

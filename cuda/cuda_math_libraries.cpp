@@ -28,23 +28,26 @@ struct LoadedLibrary {
 LoadedLibrary<CublasApi> cublas;
 LoadedLibrary<CufftApi> cufft;
 
+/// Looks up one entry point; a missing one is added to *missing.
+template <typename Signature>
+void resolve_entry(void* library, const char* symbol, Signature** slot, std::string* missing) {
+  *slot = reinterpret_cast<Signature*>(dlsym(library, symbol));
+  if (*slot == nullptr) *missing += std::string(missing->empty() ? "" : ", ") + symbol;
+}
+
+#define DOTCOMPUTE_RESOLVE(name, symbol) resolve_entry(library, symbol, &api->name, missing);
+
 bool resolve(void* library, CublasApi* api, std::string* missing) {
-#define DOTCOMPUTE_RESOLVE(name, symbol)                                   \
-  api->name = reinterpret_cast<name##_signature*>(dlsym(library, symbol)); \
-  if (api->name == nullptr) *missing += std::string(missing->empty() ? "" : ", ") + symbol;
   DOTCOMPUTE_CUBLAS_ENTRIES(DOTCOMPUTE_RESOLVE)
-#undef DOTCOMPUTE_RESOLVE
   return missing->empty();
 }
 
 bool resolve(void* library, CufftApi* api, std::string* missing) {
-#define DOTCOMPUTE_RESOLVE(name, symbol)                                   \
-  api->name = reinterpret_cast<name##_signature*>(dlsym(library, symbol)); \
-  if (api->name == nullptr) *missing += std::string(missing->empty() ? "" : ", ") + symbol;
   DOTCOMPUTE_CUFFT_ENTRIES(DOTCOMPUTE_RESOLVE)
-#undef DOTCOMPUTE_RESOLVE
   return missing->empty();
 }
+
+#undef DOTCOMPUTE_RESOLVE
 
 template <typename Api>
 void load_into(LoadedLibrary<Api>& library, const char* stem, const char* explicit_variable,

@@ -512,7 +512,9 @@ bool debug_requested() {
 /// no Python frame and no pybind11 dispatch stand between the call and the plugin's launch (on a
 /// GPU most of a launch's cost beyond the driver's). Every other case (keywords, debug mode, no
 /// plan yet, arguments of another specialization: the plan raises DeviceError or DTypeError
-/// before running anything) goes to Kernel.launch, the one place that chooses and builds plans.
+/// before running anything) goes to Python: a plain call whose last plan did not fit to
+/// Kernel._launch_new_plan (so the last plan is not tried a second time), the rest to
+/// Kernel.launch. Plans are chosen and built in Python only.
 /// The Launcher and its Kernel refer to each other (Kernel._launchers), so the type takes part
 /// in garbage collection.
 struct LauncherObject {
@@ -523,6 +525,7 @@ struct LauncherObject {
 
 PyObject* last_plan_name = nullptr;
 PyObject* launch_name = nullptr;
+PyObject* launch_new_plan_name = nullptr;
 
 /// Sets the Python error for the C++ exception being handled; returns nullptr for tp_call.
 PyObject* python_error_from_current_exception() {
@@ -561,7 +564,11 @@ PyObject* launcher_call(PyObject* self_object, PyObject* args, PyObject* kwargs)
   auto* self = reinterpret_cast<LauncherObject*>(self_object);
   if ((kwargs == nullptr || PyDict_GET_SIZE(kwargs) == 0) && !self->kernel_debug) {
     try {
-      if (!debug_requested() && launch_last_plan(self, args)) Py_RETURN_NONE;
+      if (!debug_requested()) {
+        if (launch_last_plan(self, args)) Py_RETURN_NONE;
+        return PyObject_CallMethodObjArgs(self->kernel, launch_new_plan_name, self->global_size,
+                                          args, nullptr);
+      }
     } catch (...) {
       return python_error_from_current_exception();
     }
@@ -654,6 +661,7 @@ py::object make_launcher_type() {
                              Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, slots};
   last_plan_name = PyUnicode_InternFromString("_last_plan");
   launch_name = PyUnicode_InternFromString("launch");
+  launch_new_plan_name = PyUnicode_InternFromString("_launch_new_plan");
   PyObject* type = PyType_FromSpec(&spec);
   if (type == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(type);

@@ -9,6 +9,7 @@ pipeline allocates for a kernel to write; the stage's output is that array (a tu
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ class RecordingAllocator:
         """The graph keeps every array it was given."""
 
 
-class DeviceStage:
+class DeviceStage(abc.ABC):
     """Base of stages that run on a device: resolves arguments, moves arrays to the device the
     executor picked (primary or fallback) and reports the bytes they touch."""
 
@@ -135,8 +136,9 @@ class DeviceStage:
         """Context names the stage reads."""
         return [a for a in self.args if isinstance(a, str)]
 
+    @abc.abstractmethod
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
-        raise NotImplementedError
+        """Runs the stage for the executor's `call` and returns its output."""
 
 
 class KernelStage(DeviceStage):

@@ -116,6 +116,18 @@ class Kernel:
                 return
             except (DeviceError, DTypeError):
                 pass
+        self._launch_new_plan(global_size, args, local_size, device, stream)
+
+    def _launch_new_plan(
+        self,
+        global_size: int | Sequence[int],
+        args: Sequence[Any],
+        local_size: int | Sequence[int] | None = None,
+        device: Any = None,
+        stream: Any = None,
+    ) -> None:
+        """The slow path of Note [Launch fast path]: finds or builds the plan for these arguments
+        and launches it. The C++ Launcher calls it after its own try of the last plan."""
         plan = self._plan_for(args, device)
         self._last_plan = plan
         plan.launch(global_size, args, local_size, stream)
