@@ -42,18 +42,19 @@ ScratchLayout scan_scratch_layout(dc_dtype dtype, uint64_t rows, uint64_t count)
 
 // --- sort (Note [Radix sort passes] in cuda_sort_source.cpp) ----------------------------------
 
-/// Rows of at most this many sort tiles scan their digit counts with one block (a thread per
-/// digit) instead of one block per digit.
-constexpr uint32_t kSerialOffsetTiles = 32;
+/// Sort tiles one block of the histogram kernel counts.
+constexpr uint32_t kSortHistogramTiles = 8;
 
 /// Elements one sort block covers for keys of key_size bytes.
 uint64_t sort_tile_elements(size_t key_size) noexcept;
-/// The source of the dc_sort_count / dc_sort_offsets / dc_sort_scatter kernels for dtype, or ""
-/// when unsupported (complex).
-std::string sort_source(dc_dtype dtype);
+/// The source of the dc_sort_histogram / dc_sort_pass kernels for dtype, or ""
+/// when unsupported (complex). Only a source with positions can produce indices (Note [Sorts
+/// without positions]).
+std::string sort_source(dc_dtype dtype, bool positions);
 /// Scratch of a sort of rows x count keys of key_size bytes: parts 0 and 1 the ping-pong key
-/// buffers, 2 and 3 the ping-pong u32 position buffers (empty without positions), 4 the per-tile
-/// digit counts (rows x 256 x tiles), 5 the per-row digit totals (rows x 256).
+/// buffers, 2 and 3 the ping-pong u32 position buffers (empty without positions), 4 the digit
+/// counts (rows x passes x 256) followed by the tile counters (rows x passes), 5 the look-back
+/// words (rows x tiles x 256 u64). Parts 4 and 5 are cleared before each sort.
 ScratchLayout sort_scratch_layout(size_t key_size, uint64_t rows, uint64_t count,
                                   bool positions) noexcept;
 

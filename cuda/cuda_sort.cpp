@@ -1,7 +1,8 @@
 // cuda/cuda_sort.cpp
 // The sort slot: a stable LSD radix sort (Notes [Radix sort keys] and [Radix sort passes] in
-// cuda_sort_source.cpp), one pass per key byte, three launches per pass on the caller's stream,
-// temporaries in the stream's algorithm scratch. Nothing waits on the host.
+// cuda_sort_source.cpp), one pass per key byte: a clear, a histogram launch, then one launch per
+// pass on the caller's stream, temporaries in the stream's algorithm scratch. Nothing waits on
+// the host.
 #include <mutex>
 #include <string>
 
@@ -28,42 +29,47 @@ struct SortJob {
   uint32_t tiles = 0;
   CUdeviceptr keys[2] = {0, 0};
   CUdeviceptr positions[2] = {0, 0};  ///< 0 when no indices are wanted
-  CUdeviceptr counts = 0;
-  CUdeviceptr totals = 0;
+  CUdeviceptr histogram = 0;          ///< rows x passes x 256 digit counts
+  CUdeviceptr tile_counters = 0;      ///< rows x passes, right after the histogram
+  CUdeviceptr status = 0;             ///< rows x tiles x 256 look-back words
+  uint64_t cleared_words = 0;         ///< u32 words from histogram to the end of status
 };
 
 /// Sorts rows x job.count keys from input into values (0: not wanted) and indices (0: not
 /// wanted).
 dc_status sort_chunk(const SortJob& job, unsigned int rows, CUdeviceptr input, CUdeviceptr values,
                      CUdeviceptr indices) {
-  const int passes = static_cast<int>(job.key_size);  // 8-bit digits
+  // Counts, tile counters and look-back words start at zero once per sort (Note [Decoupled
+  // look-back] in cuda_sort_source.cpp).
+  if (dc_status status =
+          check(driver().cuMemsetD32Async(job.histogram, 0, job.cleared_words, job.queue),
+                "cuMemsetD32Async (sort counts)")) {
+    return status;
+  }
   uint64_t count = job.count;
   uint32_t tiles = job.tiles;
-  for (int pass = 0; pass < passes; ++pass) {
+  CUdeviceptr histogram = job.histogram, tile_counters = job.tile_counters, status = job.status;
+  void* histogram_parameters[] = {&input, &count, &histogram};
+  const unsigned int histogram_blocks = (tiles + kSortHistogramTiles - 1) / kSortHistogramTiles;
+  if (dc_status result = launch(job.module.first, histogram_blocks, rows, job.queue,
+                                histogram_parameters, "cuLaunchKernel (sort histogram)")) {
+    return result;
+  }
+  const unsigned int passes = static_cast<unsigned int>(job.key_size);  // 8-bit digits
+  for (unsigned int pass = 0; pass < passes; ++pass) {
     const bool first = pass == 0, last = pass == passes - 1;
-    unsigned int shift = static_cast<unsigned int>(8 * pass);
     CUdeviceptr keys_in = first ? input : job.keys[(pass - 1) % 2];
     CUdeviceptr positions_in = first ? 0 : job.positions[(pass - 1) % 2];
     CUdeviceptr keys_out = last ? values : job.keys[pass % 2];
     CUdeviceptr positions_out = last ? 0 : job.positions[pass % 2];
     CUdeviceptr indices_out = last ? indices : 0;
-    CUdeviceptr counts = job.counts, totals = job.totals;
-    void* count_parameters[] = {&keys_in, &count, &tiles, &shift, &counts};
-    if (dc_status status = launch(job.module.first, tiles, rows, job.queue, count_parameters,
-                                  "cuLaunchKernel (sort count)")) {
-      return status;
-    }
-    void* offset_parameters[] = {&counts, &tiles, &totals};
-    const unsigned int offset_blocks = tiles <= kSerialOffsetTiles ? 1 : kAlgorithmThreads;
-    if (dc_status status = launch(job.module.second, offset_blocks, rows, job.queue,
-                                  offset_parameters, "cuLaunchKernel (sort offsets)")) {
-      return status;
-    }
-    void* scatter_parameters[] = {&keys_in, &positions_in, &keys_out, &positions_out, &indices_out,
-                                  &count,   &tiles,        &shift,    &counts,        &totals};
-    if (dc_status status = launch(job.module.third, tiles, rows, job.queue, scatter_parameters,
-                                  "cuLaunchKernel (sort scatter)")) {
-      return status;
+    unsigned int pass_index = pass;
+    void* pass_parameters[] = {&keys_in,     &positions_in,  &keys_out, &positions_out,
+                               &indices_out, &count,         &tiles,    &pass_index,
+                               &histogram,   &tile_counters, &status};
+    if (dc_status result = launch(job.module.second, tiles, rows, job.queue, pass_parameters,
+                                  "cuLaunchKernel (sort pass)")) {
+      return result;
     }
   }
   return DC_STATUS_OK;
@@ -83,7 +89,9 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
   CUstream queue = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &queue)) return status;
   try {
-    const std::string source = sort_source(dtype);
+    // Note [Sorts without positions] in cuda_sort_source.cpp.
+    const bool positions = out_indices.buffer != nullptr;
+    const std::string source = sort_source(dtype, positions);
     if (source.empty()) {
       return fail(DC_STATUS_UNSUPPORTED, "sort: no CUDA sort for dtype %s", dtype_name(dtype));
     }
@@ -118,8 +126,9 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
     }
     if (total == 0 || (values == 0 && indices == 0)) return DC_STATUS_OK;
     SortJob job;
-    if (dc_status status = builtin(*state, "sort/" + std::to_string(dtype), source, "dc_sort_count",
-                                   "dc_sort_offsets", &job.module, "dc_sort_scatter")) {
+    if (dc_status status =
+            builtin(*state, "sort/" + std::to_string(dtype) + (positions ? "/indexed" : ""), source,
+                    "dc_sort_histogram", "dc_sort_pass", &job.module)) {
       return status;
     }
     const uint64_t tile = sort_tile_elements(size);
@@ -140,8 +149,10 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
       job.positions[0] = scratch + layout.parts[2];
       job.positions[1] = scratch + layout.parts[3];
     }
-    job.counts = scratch + layout.parts[4];
-    job.totals = scratch + layout.parts[5];
+    job.histogram = scratch + layout.parts[4];
+    job.tile_counters = job.histogram + chunk_rows * size * kAlgorithmThreads * 4;
+    job.status = scratch + layout.parts[5];
+    job.cleared_words = (layout.bytes - layout.parts[4]) / 4;
     // Rows beyond one grid's y range go in chunks that reuse the scratch in stream order.
     for (uint64_t row = 0; row < batch; row += chunk_rows) {
       const uint64_t rows = batch - row < chunk_rows ? batch - row : chunk_rows;

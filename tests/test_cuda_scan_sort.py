@@ -49,7 +49,7 @@ needs_cuda = pytest.mark.skipif(
     not HAS_CUDA, reason="no CUDA device (the cuda backend is not loaded here)"
 )
 
-ENTRY_POINT = re.compile(r'extern "C" __global__ void __launch_bounds__\(THREADS\)\s+(\w+)')
+ENTRY_POINT = re.compile(r'extern "C" __global__ void __launch_bounds__\(THREADS[^)]*\)\s+(\w+)')
 SCAN_DTYPES = [
     "bool",
     "int8",
@@ -99,7 +99,9 @@ def dumped(tmp_path_factory) -> tuple[Path, dict[str, list[str]], str]:
 def test_every_supported_dtype_has_sources(dumped):
     _, files, _ = dumped
     assert sorted(files) == sorted(
-        [f"cumsum_{d}.cu" for d in SCAN_DTYPES] + [f"sort_{d}.cu" for d in SORT_DTYPES]
+        [f"cumsum_{d}.cu" for d in SCAN_DTYPES]
+        + [f"sort_{d}.cu" for d in SORT_DTYPES]
+        + [f"sort_indexed_{d}.cu" for d in SORT_DTYPES]
     )
 
 
@@ -110,7 +112,7 @@ def test_sources_are_self_contained_with_the_named_entry_points(dumped):
         text = (work / name).read_text()
         assert "#include" not in text, name
         entries = re.findall(
-            r'extern "C" __global__ void __launch_bounds__\(THREADS\)\s+(\w+)', text
+            r'extern "C" __global__ void __launch_bounds__\(THREADS[^)]*\)\s+(\w+)', text
         )
         assert sorted(entries) == sorted(kernels), name
 
@@ -141,9 +143,11 @@ EMULATED = [
     ("cumsum", "float32", ""),
     ("cumsum", "complex64", ""),
     ("sort", "uint8", "uint8_t"),
-    ("sort", "int16", "int16_t"),
+    ("sort_indexed", "uint8", "uint8_t"),
+    ("sort_indexed", "int16", "int16_t"),
     ("sort", "float32", "float"),
-    ("sort", "int64", "int64_t"),
+    ("sort_indexed", "float32", "float"),
+    ("sort_indexed", "int64", "int64_t"),
 ]
 
 

@@ -3,7 +3,8 @@
 // its scan and sort built-ins, one file per dtype, and checks the host-side scratch layouts, so
 // both are verified on machines without a GPU.
 //
-//   dump_builtin_sources DIR   writes DIR/cumsum_<dtype>.cu and DIR/sort_<dtype>.cu, prints
+//   dump_builtin_sources DIR   writes DIR/cumsum_<dtype>.cu, DIR/sort_<dtype>.cu and
+//                              DIR/sort_indexed_<dtype>.cu (with positions), prints
 //                              "<file> <kernels>" per file, then "layouts ok" or the first
 //                              layout mismatch (exit status 1).
 #include <cstdio>
@@ -33,8 +34,8 @@ bool check_sort_layout(size_t key_size, uint64_t rows, uint64_t count, bool posi
                              rows * count * key_size,
                              positions ? rows * count * 4 : 0,
                              positions ? rows * count * 4 : 0,
-                             rows * kAlgorithmThreads * tiles * 4,
-                             rows * kAlgorithmThreads * 4};
+                             rows * key_size * (kAlgorithmThreads + 1) * 4,
+                             rows * tiles * kAlgorithmThreads * 8};
   for (int part = 0; part < 6; ++part) {
     const uint64_t end = part == 5 ? layout.bytes : layout.parts[part + 1];
     if (layout.parts[part] % 256 != 0 || end < layout.parts[part] + sizes[part]) {
@@ -69,16 +70,19 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   for (int code = 0; code < DC_DTYPE_COUNT; ++code) {
     const auto dtype = static_cast<dc_dtype>(code);
-    const std::string scan = scan_source(dtype), sort = sort_source(dtype);
+    const std::string scan = scan_source(dtype);
     if (!scan.empty()) {
       const std::string path = dir + "/cumsum_" + dtype_name(dtype) + ".cu";
       if (!write(path, scan)) return 1;
       std::printf("%s dc_cumsum_tiles dc_cumsum_carry dc_cumsum_rows\n", path.c_str());
     }
-    if (!sort.empty()) {
-      const std::string path = dir + "/sort_" + dtype_name(dtype) + ".cu";
+    for (bool positions : {false, true}) {
+      const std::string sort = sort_source(dtype, positions);
+      if (sort.empty()) continue;
+      const std::string path =
+          dir + (positions ? "/sort_indexed_" : "/sort_") + dtype_name(dtype) + ".cu";
       if (!write(path, sort)) return 1;
-      std::printf("%s dc_sort_count dc_sort_offsets dc_sort_scatter\n", path.c_str());
+      std::printf("%s dc_sort_histogram dc_sort_pass\n", path.c_str());
     }
   }
   const uint64_t counts[] = {1, 2, 255, 4096, 4097, 100003, uint64_t{1} << 24};

@@ -20,7 +20,7 @@
 #define __device__
 #define __forceinline__ inline
 #define __global__
-#define __launch_bounds__(threads)
+#define __launch_bounds__(...)
 #define __restrict__
 #define __shared__ static
 #define __align__(n) __attribute__((aligned(n)))
@@ -92,6 +92,33 @@ T __shfl_up_sync(unsigned, T value, unsigned delta) {
   if (lane >= delta) std::memcpy(&result, warp.slots[lane - delta], sizeof(T));
   warp.barrier.arrive_and_wait();
   return result;
+}
+
+template <typename T>
+T __shfl_sync(unsigned, T value, unsigned source_lane) {
+  static_assert(sizeof(T) <= 16, "a shuffled value fits a slot");
+  emulation::Warp& warp = emulation::warp();
+  std::memcpy(warp.slots[emulation::lane()], &value, sizeof(T));
+  warp.barrier.arrive_and_wait();
+  T result;
+  std::memcpy(&result, warp.slots[source_lane % 32], sizeof(T));
+  warp.barrier.arrive_and_wait();
+  return result;
+}
+
+inline unsigned __ballot_sync(unsigned, unsigned predicate) {
+  emulation::Warp& warp = emulation::warp();
+  const unsigned vote = predicate != 0 ? 1u : 0u;
+  std::memcpy(warp.slots[emulation::lane()], &vote, sizeof(vote));
+  warp.barrier.arrive_and_wait();
+  unsigned votes = 0;
+  for (unsigned other = 0; other < 32; ++other) {
+    unsigned theirs;
+    std::memcpy(&theirs, warp.slots[other], sizeof(theirs));
+    votes |= theirs << other;
+  }
+  warp.barrier.arrive_and_wait();
+  return votes;
 }
 
 inline unsigned __match_any_sync(unsigned, unsigned value) {

@@ -1,9 +1,10 @@
 // tests/cuda_emulation/sort_check.cpp
 // Sorts random rows with the plugin's radix sort kernels under emulation.hpp, driving them as
-// cuda/cuda_sort.cpp does (one pass per key byte, three kernels per pass, ping-pong buffers),
+// cuda/cuda_sort.cpp does (a histogram kernel, then one kernel per key byte, ping-pong buffers),
 // and compares values and int64 indices with std::stable_sort in numpy's order. Built by
 // tests/test_cuda_scan_sort.py with KERNEL_SOURCE (the dumped source, PTX helpers removed) and
 // ELEMENT (the host type of the dtype). Prints "ok" or the first mismatch.
+// (Sources with POSITIONS 0 are checked for values only.)
 #include "emulation.hpp"
 // clang-format off
 #include KERNEL_SOURCE
@@ -55,28 +56,25 @@ bool sort_and_check(uint64_t rows, uint64_t count, bool want_values, bool want_i
   const auto tiles = static_cast<u32>((count + TILE - 1) / TILE);
   std::vector<U> keys[2] = {std::vector<U>(input.size()), std::vector<U>(input.size())};
   std::vector<u32> positions[2] = {std::vector<u32>(input.size()), std::vector<u32>(input.size())};
-  std::vector<u32> counts(rows * 256 * tiles), totals(rows * 256);
+  // Zeroed once per sort, as cuda_sort.cpp clears them.
+  std::vector<u32> histogram(rows * PASSES * 256), tile_counters(rows * PASSES);
+  std::vector<u64> status(rows * tiles * 256);
   std::vector<U> values(input.size());
   std::vector<i64> indices(input.size(), -1);
-  const int passes = sizeof(U);
-  for (int pass = 0; pass < passes; ++pass) {
-    const bool first = pass == 0, last = pass == passes - 1;
-    const unsigned shift = 8 * pass;
+  const auto grid_rows = static_cast<unsigned>(rows);
+  emulation::launch(dc_sort_histogram, (tiles + HISTOGRAM_TILES - 1) / HISTOGRAM_TILES, grid_rows,
+                    static_cast<const U*>(input.data()), u64{count}, histogram.data());
+  for (unsigned pass = 0; pass < PASSES; ++pass) {
+    const bool first = pass == 0, last = pass == PASSES - 1;
     const U* keys_in = first ? input.data() : keys[(pass - 1) % 2].data();
     const u32* positions_in = first || !want_indices ? nullptr : positions[(pass - 1) % 2].data();
     U* keys_out = last ? (want_values ? values.data() : nullptr) : keys[pass % 2].data();
     u32* positions_out = last || !want_indices ? nullptr : positions[pass % 2].data();
     i64* indices_out = last && want_indices ? indices.data() : nullptr;
-    const auto grid_rows = static_cast<unsigned>(rows);
-    emulation::launch(dc_sort_count, tiles, grid_rows, keys_in, u64{count}, tiles, shift,
-                      counts.data());
-    const unsigned offset_blocks = tiles <= SERIAL_OFFSET_TILES ? 1u : 256u;  // as cuda_sort.cpp
-    emulation::launch(dc_sort_offsets, offset_blocks, grid_rows, counts.data(), tiles,
-                      totals.data());
-    emulation::launch(dc_sort_scatter, tiles, grid_rows, keys_in, positions_in, keys_out,
-                      positions_out, indices_out, u64{count}, tiles, shift,
-                      static_cast<const u32*>(counts.data()),
-                      static_cast<const u32*>(totals.data()));
+    emulation::launch(dc_sort_pass, tiles, grid_rows, keys_in, positions_in, keys_out,
+                      positions_out, indices_out, u64{count}, tiles, pass,
+                      static_cast<const u32*>(histogram.data()), tile_counters.data(),
+                      status.data());
   }
   for (uint64_t row = 0; row < rows; ++row) {
     const U* bits = input.data() + row * count;
@@ -108,14 +106,16 @@ bool sort_and_check(uint64_t rows, uint64_t count, bool want_values, bool want_i
 int main() {
   std::mt19937_64 random(20261127);
   // One element, a partial tile, two rows of a full tile plus a few (the tile boundary), and a row
-  // long enough for the parallel offsets kernel.
-  const uint64_t shapes[][2] = {
-      {1, 1}, {1, 1000}, {2, TILE + 3}, {1, TILE * SERIAL_OFFSET_TILES + 1}};
+  // of several tiles (look-back over aggregates and prefixes).
+  const uint64_t shapes[][2] = {{1, 1}, {1, 1000}, {2, TILE + 3}, {1, TILE * 5 + 17}};
+  // A source without positions (POSITIONS 0) sorts values only.
   for (const auto& shape : shapes) {
-    if (!sort_and_check(shape[0], shape[1], true, true, random)) return 1;
+    if (!sort_and_check(shape[0], shape[1], true, POSITIONS != 0, random)) return 1;
   }
-  if (!sort_and_check(1, 777, true, false, random)) return 1;
-  if (!sort_and_check(1, 777, false, true, random)) return 1;
+  if (POSITIONS != 0) {
+    if (!sort_and_check(1, 777, true, false, random)) return 1;
+    if (!sort_and_check(1, 777, false, true, random)) return 1;
+  }
   std::printf("ok\n");
   return 0;
 }
