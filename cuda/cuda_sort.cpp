@@ -95,7 +95,8 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
     if (source.empty()) {
       return fail(DC_STATUS_UNSUPPORTED, "sort: no CUDA sort for dtype %s", dtype_name(dtype));
     }
-    // __match_any_sync needs Volta (sm_70) or newer.
+    // The warp ranking and the look-back are written for (and tested on) the thread model of Volta
+    // (sm_70) and newer; older cards take the generated fallback.
     if (state->compute_major < 7) {
       return fail(DC_STATUS_UNSUPPORTED, "sort: the CUDA radix sort needs compute capability 7.0");
     }

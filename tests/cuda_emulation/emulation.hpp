@@ -47,6 +47,23 @@ inline Warp* block_warps = nullptr;
 inline unsigned lane() { return thread_index.x % 32; }
 inline Warp& warp() { return block_warps[thread_index.x / 32]; }
 
+/// Every lane of the calling warp publishes value; each gets read(lane_value), where
+/// lane_value(lane) is what that lane published, between two barriers of the warp.
+template <typename T, typename Read>
+auto exchange(T value, Read read) {
+  static_assert(sizeof(T) <= sizeof(Warp::slots[0]), "a value fits a slot");
+  Warp& shared = warp();
+  std::memcpy(shared.slots[lane()], &value, sizeof(T));
+  shared.barrier.arrive_and_wait();
+  const auto result = read([&](unsigned other) {
+    T theirs;
+    std::memcpy(&theirs, shared.slots[other], sizeof(T));
+    return theirs;
+  });
+  shared.barrier.arrive_and_wait();
+  return result;
+}
+
 /// Runs kernel on a grid of grid_x x grid_y blocks of kThreads threads, block after block.
 template <typename Kernel, typename... Args>
 void launch(Kernel kernel, unsigned grid_x, unsigned grid_y, Args... args) {
@@ -83,56 +100,22 @@ inline void __syncwarp() { emulation::warp().barrier.arrive_and_wait(); }
 
 template <typename T>
 T __shfl_up_sync(unsigned, T value, unsigned delta) {
-  static_assert(sizeof(T) <= 16, "a shuffled value fits a slot");
-  emulation::Warp& warp = emulation::warp();
   const unsigned lane = emulation::lane();
-  std::memcpy(warp.slots[lane], &value, sizeof(T));
-  warp.barrier.arrive_and_wait();
-  T result = value;
-  if (lane >= delta) std::memcpy(&result, warp.slots[lane - delta], sizeof(T));
-  warp.barrier.arrive_and_wait();
-  return result;
+  return emulation::exchange(
+      value, [&](auto lane_value) { return lane >= delta ? lane_value(lane - delta) : value; });
 }
 
 template <typename T>
 T __shfl_sync(unsigned, T value, unsigned source_lane) {
-  static_assert(sizeof(T) <= 16, "a shuffled value fits a slot");
-  emulation::Warp& warp = emulation::warp();
-  std::memcpy(warp.slots[emulation::lane()], &value, sizeof(T));
-  warp.barrier.arrive_and_wait();
-  T result;
-  std::memcpy(&result, warp.slots[source_lane % 32], sizeof(T));
-  warp.barrier.arrive_and_wait();
-  return result;
+  return emulation::exchange(value, [&](auto lane_value) { return lane_value(source_lane % 32); });
 }
 
 inline unsigned __ballot_sync(unsigned, unsigned predicate) {
-  emulation::Warp& warp = emulation::warp();
-  const unsigned vote = predicate != 0 ? 1u : 0u;
-  std::memcpy(warp.slots[emulation::lane()], &vote, sizeof(vote));
-  warp.barrier.arrive_and_wait();
-  unsigned votes = 0;
-  for (unsigned other = 0; other < 32; ++other) {
-    unsigned theirs;
-    std::memcpy(&theirs, warp.slots[other], sizeof(theirs));
-    votes |= theirs << other;
-  }
-  warp.barrier.arrive_and_wait();
-  return votes;
-}
-
-inline unsigned __match_any_sync(unsigned, unsigned value) {
-  emulation::Warp& warp = emulation::warp();
-  std::memcpy(warp.slots[emulation::lane()], &value, sizeof(value));
-  warp.barrier.arrive_and_wait();
-  unsigned peers = 0;
-  for (unsigned other = 0; other < 32; ++other) {
-    unsigned theirs;
-    std::memcpy(&theirs, warp.slots[other], sizeof(theirs));
-    if (theirs == value) peers |= 1u << other;
-  }
-  warp.barrier.arrive_and_wait();
-  return peers;
+  return emulation::exchange(predicate != 0 ? 1u : 0u, [](auto lane_value) {
+    unsigned votes = 0;
+    for (unsigned other = 0; other < 32; ++other) votes |= lane_value(other) << other;
+    return votes;
+  });
 }
 
 inline int __popc(unsigned value) { return __builtin_popcount(value); }
