@@ -140,13 +140,13 @@ int floor_init(int device_index) {
 
 static int wait_polling(handle done) {
   cl_int code = 0, status = 1;
-  for (unsigned polls = 1;; ++polls) {
+  for (;;) {
     if ((code = GetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(status), &status,
                              NULL)) != 0 ||
         status <= 0) {
       break;
     }
-    if (polls % 8 == 0) sched_yield(); /* let the driver's workers have this core if needed */
+    sched_yield(); /* let the driver's workers have this core if they need it (as the plugin) */
   }
   return code != 0 ? code : status;
 }

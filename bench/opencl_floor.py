@@ -4,19 +4,21 @@
 
     python bench/opencl_floor.py [--device opencl:0] [--rounds N] [--samples N]
 
-Builds bench/opencl_floor.c (a C compiler is needed, no OpenCL headers) and times four peers,
-sampled one by one in turn (the order rotated every sample) so a busy machine slows them alike:
+Builds bench/opencl_floor.c (a C compiler is needed, no OpenCL headers) and times each of these
+peers against pyopencl's kernel call + ``queue.finish()`` exactly as compare_opencl.py's first
+row does (samples alternating A B, B A; medians over all rounds), one pair after the other:
 
-- dotcompute: ``vector_add[1](a, b, out)`` then ``device.synchronize()`` (as compare_opencl.py);
-- pyopencl: the kernel call then ``queue.finish()`` (as compare_opencl.py);
+- dotcompute: ``vector_add[1](a, b, out)`` then ``device.synchronize()`` (compare_opencl.py's);
 - C + poll: clEnqueueNDRangeKernel with its arguments set once and a spin on the event's
-  status, called through ctypes: the driver's floor for any library that waits this way;
+  status (yielding the core between polls, as the plugin does), called through ctypes: the
+  driver's floor for any library that waits this way;
 - C + poll, 12 args: the same for the kernel with the parameters dotcompute's generator gives
   it (buffer offsets, extents, real global sizes);
 - C + clFinish: clEnqueueNDRangeKernel and clFinish: pyopencl's work without its Python.
 
-Every figure is the median over all samples; ratios are to pyopencl's. "C + poll / pyopencl"
-bounds from below the ratio any Python library reaches in compare_opencl.py's first row.
+Each line gives the peer's median, pyopencl's median in the same pairing, and their ratio;
+"C + poll"'s ratio bounds from below what any Python library waiting this way reaches in
+compare_opencl.py's first row, on the machine as it was during that pairing.
 
 Next, the launch call alone: each peer queues 20 launches without waiting, then waits once;
 the figure is the median time per launch call (host-side cost: Python, library and the
@@ -89,23 +91,6 @@ def phase_medians(library: ctypes.CDLL, use_finish: bool, samples: int) -> list[
     return [statistics.median(phase) for phase in taken]
 
 
-def rotated(functions: dict, rounds: int, samples: int, warmup: int = 20) -> dict:
-    """Median seconds per call of each function, one call each in turn, the order rotated."""
-    names = list(functions)
-    for _ in range(warmup):
-        for name in names:
-            functions[name]()
-    times: dict = {name: [] for name in names}
-    for _ in range(rounds):
-        for sample in range(samples):
-            shift = sample % len(names)
-            for name in names[shift:] + names[:shift]:
-                start = time.perf_counter()
-                functions[name]()
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def launch_call_medians(peers: dict, rounds: int, batch: int = 20) -> dict:
     """Median seconds per launch call of each peer (launch, wait) when batch launches queue."""
     times: dict = {name: [] for name in peers}
@@ -125,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=None, help="an opencl device spec (default: first)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--samples", type=int, default=400, help="samples per round")
+    parser.add_argument("--samples", type=int, default=200, help="samples per round")
     args = parser.parse_args()
 
     device = compare_opencl.opencl_device(args.device)
@@ -151,17 +136,17 @@ def main() -> None:
             add_kernel(queue, (1,), None, *buffers)
             queue.finish()
 
-        medians = rotated(
-            {
-                "dotcompute": dotcompute,
-                "pyopencl": pyopencl,
-                "C + poll": library.floor_poll,
-                "C + poll, 12 args": library.floor_poll_wide,
-                "C + clFinish": library.floor_finish,
-            },
-            args.rounds,
-            args.samples,
-        )
+        pairs = {
+            name: compare_opencl.interleaved(
+                {"peer": peer, "pyopencl": pyopencl}, args.rounds, args.samples
+            )
+            for name, peer in (
+                ("dotcompute", dotcompute),
+                ("C + poll", library.floor_poll),
+                ("C + poll, 12 args", library.floor_poll_wide),
+                ("C + clFinish", library.floor_finish),
+            )
+        }
         launch_calls = launch_call_medians(
             {
                 "dotcompute": (lambda: launch(x, y, out), device.synchronize),
@@ -176,9 +161,10 @@ def main() -> None:
             "C + clFinish": phase_medians(library, True, args.rounds * args.samples),
         }
     print(f"device: {device.spec} {device.name}; pyopencl {cl.VERSION_TEXT} on {cl_device.name}")
-    print(f"{'launch + finish, 1 item':<26} {'median':>10} {'/ pyopencl':>11}")
-    for name, seconds in medians.items():
-        print(f"{name:<26} {seconds * 1e6:>7.1f} us {seconds / medians['pyopencl']:>11.2f}")
+    print(f"{'launch + finish, 1 item':<26} {'peer':>10} {'pyopencl':>11} {'ratio':>7}")
+    for name, medians in pairs.items():
+        peer, theirs = medians["peer"], medians["pyopencl"]
+        print(f"{name:<26} {peer * 1e6:>7.1f} us {theirs * 1e6:>8.1f} us {peer / theirs:>7.2f}")
     print(f"{'launch call alone':<26} {'median':>10}")
     for name, seconds in launch_calls.items():
         print(f"{name:<26} {seconds * 1e6:>7.2f} us")
