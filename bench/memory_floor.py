@@ -20,14 +20,13 @@ import argparse
 import ctypes
 import os
 import pathlib
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+from native import build_shared_library
 
 import dotcompute as dc
 
@@ -35,13 +34,8 @@ SOURCE = pathlib.Path(__file__).with_name("memory_floor.c")
 
 
 def build(directory: str) -> ctypes.CDLL:
-    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if compiler is None:
-        sys.exit("memory_floor: no C compiler (cc, gcc or clang) on PATH")
-    target = pathlib.Path(directory) / "memory_floor.so"
-    flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC"]
-    subprocess.run([compiler, *flags, str(SOURCE), "-o", str(target)], check=True)
-    library = ctypes.CDLL(str(target))
+    flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp"]
+    library = build_shared_library(SOURCE, directory, flags)
     library.floor_sum.restype = ctypes.c_float
     library.floor_sum.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
     return library

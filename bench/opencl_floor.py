@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import pathlib
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,19 +45,13 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import compare_opencl  # same directory: its kernel and device helpers
+from native import build_shared_library
 
 SOURCE = pathlib.Path(__file__).with_name("opencl_floor.c")
 
 
 def build_floor_library(directory: str) -> ctypes.CDLL:
-    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if compiler is None:
-        sys.exit("opencl_floor: no C compiler (cc, gcc or clang) on PATH")
-    target = pathlib.Path(directory) / "opencl_floor.so"
-    subprocess.run(
-        [compiler, "-O2", "-shared", "-fPIC", str(SOURCE), "-o", str(target), "-ldl"], check=True
-    )
-    library = ctypes.CDLL(str(target))
+    library = build_shared_library(SOURCE, directory, ["-O2"], ["-ldl"])
     for name in (
         "floor_init",
         "floor_poll",
