@@ -70,16 +70,15 @@ def main() -> int:
                     call()
                     times.append(time.perf_counter() - start)
                 best[name] = min(best[name], statistics.median(times))
-    median = best
-    floor = median[f"floor, {cpus} threads"]
+    floor = best[f"floor, {cpus} threads"]
     print(
         f"sum of 16M float32 (64 MB), {cpus} CPUs, best of {arguments.rounds} turns of"
         f" {arguments.block} calls"
     )
-    for name, seconds in median.items():
+    for name, seconds in best.items():
         print(f"  {name:<20} {seconds * 1e3:8.3f} ms  {host.nbytes / seconds / 1e9:6.1f} GB/s")
-    print(f"largest speed-up over np.sum this machine allows: {median['np.sum'] / floor:.2f}x")
-    print(f"dc.sum's speed-up over np.sum: {median['np.sum'] / median['dc.sum']:.2f}x")
+    print(f"largest speed-up over np.sum this machine allows: {best['np.sum'] / floor:.2f}x")
+    print(f"dc.sum's speed-up over np.sum: {best['np.sum'] / best['dc.sum']:.2f}x")
     return 0
 
 

@@ -115,7 +115,7 @@ def main() -> None:
             sys.exit(f"opencl_floor: setting up the C peer failed (OpenCL error {code})")
 
         host = [np.random.default_rng(5).uniform(-1, 1, 1).astype(np.float32) for _ in range(2)]
-        x, y = (dc_array(h, device) for h in host)
+        x, y = (compare_opencl.dc.asarray(h, device=device) for h in host)
         out = compare_opencl.dc.empty(1, "float32", device=device)
         buffers = [cl.Buffer(context, cl.mem_flags.READ_WRITE, 4) for _ in range(3)]
         launch = compare_opencl.vector_add[1]
@@ -163,10 +163,6 @@ def main() -> None:
     print(f"{'phases (median us)':<26}" + "".join(f"{phase:>16}" for phase in PHASES))
     for name, values in phases.items():
         print(f"{name:<26}" + "".join(f"{value:>16.1f}" for value in values))
-
-
-def dc_array(host: np.ndarray, device):
-    return compare_opencl.dc.asarray(host, device=device)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ const char* builtin_preamble() noexcept;
 
 /// Byte offsets into one scratch allocation; every part starts at a 256-byte boundary.
 struct ScratchLayout {
-  uint64_t parts[6] = {0, 0, 0, 0, 0, 0};  ///< each part's offset
-  uint64_t bytes = 0;                      ///< the total size
+  uint64_t parts[7] = {};  ///< each part's offset
+  uint64_t bytes = 0;      ///< the total size
 };
 
 // --- cumsum (Note [Reduce-then-scan] in cuda_scan_source.cpp) ---------------------------------
@@ -53,8 +53,8 @@ uint64_t sort_tile_elements(size_t key_size) noexcept;
 std::string sort_source(dc_dtype dtype, bool positions);
 /// Scratch of a sort of rows x count keys of key_size bytes: parts 0 and 1 the ping-pong key
 /// buffers, 2 and 3 the ping-pong u32 position buffers (empty without positions), 4 the digit
-/// counts (rows x passes x 256) followed by the tile counters (rows x passes), 5 the look-back
-/// words (rows x tiles x 256 u64). Parts 4 and 5 are cleared before each sort.
+/// counts (rows x passes x 256), 5 the tile counters (rows x passes), 6 the look-back words
+/// (rows x tiles x 256 u64). Parts 4 to 6 are cleared, as one range, before each sort.
 ScratchLayout sort_scratch_layout(size_t key_size, uint64_t rows, uint64_t count,
                                   bool positions) noexcept;
 

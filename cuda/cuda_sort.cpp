@@ -30,7 +30,7 @@ struct SortJob {
   CUdeviceptr keys[2] = {0, 0};
   CUdeviceptr positions[2] = {0, 0};  ///< 0 when no indices are wanted
   CUdeviceptr histogram = 0;          ///< rows x passes x 256 digit counts
-  CUdeviceptr tile_counters = 0;      ///< rows x passes, right after the histogram
+  CUdeviceptr tile_counters = 0;      ///< rows x passes
   CUdeviceptr status = 0;             ///< rows x tiles x 256 look-back words
   uint64_t cleared_words = 0;         ///< u32 words from histogram to the end of status
 };
@@ -151,8 +151,8 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
       job.positions[1] = scratch + layout.parts[3];
     }
     job.histogram = scratch + layout.parts[4];
-    job.tile_counters = job.histogram + chunk_rows * size * kAlgorithmThreads * 4;
-    job.status = scratch + layout.parts[5];
+    job.tile_counters = scratch + layout.parts[5];
+    job.status = scratch + layout.parts[6];
     job.cleared_words = (layout.bytes - layout.parts[4]) / 4;
     // Rows beyond one grid's y range go in chunks that reuse the scratch in stream order.
     for (uint64_t row = 0; row < batch; row += chunk_rows) {

@@ -129,14 +129,15 @@ ScratchLayout sort_scratch_layout(size_t key_size, uint64_t rows, uint64_t count
   const uint64_t passes = key_size;
   const uint64_t key_bytes = round_up(rows * count * key_size, 256);
   const uint64_t position_bytes = positions ? round_up(rows * count * 4, 256) : 0;
-  const uint64_t sizes[6] = {key_bytes,
+  const uint64_t sizes[7] = {key_bytes,
                              key_bytes,
                              position_bytes,
                              position_bytes,
-                             round_up(rows * passes * (kAlgorithmThreads + 1) * 4, 256),
+                             round_up(rows * passes * kAlgorithmThreads * 4, 256),
+                             round_up(rows * passes * 4, 256),
                              round_up(rows * tiles * kAlgorithmThreads * 8, 256)};
   uint64_t offset = 0;
-  for (int part = 0; part < 6; ++part) {
+  for (int part = 0; part < 7; ++part) {
     layout.parts[part] = offset;
     offset += sizes[part];
   }

@@ -502,6 +502,19 @@ size_t elementwise_group(const DeviceState& state) {
   return state.max_work_group_size < wanted ? state.max_work_group_size : wanted;
 }
 
+/// Sets the arguments of program's kernel and enqueues it over count work-items in elementwise
+/// groups, under the program's lock: the arguments belong to this enqueue.
+dc_status launch_elementwise(const DeviceState& state, cl_command_queue queue,
+                             std::atomic<cl_event>* last, BuiltinProgram& program,
+                             std::initializer_list<Argument> arguments, uint64_t count,
+                             const char* set_what, const char* enqueue_what) {
+  const size_t local = elementwise_group(state);
+  std::lock_guard<std::mutex> lock(*program.mutex);
+  if (dc_status status = set_arguments(program.first, arguments, set_what)) return status;
+  return enqueue_1d(queue, last, program.first, (count + local - 1) / local * local, local,
+                    enqueue_what);
+}
+
 /// out must be the same memory as an input or not touch it: a shifted overlap would read
 /// elements another work-item already overwrote.
 bool overlaps_partially(cl_mem out, uint64_t out_offset, cl_mem input, uint64_t input_offset,
@@ -593,21 +606,15 @@ dc_status binary(int32_t device, dc_stream stream, dc_binary_op op, dc_dtype dty
       return status;
     }
     const cl_ulong n = count;
-    const size_t local = elementwise_group(*state);
-    std::lock_guard<std::mutex> lock(*program->mutex);
-    if (dc_status status = set_arguments(program->first,
-                                         {{sizeof(cl_mem), &x.memory},
-                                          {sizeof(cl_ulong), &x.offset},
-                                          {sizeof(cl_mem), &y.memory},
-                                          {sizeof(cl_ulong), &y.offset},
-                                          {sizeof(cl_mem), &z.memory},
-                                          {sizeof(cl_ulong), &z.offset},
-                                          {sizeof(cl_ulong), &n}},
-                                         "clSetKernelArg (binary)")) {
-      return status;
-    }
-    return enqueue_1d(queue, last, program->first, (count + local - 1) / local * local, local,
-                      "clEnqueueNDRangeKernel (binary)");
+    return launch_elementwise(*state, queue, last, *program,
+                              {{sizeof(cl_mem), &x.memory},
+                               {sizeof(cl_ulong), &x.offset},
+                               {sizeof(cl_mem), &y.memory},
+                               {sizeof(cl_ulong), &y.offset},
+                               {sizeof(cl_mem), &z.memory},
+                               {sizeof(cl_ulong), &z.offset},
+                               {sizeof(cl_ulong), &n}},
+                              count, "clSetKernelArg (binary)", "clEnqueueNDRangeKernel (binary)");
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "binary: %s", error.what());
   }
@@ -654,22 +661,16 @@ dc_status axpy(int32_t device, dc_stream stream, dc_dtype dtype, const void* alp
     alignas(16) unsigned char alpha_bytes[16] = {};
     std::memcpy(alpha_bytes, alpha, size);
     const cl_ulong n = count;
-    const size_t local = elementwise_group(*state);
-    std::lock_guard<std::mutex> lock(*program->mutex);
-    if (dc_status status = set_arguments(program->first,
-                                         {{size, alpha_bytes},
-                                          {sizeof(cl_mem), &vx.memory},
-                                          {sizeof(cl_ulong), &vx.offset},
-                                          {sizeof(cl_mem), &vy.memory},
-                                          {sizeof(cl_ulong), &vy.offset},
-                                          {sizeof(cl_mem), &vz.memory},
-                                          {sizeof(cl_ulong), &vz.offset},
-                                          {sizeof(cl_ulong), &n}},
-                                         "clSetKernelArg (axpy)")) {
-      return status;
-    }
-    return enqueue_1d(queue, last, program->first, (count + local - 1) / local * local, local,
-                      "clEnqueueNDRangeKernel (axpy)");
+    return launch_elementwise(*state, queue, last, *program,
+                              {{size, alpha_bytes},
+                               {sizeof(cl_mem), &vx.memory},
+                               {sizeof(cl_ulong), &vx.offset},
+                               {sizeof(cl_mem), &vy.memory},
+                               {sizeof(cl_ulong), &vy.offset},
+                               {sizeof(cl_mem), &vz.memory},
+                               {sizeof(cl_ulong), &vz.offset},
+                               {sizeof(cl_ulong), &n}},
+                              count, "clSetKernelArg (axpy)", "clEnqueueNDRangeKernel (axpy)");
   } catch (const std::exception& error) {
     return fail(DC_STATUS_OUT_OF_MEMORY, "axpy: %s", error.what());
   }

@@ -30,14 +30,15 @@ bool check_sort_layout(size_t key_size, uint64_t rows, uint64_t count, bool posi
   const ScratchLayout layout = sort_scratch_layout(key_size, rows, count, positions);
   const uint64_t tile = sort_tile_elements(key_size);
   const uint64_t tiles = (count + tile - 1) / tile;
-  const uint64_t sizes[6] = {rows * count * key_size,
+  const uint64_t sizes[7] = {rows * count * key_size,
                              rows * count * key_size,
                              positions ? rows * count * 4 : 0,
                              positions ? rows * count * 4 : 0,
-                             rows * key_size * (kAlgorithmThreads + 1) * 4,
+                             rows * key_size * kAlgorithmThreads * 4,
+                             rows * key_size * 4,
                              rows * tiles * kAlgorithmThreads * 8};
-  for (int part = 0; part < 6; ++part) {
-    const uint64_t end = part == 5 ? layout.bytes : layout.parts[part + 1];
+  for (int part = 0; part < 7; ++part) {
+    const uint64_t end = part == 6 ? layout.bytes : layout.parts[part + 1];
     if (layout.parts[part] % 256 != 0 || end < layout.parts[part] + sizes[part]) {
       std::printf("sort layout: part %d of (%zu, %llu, %llu, %d) is misplaced\n", part, key_size,
                   static_cast<unsigned long long>(rows), static_cast<unsigned long long>(count),
