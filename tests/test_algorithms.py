@@ -199,6 +199,31 @@ def test_min_max_along_axes(device, path, rng, op, dtype, axis):
     np.testing.assert_array_equal(got, expected)
 
 
+# Long reduced axes: the CPU cuts them into segments combined in order (Note [Column segments]
+# in cpu_reduce_axis.cpp), here with a short last segment and one or two column blocks.
+LONG_AXES = [((3, 40_001, 5), 1), ((70_001, 3), 0), ((2, 1500, 520), 1)]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64", "complex64"])
+@pytest.mark.parametrize("shape,axis", LONG_AXES)
+def test_reductions_along_long_axes(device, path, rng, dtype, shape, axis):
+    x = random_array(rng, shape, dtype)
+    got = host(dc.sum(on(device, x), axis=axis))
+    assert got.dtype == np.sum(x, axis=axis).dtype
+    wide = np.complex128 if dtype == "complex64" else np.float64
+    exact = np.sum(x.astype(wide), axis=axis)
+    scale = np.sum(np.abs(x).astype(np.float64), axis=axis)
+    assert np.all(np.abs(got - exact) <= tolerance(dtype) * scale)
+    if dtype == "complex64":
+        return
+    if dtype != "int32":
+        x.reshape(-1)[-7] = np.nan  # in the last segment of its column
+    for op in ("min", "max"):
+        np.testing.assert_array_equal(
+            host(getattr(dc, op)(on(device, x), axis=axis)), getattr(np, op)(x, axis=axis)
+        )
+
+
 @pytest.mark.parametrize("op", ["min", "max"])
 def test_min_max_propagate_nan(device, path, rng, op):
     x = random_array(rng, (3, 500), "float32")

@@ -2,6 +2,10 @@
 # Conformance of the built-in operations on every device against numpy, for every dtype.
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -202,6 +206,40 @@ def test_float32_sum_is_accurate_where_a_naive_loop_is_not(device):
     host = rng.uniform(0, 1, 3_000_001).astype(np.float32)
     exact = host.astype(np.float64).sum()
     assert abs(dc.sum(dc.asarray(host, device=device)).item() - exact) / exact < 1e-6
+
+
+# Prints the bytes of CPU reductions of odd-sized random arrays (about 46 of the CPU's reduction
+# chunks for float32) and of a column sum (46 segments of its axis), for
+# test_cpu_reductions_do_not_depend_on_the_thread_count.
+REDUCTIONS_BY_THREAD_COUNT = """
+import numpy as np, dotcompute as dc
+rng = np.random.default_rng(11)
+for dtype in ("float16", "float32", "float64", "complex64", "int64"):
+    host = (rng.standard_normal(3_000_001) * 1000).astype(dtype)
+    x = dc.asarray(host, device="cpu")
+    columns = dc.asarray(host[:3_000_000].reshape(30_000, 100), device="cpu")
+    results = [dc.sum(x), dc.sum(columns, axis=0)]
+    if host.dtype.kind != "c":
+        results += [dc.min(x), dc.max(x)]
+    print(dtype, *(r.numpy().tobytes().hex() for r in results))
+"""
+
+
+@pytest.mark.parametrize("threads", ["2", "3", "5"])
+def test_cpu_reductions_do_not_depend_on_the_thread_count(threads):
+    # Chunks and segments are fixed by the shape alone and combined in order, whichever thread
+    # (owner or stealer, chunk_runs.hpp) computed them: every thread count gives the same bits.
+    def run(thread_count: str) -> str:
+        environment = dict(os.environ, DOTCOMPUTE_NUM_THREADS=thread_count)
+        completed = subprocess.run(
+            [sys.executable, "-c", REDUCTIONS_BY_THREAD_COUNT],
+            env=environment, capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+        return completed.stdout
+
+    single = run("1")
+    assert single.count("\n") == 5
+    assert run(threads) == single
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

@@ -31,6 +31,13 @@ using AxpyKernel = void (*)(const void* alpha, const void* x, const void* y, voi
                             size_t count);
 /// Reduces count elements (count >= 1 for min and max) into *out, which it initializes.
 using ReduceKernel = void (*)(const void* input, size_t count, ReducePartial* out);
+/// Columns reduce_axis hands one kernel call at most (a block of neighbouring columns).
+constexpr uint64_t kColumnBlock = 512;
+/// acc[c] = the reduction over r < rows of the element at base + r * inner + c, for c < width
+/// (<= kColumnBlock); acc holds width accumulators (cpu_columns_impl.hpp says which type) and
+/// is initialized here. min and max need rows >= 1.
+using ColumnsKernel = void (*)(const void* base, uint64_t rows, uint64_t inner, uint64_t width,
+                               void* acc);
 
 constexpr int kBinaryOpCount = DC_BINARY_FLOOR_DIVIDE + 1;
 constexpr int kReduceOpCount = DC_REDUCE_MAX + 1;
@@ -40,6 +47,7 @@ struct KernelTable {
   BinaryKernel binary[kBinaryOpCount][DC_DTYPE_COUNT];
   AxpyKernel axpy[DC_DTYPE_COUNT];
   ReduceKernel reduce[kReduceOpCount][DC_DTYPE_COUNT];
+  ColumnsKernel columns[kReduceOpCount][DC_DTYPE_COUNT];
 };
 
 /// One table per translation unit of cpu_kernels_impl.hpp; only the ones built for this

@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#include "cpu_columns_impl.hpp"
 #include "cpu_kernels.hpp"
 #include "float16.hpp"
 
@@ -644,6 +645,7 @@ KernelTable make_kernel_table() noexcept {
   table.reduce[DC_REDUCE_SUM][DC_DTYPE_COMPLEX128] = sum_floating_kernel<double, double, true>;
   set_extreme<false>(table, DC_REDUCE_MIN);
   set_extreme<true>(table, DC_REDUCE_MAX);
+  set_column_kernels(table);
   return table;
 }
 

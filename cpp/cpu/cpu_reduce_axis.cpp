@@ -2,12 +2,22 @@
 // The reduce_axis slot: sum/min/max along the middle axis of [outer, length, inner].
 //
 // Contiguous rows (inner == 1) go through the reduce slot row by row, so they get its SIMD
-// kernels and accurate sums. Otherwise a task owns a block of kColumnBlock neighbouring columns
-// of one outer index and adds whole rows of them into an accumulator block, a loop the compiler
+// kernels and accurate sums; threads take rows in groups of about kTaskElements. Otherwise a task
+// owns a block of kColumnBlock neighbouring columns of one outer index and one segment of the
+// reduced axis, and adds the segment's rows into an accumulator block, a loop the compiler
 // vectorizes along the columns; floating sums accumulate in double, as the reduce slot does.
+//
+// Note [Column segments]: with few column blocks (a (16384, 256) float32 array summed over axis
+// 0 has one) whole-axis tasks left every thread but one idle, so the axis is cut into segments
+// of about kTaskElements each, whose accumulator blocks are combined in segment order. How
+// an axis is cut depends on the shape only, never on the thread count, so every thread count
+// gives the same bits. Segments stop at kMaxSegmentTasks tasks, which bounds the partials'
+// memory; shapes with that many column blocks have parallelism enough without them.
+#include <algorithm>
 #include <atomic>
 #include <complex>
 #include <cstring>
+#include <memory>
 
 #include "cpu_algorithms.hpp"
 #include "cpu_backend.hpp"
@@ -16,81 +26,113 @@
 namespace dotcompute::cpu {
 namespace {
 
-constexpr uint64_t kColumnBlock = 512;
 /// Work (elements read) below which a reduction stays on the calling thread.
 constexpr uint64_t kParallelElements = uint64_t{1} << 15;
+/// Elements a task reads: enough that claiming it costs nothing, few enough to share out.
+constexpr uint64_t kTaskElements = uint64_t{1} << 16;
+/// Most (column block, segment) tasks whose partial accumulators are kept for combining.
+constexpr uint64_t kMaxSegmentTasks = 256;
 
-template <typename In, typename Acc, typename Out, dc_reduce_op op>
-void columns(const In* x, Out* out, uint64_t outer, uint64_t length, uint64_t inner) {
-  const uint64_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
-  const auto body = [=](uint64_t begin, uint64_t end) {
-    Acc acc[kColumnBlock];
-    for (uint64_t task = begin; task < end; ++task) {
-      const uint64_t o = task / blocks, c0 = (task % blocks) * kColumnBlock;
-      const uint64_t width = inner - c0 < kColumnBlock ? inner - c0 : kColumnBlock;
-      const In* base = x + o * length * inner + c0;
-      for (uint64_t c = 0; c < width; ++c) {
-        acc[c] = op == DC_REDUCE_SUM ? Acc() : static_cast<Acc>(base[c]);
-      }
-      for (uint64_t p = op == DC_REDUCE_SUM ? 0 : 1; p < length; ++p) {
-        const In* row = base + p * inner;
-        for (uint64_t c = 0; c < width; ++c) {
-          if constexpr (op == DC_REDUCE_SUM) {
-            acc[c] += static_cast<Acc>(row[c]);
-          } else {
-            const Acc v = static_cast<Acc>(row[c]);
-            // NaN wins and stays (numpy); acc != acc is false for integers.
-            const bool better = op == DC_REDUCE_MIN ? v < acc[c] : v > acc[c];
-            acc[c] = ((better || v != v) && acc[c] == acc[c]) ? v : acc[c];
-          }
-        }
-      }
-      Out* target = out + o * inner + c0;
-      for (uint64_t c = 0; c < width; ++c) target[c] = static_cast<Out>(acc[c]);
-    }
-  };
-  const uint64_t tasks = outer * blocks;
-  ThreadPool* pool = thread_pool();
-  if (pool != nullptr && outer * length * inner >= kParallelElements && tasks > 1) {
-    pool->parallel_for(tasks, 1, body);
+template <dc_reduce_op op, typename Acc>
+inline void accumulate(Acc& acc, Acc v) noexcept {
+  if constexpr (op == DC_REDUCE_SUM) {
+    acc += v;
   } else {
-    body(0, tasks);
+    // NaN wins and stays (numpy); acc != acc is false for integers.
+    const bool better = op == DC_REDUCE_MIN ? v < acc : v > acc;
+    acc = ((better || v != v) && acc == acc) ? v : acc;
   }
 }
 
-using ColumnsFunction = void (*)(const void*, void*, uint64_t, uint64_t, uint64_t);
+/// Shares the (column block, segment) tasks out, runs the instruction set's column kernel on
+/// each and combines the segments' accumulators in order. Acc is the kernel's accumulator
+/// type (cpu_columns_impl.hpp), Out the result's.
+template <typename Acc, typename Out, dc_reduce_op op>
+void columns(const uint8_t* x, size_t element_size, ColumnsKernel kernel, void* out_data,
+             uint64_t outer, uint64_t length, uint64_t inner) {
+  Out* out = static_cast<Out*>(out_data);
+  const uint64_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
+  const uint64_t block_tasks = outer * blocks;
+  // Note [Column segments]. A sum over length 0 still runs one (empty) segment per block.
+  const uint64_t block_width = std::min(inner, kColumnBlock);
+  uint64_t segment_rows = std::max<uint64_t>(1, kTaskElements / block_width);
+  uint64_t segments = std::max<uint64_t>(1, (length + segment_rows - 1) / segment_rows);
+  segments = std::min(segments, std::max<uint64_t>(1, kMaxSegmentTasks / block_tasks));
+  segment_rows = std::max<uint64_t>(1, (length + segments - 1) / segments);
+  segments = std::max<uint64_t>(1, (length + segment_rows - 1) / segment_rows);  // none empty
+  // (Not std::vector: vector<bool> has no data().)
+  const std::unique_ptr<Acc[]> partials(
+      segments > 1 ? new Acc[block_tasks * segments * kColumnBlock] : nullptr);
 
-template <typename In, typename Acc, typename Out, dc_reduce_op op>
-void columns_erased(const void* x, void* out, uint64_t outer, uint64_t length, uint64_t inner) {
-  columns<In, Acc, Out, op>(static_cast<const In*>(x), static_cast<Out*>(out), outer, length,
-                            inner);
+  const auto body = [&](uint64_t begin, uint64_t end) {
+    Acc acc[kColumnBlock];
+    for (uint64_t task = begin; task < end; ++task) {
+      // Segment-major: neighbouring tasks read neighbouring column blocks of the same rows.
+      const uint64_t segment = task / block_tasks, block_task = task % block_tasks;
+      const uint64_t o = block_task / blocks, c0 = (block_task % blocks) * kColumnBlock;
+      const uint64_t width = inner - c0 < kColumnBlock ? inner - c0 : kColumnBlock;
+      const uint64_t first = std::min(length, segment * segment_rows);
+      const uint64_t rows = std::min(length, first + segment_rows) - first;
+      Acc* target = segments > 1 ? partials.get() + task * kColumnBlock : acc;
+      kernel(x + ((o * length + first) * inner + c0) * element_size, rows, inner, width, target);
+      if (segments == 1) {
+        for (uint64_t c = 0; c < width; ++c) out[o * inner + c0 + c] = static_cast<Out>(acc[c]);
+      }
+    }
+  };
+  const uint64_t tasks = block_tasks * segments;
+  const uint64_t task_elements = std::max<uint64_t>(1, segment_rows * block_width);
+  ThreadPool* pool = thread_pool();
+  if (pool != nullptr && outer * length * inner >= kParallelElements && tasks > 1) {
+    pool->parallel_for(tasks, std::max<uint64_t>(1, kTaskElements / task_elements), body);
+  } else {
+    body(0, tasks);
+  }
+  if (segments == 1) return;
+  for (uint64_t block_task = 0; block_task < block_tasks; ++block_task) {
+    const uint64_t o = block_task / blocks, c0 = (block_task % blocks) * kColumnBlock;
+    const uint64_t width = inner - c0 < kColumnBlock ? inner - c0 : kColumnBlock;
+    const Acc* partial = partials.get() + block_task * kColumnBlock;
+    const uint64_t segment_stride = block_tasks * kColumnBlock;
+    for (uint64_t c = 0; c < width; ++c) {
+      Acc acc = partial[c];
+      for (uint64_t segment = 1; segment < segments; ++segment) {
+        accumulate<op>(acc, partial[segment * segment_stride + c]);
+      }
+      out[o * inner + c0 + c] = static_cast<Out>(acc);
+    }
+  }
 }
 
+using ColumnsFunction = void (*)(const uint8_t*, size_t, ColumnsKernel, void*, uint64_t, uint64_t,
+                                 uint64_t);
+
+/// The accumulator and result types of the column kernel for op and dtype (nullptr: none).
 template <dc_reduce_op op>
 ColumnsFunction extreme_for(dc_dtype dtype) {
   switch (dtype) {
     case DC_DTYPE_BOOL:
-      return columns_erased<bool, bool, bool, op>;
+      return columns<bool, bool, op>;
     case DC_DTYPE_INT8:
-      return columns_erased<int8_t, int8_t, int8_t, op>;
+      return columns<int8_t, int8_t, op>;
     case DC_DTYPE_INT16:
-      return columns_erased<int16_t, int16_t, int16_t, op>;
+      return columns<int16_t, int16_t, op>;
     case DC_DTYPE_INT32:
-      return columns_erased<int32_t, int32_t, int32_t, op>;
+      return columns<int32_t, int32_t, op>;
     case DC_DTYPE_INT64:
-      return columns_erased<int64_t, int64_t, int64_t, op>;
+      return columns<int64_t, int64_t, op>;
     case DC_DTYPE_UINT8:
-      return columns_erased<uint8_t, uint8_t, uint8_t, op>;
+      return columns<uint8_t, uint8_t, op>;
     case DC_DTYPE_UINT16:
-      return columns_erased<uint16_t, uint16_t, uint16_t, op>;
+      return columns<uint16_t, uint16_t, op>;
     case DC_DTYPE_UINT32:
-      return columns_erased<uint32_t, uint32_t, uint32_t, op>;
+      return columns<uint32_t, uint32_t, op>;
     case DC_DTYPE_UINT64:
-      return columns_erased<uint64_t, uint64_t, uint64_t, op>;
+      return columns<uint64_t, uint64_t, op>;
     case DC_DTYPE_FLOAT32:
-      return columns_erased<float, float, float, op>;
+      return columns<float, float, op>;
     case DC_DTYPE_FLOAT64:
-      return columns_erased<double, double, double, op>;
+      return columns<double, double, op>;
     default:
       return nullptr;  // float16 and complex: the generated kernels / an error in the core
   }
@@ -100,31 +142,24 @@ ColumnsFunction sum_for(dc_dtype dtype) {
   constexpr dc_reduce_op S = DC_REDUCE_SUM;
   switch (dtype) {
     case DC_DTYPE_BOOL:
-      return columns_erased<bool, int64_t, int64_t, S>;
     case DC_DTYPE_INT8:
-      return columns_erased<int8_t, int64_t, int64_t, S>;
     case DC_DTYPE_INT16:
-      return columns_erased<int16_t, int64_t, int64_t, S>;
     case DC_DTYPE_INT32:
-      return columns_erased<int32_t, int64_t, int64_t, S>;
     case DC_DTYPE_INT64:
-      return columns_erased<int64_t, int64_t, int64_t, S>;
+      return columns<int64_t, int64_t, S>;
     case DC_DTYPE_UINT8:
-      return columns_erased<uint8_t, uint64_t, uint64_t, S>;
     case DC_DTYPE_UINT16:
-      return columns_erased<uint16_t, uint64_t, uint64_t, S>;
     case DC_DTYPE_UINT32:
-      return columns_erased<uint32_t, uint64_t, uint64_t, S>;
     case DC_DTYPE_UINT64:
-      return columns_erased<uint64_t, uint64_t, uint64_t, S>;
+      return columns<uint64_t, uint64_t, S>;
     case DC_DTYPE_FLOAT32:
-      return columns_erased<float, double, float, S>;
+      return columns<double, float, S>;
     case DC_DTYPE_FLOAT64:
-      return columns_erased<double, double, double, S>;
+      return columns<double, double, S>;
     case DC_DTYPE_COMPLEX64:
-      return columns_erased<std::complex<float>, std::complex<double>, std::complex<float>, S>;
+      return columns<std::complex<double>, std::complex<float>, S>;
     case DC_DTYPE_COMPLEX128:
-      return columns_erased<std::complex<double>, std::complex<double>, std::complex<double>, S>;
+      return columns<std::complex<double>, std::complex<double>, S>;
     default:
       return nullptr;  // float16: the generated kernels
   }
@@ -161,7 +196,8 @@ dc_status reduce_axis(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtyp
     ThreadPool* pool = thread_pool();
     if (pool != nullptr && outer >= 2 * thread_count() && total >= kParallelElements) {
       std::atomic<dc_status> first_error{DC_STATUS_OK};
-      pool->parallel_for(outer, 1, [&](uint64_t begin, uint64_t end) {
+      const uint64_t rows_per_task = std::max<uint64_t>(1, kTaskElements / length);
+      pool->parallel_for(outer, rows_per_task, [&](uint64_t begin, uint64_t end) {
         for (uint64_t o = begin; o < end; ++o) {
           const dc_status status = row(o);
           if (status != DC_STATUS_OK) first_error.store(status);
@@ -181,11 +217,12 @@ dc_status reduce_axis(int32_t device, dc_stream stream, dc_reduce_op op, dc_dtyp
     function =
         op == DC_REDUCE_MIN ? extreme_for<DC_REDUCE_MIN>(dtype) : extreme_for<DC_REDUCE_MAX>(dtype);
   }
-  if (function == nullptr) {
+  const ColumnsKernel kernel = kernels().columns[op][dtype];
+  if (function == nullptr || kernel == nullptr) {
     return fail(DC_STATUS_UNSUPPORTED, "reduce_axis: no CPU column kernel for %s of %s",
                 reduce_op_name(op), dtype_name(dtype));
   }
-  function(x, y, outer, length, inner);
+  function(x, size, kernel, y, outer, length, inner);
   return DC_STATUS_OK;
 }
 
