@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import asarray
+from ._dtypes import dtype_name
 from .errors import DTypeError
 
 _forced = threading.local()
@@ -143,10 +144,10 @@ _COMPLEX_OF = {
 
 
 def _to_complex(x: _core.Array) -> _core.Array:
-    target = _COMPLEX_OF.get(str(x.dtype), "complex128")
-    if str(x.dtype) == target:
+    target = _COMPLEX_OF.get(dtype_name(x.dtype), "complex128")
+    if dtype_name(x.dtype) == target:
         return x
-    if str(x.dtype).startswith("complex"):
+    if dtype_name(x.dtype).startswith("complex"):
         raise DTypeError(f"fft: cannot convert {x.dtype} to {target}")
     out = _core.empty(x.shape, target, x.device)
     pairs = _core._reinterpret(out, "float32" if target == "complex64" else "float64", (x.size, 2))
@@ -215,7 +216,7 @@ def mean(x, axis=None) -> _core.Array:
     x = _as_array(x)
     total = _reduce("sum", x, axis)
     count = x.size if axis is None else x.shape[_normalized_axis(int(axis), x.ndim)]
-    dtype = str(x.dtype)
+    dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
     result = _core.empty(total.shape, result_dtype, total.device)
     if result.size == 0:

@@ -21,6 +21,7 @@ import math
 import dotcompute as dc
 
 from .. import _core
+from .._dtypes import dtype_name
 
 
 @dc.kernel
@@ -127,7 +128,7 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 
 def _power_of_two(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -> None:
     """out = DFT of src ([rows, 2 n] float views, n a power of two); src is left unchanged."""
-    real = str(src.dtype)
+    real = dtype_name(src.dtype)
     if n == 1:
         copy_scaled[src.size](src.reshape((src.size,)), out.reshape((out.size,)), 1.0)
         return
@@ -151,7 +152,7 @@ def _power_of_two(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool
 
 
 def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -> None:
-    real = str(src.dtype)
+    real = dtype_name(src.dtype)
     sign = 1.0 if inverse else -1.0
     m = 1 << (2 * n - 2).bit_length()  # the first power of two >= 2n - 1
     padded = dc.empty((rows, 2 * m), dtype=real, device=src.device)
@@ -171,7 +172,7 @@ def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:
     """Writes the (inverse) DFT of each row of x along its last axis into out (same shape)."""
     n = x.shape[-1]
     rows = x.size // n
-    real = _REAL_OF[str(x.dtype)]
+    real = _REAL_OF[dtype_name(x.dtype)]
     src = _core._reinterpret(x, real, (rows, 2 * n))
     dst = _core._reinterpret(out, real, (rows, 2 * n))
     if n & (n - 1) == 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dotcompute as dc
 
 from .. import _core
+from .._dtypes import dtype_name
 
 TILE = 16
 
@@ -87,7 +88,7 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     n = b.shape[-1]
     batch = out.size // (m * n)
     geometry = (_rounded(n), _rounded(m), batch)
-    real = _REAL_OF.get(str(a.dtype))
+    real = _REAL_OF.get(dtype_name(a.dtype))
     if real is None:
         gemm_tiled.launch(
             geometry,

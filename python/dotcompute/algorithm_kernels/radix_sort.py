@@ -22,6 +22,7 @@ from __future__ import annotations
 import dotcompute as dc
 
 from .. import _core
+from .._dtypes import dtype_name
 from .scan import _scan
 
 TILE = 256
@@ -144,7 +145,7 @@ def gather_rows(x: dc.Array, index: dc.Array, values: dc.Array):
 
 def radix_sort_rows(x: dc.Array, values, indices, rows: int, length: int) -> None:
     """Sorts the rows of x ([rows, length], a RADIX_DTYPES dtype) into values and/or indices."""
-    unsigned, kind = RADIX_DTYPES[str(x.dtype)]
+    unsigned, kind = RADIX_DTYPES[dtype_name(x.dtype)]
     width = 32 if unsigned == "uint32" else 64
     device = x.device
     bits = _core._reinterpret(x, unsigned, (rows, length))

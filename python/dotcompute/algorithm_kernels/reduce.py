@@ -13,6 +13,7 @@ from __future__ import annotations
 import dotcompute as dc
 
 from .. import _core
+from .._dtypes import dtype_name
 
 GROUP = 256
 
@@ -130,7 +131,7 @@ _FLOATING = {"float16", "float32", "float64"}
 
 def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int, inner: int):
     """Writes the reduction of x along the middle axis of [outer, length, inner] into out."""
-    dtype = str(x.dtype)
+    dtype = dtype_name(x.dtype)
     if dtype in _REAL_OF:  # complex sums: real and imaginary parts are interleaved columns
         real = _REAL_OF[dtype]
         x = _core._reinterpret(x, real, (outer, length, 2 * inner))

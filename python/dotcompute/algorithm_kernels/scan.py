@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dotcompute as dc
 
+from .._dtypes import dtype_name
+
 GROUP = 256
 
 
@@ -70,7 +72,7 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 
 def run_cumsum(x: dc.Array, out: dc.Array, outer: int, length: int, inner: int) -> None:
     """Inclusive prefix sums of x along the middle axis of [outer, length, inner] into out."""
-    real = _REAL_OF.get(str(x.dtype))
+    real = _REAL_OF.get(dtype_name(x.dtype))
     if real is not None:  # complex: the real and imaginary parts are two interleaved scans
         from .. import _core
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dotcompute as dc
 
+from .._dtypes import dtype_name
+
 
 @dc.func
 def ordered_before(a, b) -> bool:
@@ -74,7 +76,7 @@ def run_sort(x: dc.Array, values, indices, outer: int, length: int, inner: int) 
     """Sorts x along the middle axis of [outer, length, inner] into values and/or indices."""
     from .radix_sort import RADIX_DTYPES, radix_sort_rows
 
-    if inner == 1 and length >= RADIX_MIN_LENGTH and str(x.dtype) in RADIX_DTYPES:
+    if inner == 1 and length >= RADIX_MIN_LENGTH and dtype_name(x.dtype) in RADIX_DTYPES:
         radix_sort_rows(x, values, indices, outer, length)
         return
     shape = (outer, length, inner)

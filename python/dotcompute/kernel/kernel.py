@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._dtypes import dtype_name
 from ..errors import DeviceError, DotComputeError, DTypeError, UnsupportedError
 
 # lowering is imported now rather than at the first launch (frontend.specialize imports it
@@ -188,7 +189,7 @@ class Kernel:
         arrays = [args[i] for i in self._array_positions if i < len(args)]
         first = next((a for a in arrays if isinstance(a, _core.Array)), None)
         device_spec = first.device.spec if first is not None else _core.get_device(device).spec
-        dtypes = tuple(a.dtype.name if isinstance(a, _core.Array) else None for a in arrays)
+        dtypes = tuple(dtype_name(a.dtype) if isinstance(a, _core.Array) else None for a in arrays)
         key = (device_spec, dtypes)
         specialization = self._specializations.get(key)
         if specialization is None:
