@@ -173,7 +173,12 @@ def numpy_sum(host):
     return np.sum(host, dtype=np.int64) if host.dtype == np.bool_ else np.sum(host)
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+# Reductions also run a size whose work-items get whole blocks of values (OpenCL on a CPU
+# device: several 64-value blocks each, eight accumulators a block) and many CPU chunks.
+REDUCE_SHAPES = [*SHAPES, (1_000_003,)]
+
+
+@pytest.mark.parametrize("shape", REDUCE_SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_sum_min_max_every_dtype(device, rng, dtype, shape):
     host = random_array(rng, shape, dtype)

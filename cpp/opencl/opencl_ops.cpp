@@ -20,7 +20,9 @@
 // order and two queues never share one. On GPUs consecutive work-items read consecutive
 // elements (a strided loop, coalesced); on CPU devices each work-item reads one contiguous
 // chunk, because a CPU driver runs a work-item's whole loop before the next work-item's, and
-// strided reads would fetch every cache line once per work-item. Floating sums add kSumFlushCount
+// strided reads would fetch every cache line once per work-item; there a work-item keeps eight
+// accumulators over each block of values, since one chain of adds would run at the add's latency
+// (1M float32 sum on PoCL 758 -> 180 us, min 632 -> 200 us). Floating sums add kSumFlushCount
 // values per work-item in the input precision (float for float16, float32 and complex64), then
 // carry on in double (float where the device has no fp64). min and max propagate NaN like numpy.
 #include <cstring>
@@ -401,10 +403,27 @@ void dc_reduce_partial(__global const S* in_base, ulong in_offset, ulong n,
   const ulong chunk = (n + get_global_size(0) - 1) / get_global_size(0);
   const ulong first = get_global_id(0) * chunk;
   const ulong end = first + chunk < n ? first + chunk : n;
-  for (ulong block = first; block < end; block += FLUSH) {
-    const ulong stop = block + FLUSH < end ? block + FLUSH : end;
+  ulong block = first;
+  // Eight independent accumulators: one chain would wait for each add's latency.
+  for (; block + FLUSH <= end; block += FLUSH) {
+    L l0 = local_identity(in), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
+    for (ulong i = block; i < block + FLUSH; i += 8) {
+      l0 = local_combine(l0, local_load(in[i]));
+      l1 = local_combine(l1, local_load(in[i + 1]));
+      l2 = local_combine(l2, local_load(in[i + 2]));
+      l3 = local_combine(l3, local_load(in[i + 3]));
+      l4 = local_combine(l4, local_load(in[i + 4]));
+      l5 = local_combine(l5, local_load(in[i + 5]));
+      l6 = local_combine(l6, local_load(in[i + 6]));
+      l7 = local_combine(l7, local_load(in[i + 7]));
+    }
+    const L low = local_combine(local_combine(l0, l1), local_combine(l2, l3));
+    const L high = local_combine(local_combine(l4, l5), local_combine(l6, l7));
+    total = combine(total, widen(local_combine(low, high)));
+  }
+  if (block < end) {
     local_value = local_identity(in);
-    for (ulong i = block; i < stop; ++i) {
+    for (ulong i = block; i < end; ++i) {
       local_value = local_combine(local_value, local_load(in[i]));
     }
     total = combine(total, widen(local_value));
