@@ -14,8 +14,11 @@ Rows and peers (the issue's targets):
 - 1 GiB copy (read + write GB/s) vs a Numba parallel copy loop: >= 50 GB/s
 
 Each row alternates the two sides for --rounds rounds (a few calls each) and keeps each side's
-best call, so load from other processes on a shared machine hits both alike. Every result is
-checked against its peer's before it is timed.
+best call, so load from other processes on a shared machine hits both alike. Each turn begins
+with a pause and one untimed call: Numba's OpenMP threads (and dotcompute's pool workers) keep
+spinning for a few milliseconds after a call, which would slow the other side's first calls on
+a 2-core machine, and the untimed call wakes the side's own threads as a loop of calls would.
+Every result is checked against its peer's before it is timed.
 """
 
 from __future__ import annotations
@@ -37,12 +40,22 @@ import dotcompute as dc  # noqa: E402
 SIZE_16M = 1 << 24
 
 
-def best_of_rounds(peer, ours, rounds: int, calls: int = 3) -> tuple[float, float]:
-    """Best single-call seconds of peer and ours, alternating rounds."""
+# Long enough for the other side's idle threads to stop spinning and go to sleep.
+TURN_PAUSE_S = 0.05
+
+
+def best_of_rounds(
+    peer, ours, rounds: int, calls: int = 3, turn_warmup: bool = True
+) -> tuple[float, float]:
+    """Best single-call seconds of peer and ours, alternating rounds. turn_warmup=False skips
+    the pause and untimed call of each turn (for calls far longer than any thread's spinning)."""
     peer(), ours()  # warm up both (page faults, pools, plans, JIT)
     best_peer = best_ours = float("inf")
     for _ in range(rounds):
         for function, slot in ((peer, 0), (ours, 1)):
+            if turn_warmup:
+                time.sleep(TURN_PAUSE_S)
+                function()  # untimed: wakes this side's threads
             for _ in range(calls):
                 start = time.perf_counter()
                 function()
@@ -208,7 +221,9 @@ def row_sort(rounds: int) -> dict:
     x = np.random.default_rng(5).standard_normal(SIZE_16M).astype(np.float32)
     dx = dc.asarray(x)
     np.testing.assert_array_equal(np.asarray(dc.sort(dx)), np.sort(x))
-    peer, ours = best_of_rounds(lambda: np.sort(x), lambda: dc.sort(dx), rounds, calls=1)
+    peer, ours = best_of_rounds(
+        lambda: np.sort(x), lambda: dc.sort(dx), rounds, calls=1, turn_warmup=False
+    )
     return {
         "name": "sort 16M float32",
         "peer": "np.sort",
