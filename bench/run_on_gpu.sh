@@ -36,6 +36,17 @@ tail -3 "$out/pytest-cuda.log"
 python3 -m pytest -q -p no:cacheprovider tests/test_codegen_cuda.py >"$out/pytest-codegen-cuda.log" 2>&1
 tail -3 "$out/pytest-codegen-cuda.log"
 
+step "the OpenCL conformance suite on the GPU's own OpenCL driver"
+gpu_opencl="$(python3 -c 'import dotcompute as dc; print(" or ".join(d.spec for d in dc.devices() if d.backend == "opencl" and d.capabilities.get("device_type") == "gpu"))')"
+if [ -n "$gpu_opencl" ]; then
+  echo "devices: $gpu_opencl"
+  python3 -m pytest -q -m opencl -k "$gpu_opencl" -p no:cacheprovider tests >"$out/pytest-opencl-gpu.log" 2>&1
+  grep -E "^(FAILED|ERROR)" "$out/pytest-opencl-gpu.log" | head -40
+  tail -3 "$out/pytest-opencl-gpu.log"
+else
+  echo "no OpenCL GPU device"
+fi
+
 step "benchmarks against CuPy on the same card"
 python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
 

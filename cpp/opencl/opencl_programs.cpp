@@ -29,7 +29,10 @@
 // global size and to the kernel's CL_KERNEL_WORK_GROUP_SIZE. On CPU devices (PoCL) a 1-D kernel
 // that uses no local memory gets groups of up to 4096: a CPU driver runs a group as one loop
 // over its work-items, vectorized across them, so fewer, larger groups cost less scheduling
-// (vector add of 1M floats ran about 1.3x faster than with 256 on PoCL).
+// (vector add of 1M floats ran about 1.3x faster than with 256 on PoCL). A local size the
+// caller gives is left to the driver up to the device's maximum: NVIDIA's driver reports a
+// CL_KERNEL_WORK_GROUP_SIZE of 256 for every kernel on an H100 (driver 580) yet runs groups of
+// 1024; a driver that refuses the group gets the same error as an early check would give.
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -295,6 +298,14 @@ dc_status get_kernel(int32_t device, dc_module module, const char* name, dc_kern
   return DC_STATUS_OK;
 }
 
+dc_status group_too_large(const DeviceState& state, const OpenclKernel& kernel, uint64_t items,
+                          size_t limit) {
+  return fail(DC_STATUS_INVALID_ARGUMENT,
+              "launch of %s: %llu work-items per group exceed the %zu this kernel can run on %s",
+              kernel.name.c_str(), static_cast<unsigned long long>(items), limit,
+              state.name.c_str());
+}
+
 /// Local and (rounded) global sizes per Note [Work-group sizes].
 dc_status choose_sizes(const DeviceState& state, const OpenclKernel& kernel,
                        const dc_launch_config& config, size_t local[3], size_t global[3]) {
@@ -330,11 +341,8 @@ dc_status choose_sizes(const DeviceState& state, const OpenclKernel& kernel,
       local[largest] = std::max<size_t>(1, local[largest] / 2);
       items *= local[largest];
     }
-  } else if (items > kernel.work_group_limit) {
-    return fail(DC_STATUS_INVALID_ARGUMENT,
-                "launch of %s: %llu work-items per group exceed the %zu this kernel can run on %s",
-                kernel.name.c_str(), static_cast<unsigned long long>(items),
-                kernel.work_group_limit, state.name.c_str());
+  } else if (items > state.max_work_group_size) {
+    return group_too_large(state, kernel, items, state.max_work_group_size);
   }
   for (uint32_t d = 0; d < dimensions; ++d) {
     const uint64_t groups = (config.global_size[d] + local[d] - 1) / local[d];
@@ -409,6 +417,11 @@ dc_status launch(int32_t device, dc_stream stream, dc_kernel kernel_handle,
   const cl_int code = cl.clEnqueueNDRangeKernel(queue, kernel.kernel, config->dimensions, nullptr,
                                                 global, local, 0, nullptr, &done);
   if (code == CL_SUCCESS) remember_kernel(last, done);  // Note [Short waits]
+  const uint64_t items = uint64_t{local[0]} * local[1] * local[2];
+  if ((code == CL_INVALID_WORK_GROUP_SIZE || code == CL_OUT_OF_RESOURCES) &&
+      items > kernel.work_group_limit) {
+    return group_too_large(*state, kernel, items, kernel.work_group_limit);
+  }
   if (code == CL_INVALID_KERNEL_ARGS) {
     return fail(DC_STATUS_INVALID_ARGUMENT,
                 "launch of %s: clEnqueueNDRangeKernel failed: %s (%u argument(s) given for more "
