@@ -25,9 +25,13 @@
 #include "cuda_builtin_sources.hpp"
 #include "cuda_math_libraries.hpp"
 #include "dotcompute/dtype.hpp"
+#include "plugin_support/reduce_specs.hpp"
 
 namespace dotcompute::cuda {
 namespace {
+
+using plugin_support::extreme_reduce_spec;
+using plugin_support::ReduceSpec;
 
 constexpr unsigned int kBlockThreads = 256;
 constexpr uint64_t kBlocksPerSm = 32;
@@ -214,25 +218,6 @@ std::string axpy_source(const std::string& type, const std::string& body) {
 )";
 }
 
-/// The pieces of a reduction kernel (see the template in reduce_source): S the input element, L
-/// what a thread accumulates between flushes, P a partial, R the result.
-struct ReduceSpec {
-  std::string S, L, P, R;
-  std::string local_identity;  ///< an expression of `in` (the input pointer)
-  std::string local_load;      ///< an expression of `v` (one element)
-  std::string local_combine;   ///< an expression of `a` and `b` (both L)
-  std::string widen;           ///< an expression of `l` (an L) giving a P
-  std::string part_identity;   ///< an expression of `in`
-  std::string combine;         ///< an expression of `a` and `b` (both P)
-  std::string final_identity;  ///< an expression of `partials`
-  std::string finish;          ///< an expression of `p` (a P) giving an R
-};
-
-std::string extreme_of(dc_reduce_op op, const std::string& a, const std::string& b) {
-  const char* better = op == DC_REDUCE_MIN ? "<" : ">";
-  return "(" + b + " " + better + " " + a + " ? " + b + " : " + a + ")";
-}
-
 /// ReduceSpec for (op, dtype); false when unsupported.
 bool reduce_spec(dc_reduce_op op, dc_dtype dtype, ReduceSpec* spec) {
   const TypeNames names = type_names(dtype);
@@ -278,56 +263,7 @@ bool reduce_spec(dc_reduce_op op, dc_dtype dtype, ReduceSpec* spec) {
              add, "l",    "c128{0.0, 0.0}", add,    "c128{0.0, 0.0}", "p"};
     return true;
   }
-  if (op != DC_REDUCE_MIN && op != DC_REDUCE_MAX) return false;
-  if (dtype == DC_DTYPE_BOOL) {  // min is "all", max is "any"
-    const std::string pick = extreme_of(op, "a", "b");
-    *spec = {s,
-             "u8",
-             "u8",
-             "u8",
-             "(u8)(in[0] != 0)",
-             "(u8)(v != 0)",
-             pick,
-             "l",
-             "(u8)(in[0] != 0)",
-             pick,
-             "partials[0]",
-             "p"};
-    return true;
-  }
-  if (dtype_is_integer(dtype)) {
-    const std::string pick = extreme_of(op, "a", "b");
-    *spec = {s, s, s, s, "in[0]", "v", pick, "l", "in[0]", pick, "partials[0]", "p"};
-    return true;
-  }
-  const char* better = op == DC_REDUCE_MIN ? "<" : ">";
-  if (dtype_is_floating(dtype)) {
-    // b replaces a when b is NaN or better; a NaN a is never replaced (no comparison holds).
-    const std::string pick = std::string("((b != b || b ") + better + " a) ? b : a)";
-    if (dtype == DC_DTYPE_FLOAT16) {
-      *spec = {s,
-               "float",
-               "float",
-               s,
-               "half_to_float(in[0])",
-               "half_to_float(v)",
-               pick,
-               "l",
-               "half_to_float(in[0])",
-               pick,
-               "partials[0]",
-               "float_to_half(p)"};
-    } else {
-      *spec = {s, s, s, s, "in[0]", "v", pick, "l", "in[0]", pick, "partials[0]", "p"};
-    }
-    return true;
-  }
-  // Complex: lexicographic (real, then imaginary) like numpy; a NaN in either part wins.
-  const std::string pick = std::string("((a.re != a.re || a.im != a.im) ? a : ") +
-                           "((b.re != b.re || b.im != b.im) ? b : " + "((b.re " + better +
-                           " a.re || (b.re == a.re && b.im " + better + " a.im)) ? b : a)))";
-  *spec = {s, s, s, s, "in[0]", "v", pick, "l", "in[0]", pick, "partials[0]", "p"};
-  return true;
+  return extreme_reduce_spec(op, dtype, s, "re", "im", spec);
 }
 
 std::string reduce_source(const ReduceSpec& spec) {
