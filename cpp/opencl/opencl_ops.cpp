@@ -30,13 +30,16 @@
 
 #include "dotcompute/dtype.hpp"
 #include "opencl_backend.hpp"
-#include "plugin_support/reduce_specs.hpp"
+#include "plugin_support/builtin_sources.hpp"
 
 namespace dotcompute::opencl {
 namespace {
 
 using plugin_support::extreme_reduce_spec;
+using plugin_support::operator_symbol;
 using plugin_support::ReduceSpec;
+using plugin_support::type_names;
+using plugin_support::TypeNames;
 
 constexpr size_t kElementwiseGroup = 256;
 /// CPU drivers run a group as one vectorized loop: larger groups cost less scheduling.
@@ -76,60 +79,8 @@ constexpr const char* kDoublePreamble =
 // ---------------------------------------------------------------------------------------------
 // Types per dtype
 
-struct TypeNames {
-  const char* storage;    ///< the element as the kernel reads it (signed for signed integers)
-  const char* unsigned_;  ///< integers: the unsigned twin
-  const char* wide;       ///< integers: the unsigned type arithmetic runs in (no int promotion)
-};
-
-TypeNames type_names(dc_dtype dtype) {
-  switch (dtype) {
-    case DC_DTYPE_BOOL:
-      return {"u8", "u8", "u32"};
-    case DC_DTYPE_INT8:
-      return {"i8", "u8", "u32"};
-    case DC_DTYPE_INT16:
-      return {"i16", "u16", "u32"};
-    case DC_DTYPE_INT32:
-      return {"i32", "u32", "u32"};
-    case DC_DTYPE_INT64:
-      return {"i64", "u64", "u64"};
-    case DC_DTYPE_UINT8:
-      return {"u8", "u8", "u32"};
-    case DC_DTYPE_UINT16:
-      return {"u16", "u16", "u32"};
-    case DC_DTYPE_UINT32:
-      return {"u32", "u32", "u32"};
-    case DC_DTYPE_UINT64:
-      return {"u64", "u64", "u64"};
-    case DC_DTYPE_FLOAT16:
-      return {"f16", "", ""};
-    case DC_DTYPE_FLOAT32:
-      return {"float", "", ""};
-    case DC_DTYPE_FLOAT64:
-      return {"double", "", ""};
-    case DC_DTYPE_COMPLEX64:
-      return {"c64", "", ""};
-    default:
-      return {"c128", "", ""};
-  }
-}
-
 bool needs_fp64(dc_dtype dtype) {
   return dtype == DC_DTYPE_FLOAT64 || dtype == DC_DTYPE_COMPLEX128;
-}
-
-const char* operator_symbol(dc_binary_op op) {
-  switch (op) {
-    case DC_BINARY_ADD:
-      return "+";
-    case DC_BINARY_SUBTRACT:
-      return "-";
-    case DC_BINARY_MULTIPLY:
-      return "*";
-    default:
-      return "/";
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,55 @@
-// cpp/plugin_support/reduce_specs.cpp
-#include "plugin_support/reduce_specs.hpp"
+// cpp/plugin_support/builtin_sources.cpp
+#include "plugin_support/builtin_sources.hpp"
 
 #include "dotcompute/dtype.hpp"
 
 namespace dotcompute::plugin_support {
+
+TypeNames type_names(dc_dtype dtype) {
+  switch (dtype) {
+    case DC_DTYPE_BOOL:
+      return {"u8", "u8", "u32"};
+    case DC_DTYPE_INT8:
+      return {"i8", "u8", "u32"};
+    case DC_DTYPE_INT16:
+      return {"i16", "u16", "u32"};
+    case DC_DTYPE_INT32:
+      return {"i32", "u32", "u32"};
+    case DC_DTYPE_INT64:
+      return {"i64", "u64", "u64"};
+    case DC_DTYPE_UINT8:
+      return {"u8", "u8", "u32"};
+    case DC_DTYPE_UINT16:
+      return {"u16", "u16", "u32"};
+    case DC_DTYPE_UINT32:
+      return {"u32", "u32", "u32"};
+    case DC_DTYPE_UINT64:
+      return {"u64", "u64", "u64"};
+    case DC_DTYPE_FLOAT16:
+      return {"f16", "", ""};
+    case DC_DTYPE_FLOAT32:
+      return {"float", "", ""};
+    case DC_DTYPE_FLOAT64:
+      return {"double", "", ""};
+    case DC_DTYPE_COMPLEX64:
+      return {"c64", "", ""};
+    default:
+      return {"c128", "", ""};
+  }
+}
+
+const char* operator_symbol(dc_binary_op op) {
+  switch (op) {
+    case DC_BINARY_ADD:
+      return "+";
+    case DC_BINARY_SUBTRACT:
+      return "-";
+    case DC_BINARY_MULTIPLY:
+      return "*";
+    default:
+      return "/";
+  }
+}
 
 std::string extreme_of(dc_reduce_op op, const std::string& a, const std::string& b) {
   const char* better = op == DC_REDUCE_MIN ? "<" : ">";

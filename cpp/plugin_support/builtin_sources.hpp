@@ -1,6 +1,7 @@
-// cpp/plugin_support/reduce_specs.hpp
-// The pieces of the CUDA and OpenCL plugins' generated reduction kernels, and the min/max ones
-// both plugins spell alike.
+// cpp/plugin_support/builtin_sources.hpp
+// Pieces of the generated built-in kernels that the CUDA and OpenCL plugins spell alike: the
+// element type names (each plugin's preamble typedefs u8 ... u64, i8 ... i64, f16, c64, c128),
+// the binary operators and the reduction specs of min and max.
 #pragma once
 
 #include <string>
@@ -8,6 +9,18 @@
 #include "dotcompute/backend_abi.h"
 
 namespace dotcompute::plugin_support {
+
+/// How a generated kernel names a dtype's element.
+struct TypeNames {
+  const char* storage;    ///< the element as the kernel reads it (signed for signed integers)
+  const char* unsigned_;  ///< integers: the unsigned twin
+  const char* wide;       ///< integers: the unsigned type arithmetic runs in (no int promotion)
+};
+
+TypeNames type_names(dc_dtype dtype);
+
+/// "+", "-", "*" or "/" (floor division is written out by each plugin).
+const char* operator_symbol(dc_binary_op op);
 
 /// The pieces of a reduction kernel, as source text: S the input element, L what a thread or
 /// work-item accumulates between flushes, P a partial, R the result. Each plugin's
