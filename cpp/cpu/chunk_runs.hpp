@@ -24,7 +24,7 @@ namespace dotcompute::cpu {
 class ChunkRuns {
  public:
   /// Most runs: more threads than this share the runs (each claims whole runs from the pool).
-  static constexpr uint64_t kMaxRuns = 64;
+  static constexpr uint64_t kMaxRuns = 256;
 
   /// Splits chunks (below 2^32) into min(threads, chunks, kMaxRuns) runs of near-equal length.
   ChunkRuns(uint64_t chunks, uint64_t threads) noexcept {
