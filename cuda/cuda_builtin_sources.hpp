@@ -46,7 +46,7 @@ ScratchLayout scan_scratch_layout(dc_dtype dtype, uint64_t rows, uint64_t count)
 constexpr uint32_t kSortHistogramTiles = 8;
 
 /// Elements one sort block covers for keys of key_size bytes.
-uint64_t sort_tile_elements(size_t key_size) noexcept;
+uint64_t sort_tile_elements(size_t key_size, bool positions) noexcept;
 /// The source of the dc_sort_histogram / dc_sort_pass kernels for dtype, or ""
 /// when unsupported (complex). Only a source with positions can produce indices (Note [Sorts
 /// without positions]).

@@ -132,7 +132,7 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
                     "dc_sort_histogram", "dc_sort_pass", &job.module)) {
       return status;
     }
-    const uint64_t tile = sort_tile_elements(size);
+    const uint64_t tile = sort_tile_elements(size, positions);
     job.queue = queue;
     job.key_size = size;
     job.count = count;

@@ -28,7 +28,7 @@ bool write(const std::string& path, const std::string& text) {
 /// Every part of a layout starts 256-byte aligned, after the end of the one before it.
 bool check_sort_layout(size_t key_size, uint64_t rows, uint64_t count, bool positions) {
   const ScratchLayout layout = sort_scratch_layout(key_size, rows, count, positions);
-  const uint64_t tile = sort_tile_elements(key_size);
+  const uint64_t tile = sort_tile_elements(key_size, positions);
   const uint64_t tiles = (count + tile - 1) / tile;
   const uint64_t sizes[7] = {rows * count * key_size,
                              rows * count * key_size,
