@@ -4,8 +4,9 @@
 // Contiguous rows (inner == 1) go through the reduce slot row by row, so they get its SIMD
 // kernels and accurate sums; threads take rows in groups of about kTaskElements. Otherwise a task
 // owns a block of kColumnBlock neighbouring columns of one outer index and one segment of the
-// reduced axis, and adds the segment's rows into an accumulator block, a loop the compiler
-// vectorizes along the columns; floating sums accumulate in double, as the reduce slot does.
+// reduced axis, and adds the segment's rows into an accumulator block with the instruction
+// set's column kernel (cpu_columns_impl.hpp), vectorized along the columns; floating sums end in
+// double, as the reduce slot's do (float32 adds 64 rows in float first).
 //
 // Note [Column segments]: with few column blocks (a (16384, 256) float32 array summed over axis
 // 0 has one) whole-axis tasks left every thread but one idle, so the axis is cut into segments
