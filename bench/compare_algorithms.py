@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from timing import restart_without_slow_openblas_settings
+from timing import restart_without_slow_openblas_settings, start_turn
 
 restart_without_slow_openblas_settings()  # before numpy loads OpenBLAS
 
@@ -38,10 +38,6 @@ import numpy as np  # noqa: E402
 import dotcompute as dc  # noqa: E402
 
 SIZE_16M = 1 << 24
-
-
-# Long enough for the other side's idle threads to stop spinning and go to sleep.
-TURN_PAUSE_S = 0.05
 
 
 def best_of_rounds(
@@ -54,8 +50,7 @@ def best_of_rounds(
     for _ in range(rounds):
         for function, slot in ((peer, 0), (ours, 1)):
             if turn_warmup:
-                time.sleep(TURN_PAUSE_S)
-                function()  # untimed: wakes this side's threads
+                start_turn(function)
             for _ in range(calls):
                 start = time.perf_counter()
                 function()

@@ -95,28 +95,28 @@ class DeviceTimer:
         if self.cupy is None:
             return None
         cp = self.cupy
-        start, end = cp.cuda.Event(), cp.cuda.Event()
-        samples = []
-        for index in range(repeats + 3):
-            start.record()
-            function()
-            end.record()
-            end.synchronize()
-            if index >= 3:
-                samples.append(cp.cuda.get_elapsed_time(start, end) * 1e-3)
-        return statistics.median(samples)
+        return median_between_events(
+            cp.cuda.Event(), cp.cuda.Event(), cp.cuda.get_elapsed_time, function, repeats
+        )
 
     def dotcompute_time(self, function, repeats: int) -> float:
         start, end = dc.Event(self.device), dc.Event(self.device)
-        samples = []
-        for index in range(repeats + 3):
-            start.record()
-            function()
-            end.record()
-            end.synchronize()
-            if index >= 3:
-                samples.append(start.elapsed_ms(end) * 1e-3)
-        return statistics.median(samples)
+        return median_between_events(
+            start, end, lambda first, last: first.elapsed_ms(last), function, repeats
+        )
+
+
+def median_between_events(start, end, elapsed_ms, function, repeats: int) -> float:
+    """Median seconds between start and end recorded around function, after 3 warm-up calls."""
+    samples = []
+    for index in range(repeats + 3):
+        start.record()
+        function()
+        end.record()
+        end.synchronize()
+        if index >= 3:
+            samples.append(elapsed_ms(start, end) * 1e-3)
+    return statistics.median(samples)
 
 
 def fresh_process_seconds(code: str, environment: dict) -> float:

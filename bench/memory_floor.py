@@ -29,12 +29,11 @@ import time
 
 import numpy as np
 from native import build_shared_library
+from timing import start_turn
 
 import dotcompute as dc
 
 SOURCE = pathlib.Path(__file__).with_name("memory_floor.c")
-# Long enough for the previous peer's idle threads to stop spinning and go to sleep.
-TURN_PAUSE_S = 0.05
 
 
 def build(directory: str) -> ctypes.CDLL:
@@ -65,8 +64,7 @@ def main() -> int:
         best = {name: float("inf") for name in peers}
         for _ in range(arguments.rounds):
             for name, call in peers.items():
-                time.sleep(TURN_PAUSE_S)
-                call()  # warm-up: wakes the peer's threads
+                start_turn(call)
                 times = []
                 for _ in range(arguments.block):
                     start = time.perf_counter()

@@ -26,6 +26,18 @@ def restart_without_slow_openblas_settings() -> None:
     os.execve(sys.executable, [sys.executable, *sys.argv], environment)
 
 
+# Long enough for threads a library leaves spinning after a call (OpenMP's by default,
+# dotcompute's pool workers) to go to sleep before another library is timed on the same CPUs.
+TURN_PAUSE_S = 0.05
+
+
+def start_turn(function: Callable[[], object]) -> None:
+    """Begins one peer's turn of timed calls: waits out the previous peer's spinning threads, then
+    makes one untimed call, which wakes this peer's own threads as a loop of calls would."""
+    time.sleep(TURN_PAUSE_S)
+    function()
+
+
 def seconds_per_call(function: Callable[[], object], repeats: int, budget: float = 0.05) -> float:
     """Median over repeats of the mean time of one call; calls per repeat fill about budget."""
     function()  # warm up: first-call costs (pool segments, page faults) are not the point

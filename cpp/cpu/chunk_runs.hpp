@@ -51,8 +51,10 @@ class ChunkRuns {
 
  private:
   // Each run's untaken chunks [front, back), packed so one compare-exchange takes one end.
+  // No initializer: the constructor stores the bounds of the runs in use, and zeroing all
+  // kMaxRuns cache lines would cost every reduction 16 KB of stores.
   struct alignas(64) Bounds {
-    std::atomic<uint64_t> word{0};
+    std::atomic<uint64_t> word;
   };
 
   bool take_front(uint64_t run, uint64_t& chunk) noexcept {

@@ -20,7 +20,7 @@ namespace {
 constexpr uint64_t kColumnRowsPerBlock = 64;
 
 /// acc[c] = op over r < rows of base[r * stride + c], for c < width (width <= 2 * kColumnBlock).
-/// min and max need rows >= 1; NaN wins and stays, as numpy's; acc != acc is false for integers.
+/// min and max need rows >= 1 (NaN handling: accumulate in cpu_kernels.hpp).
 template <typename In, typename Acc, dc_reduce_op op>
 void reduce_columns(const In* base, uint64_t rows, uint64_t stride, uint64_t width,
                     Acc* acc) noexcept {
@@ -46,11 +46,8 @@ void reduce_columns(const In* base, uint64_t rows, uint64_t stride, uint64_t wid
     std::copy(base, base + width, acc);
     for (uint64_t r = 1; r < rows; ++r) {
       const In* row = base + r * stride;
-      for (uint64_t c = 0; c < width; ++c) {
-        const Acc v = row[c];
-        const bool better = op == DC_REDUCE_MIN ? v < acc[c] : v > acc[c];
-        acc[c] = ((better || v != v) && acc[c] == acc[c]) ? v : acc[c];
-      }
+      for (uint64_t c = 0; c < width; ++c)
+        acc[c] = accumulate<op>(acc[c], static_cast<Acc>(row[c]));
     }
   }
 }

@@ -39,6 +39,18 @@ constexpr uint64_t kColumnBlock = 512;
 using ColumnsKernel = void (*)(const void* base, uint64_t rows, uint64_t inner, uint64_t width,
                                void* acc);
 
+/// acc combined with v by op: their sum, or the smaller / larger one, where a NaN wins and stays
+/// like numpy's minimum and maximum (acc != acc is false for integers).
+template <dc_reduce_op op, typename T>
+inline T accumulate(T acc, T v) noexcept {
+  if constexpr (op == DC_REDUCE_SUM) {
+    return acc + v;
+  } else {
+    const bool better = op == DC_REDUCE_MIN ? v < acc : v > acc;
+    return ((better || v != v) && acc == acc) ? v : acc;
+  }
+}
+
 constexpr int kBinaryOpCount = DC_BINARY_FLOOR_DIVIDE + 1;
 constexpr int kReduceOpCount = DC_REDUCE_MAX + 1;
 

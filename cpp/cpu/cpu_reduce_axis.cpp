@@ -34,17 +34,6 @@ constexpr uint64_t kTaskElements = uint64_t{1} << 16;
 /// Most (column block, segment) tasks whose partial accumulators are kept for combining.
 constexpr uint64_t kMaxSegmentTasks = 256;
 
-template <dc_reduce_op op, typename Acc>
-inline void accumulate(Acc& acc, Acc v) noexcept {
-  if constexpr (op == DC_REDUCE_SUM) {
-    acc += v;
-  } else {
-    // NaN wins and stays (numpy); acc != acc is false for integers.
-    const bool better = op == DC_REDUCE_MIN ? v < acc : v > acc;
-    acc = ((better || v != v) && acc == acc) ? v : acc;
-  }
-}
-
 /// Shares the (column block, segment) tasks out, runs the instruction set's column kernel on
 /// each and combines the segments' accumulators in order. Acc is the kernel's accumulator
 /// type (cpu_columns_impl.hpp), Out the result's.
@@ -98,7 +87,7 @@ void columns(const uint8_t* x, size_t element_size, ColumnsKernel kernel, void* 
     for (uint64_t c = 0; c < width; ++c) {
       Acc acc = partial[c];
       for (uint64_t segment = 1; segment < segments; ++segment) {
-        accumulate<op>(acc, partial[segment * segment_stride + c]);
+        acc = accumulate<op>(acc, partial[segment * segment_stride + c]);
       }
       out[o * inner + c0 + c] = static_cast<Out>(acc);
     }

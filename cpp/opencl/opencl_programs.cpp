@@ -417,10 +417,11 @@ dc_status launch(int32_t device, dc_stream stream, dc_kernel kernel_handle,
   const cl_int code = cl.clEnqueueNDRangeKernel(queue, kernel.kernel, config->dimensions, nullptr,
                                                 global, local, 0, nullptr, &done);
   if (code == CL_SUCCESS) remember_kernel(last, done);  // Note [Short waits]
-  const uint64_t items = uint64_t{local[0]} * local[1] * local[2];
-  if ((code == CL_INVALID_WORK_GROUP_SIZE || code == CL_OUT_OF_RESOURCES) &&
-      items > kernel.work_group_limit) {
-    return group_too_large(*state, kernel, items, kernel.work_group_limit);
+  if (code == CL_INVALID_WORK_GROUP_SIZE || code == CL_OUT_OF_RESOURCES) {
+    const uint64_t items = uint64_t{local[0]} * local[1] * local[2];
+    if (items > kernel.work_group_limit) {
+      return group_too_large(*state, kernel, items, kernel.work_group_limit);
+    }
   }
   if (code == CL_INVALID_KERNEL_ARGS) {
     return fail(DC_STATUS_INVALID_ARGUMENT,
