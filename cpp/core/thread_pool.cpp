@@ -7,6 +7,16 @@
 // sleep on a condition variable so an idle process burns no CPU. The caller claims chunks too, so
 // a job always makes progress even when every worker is asleep or descheduled, and returns as
 // soon as all chunks are done; it never waits for workers that did not join.
+//
+// Note [Worker CPUs]: where the pool has no more threads than the CPUs it may use, each worker
+// is pinned to a CPU of its own, the first CPU being left to the caller, and a worker moves to
+// a free CPU when the caller publishes a job from the worker's CPU (the caller is a user
+// thread and is never pinned). Unpinned, a worker woken after the other CPUs went idle is
+// usually placed on the waker's CPU, where it only takes turns with the caller; on a 2-vCPU
+// VM without halt polling, 99 of 100 wakes after a 50 ms pause landed there, and a worker
+// moved away by hand then took 1.8 ms (median) to wake on the idle vCPU, against 0.09 ms when
+// pinned to it. A 4M float32 sum after a pause ran on the caller alone for 20 calls and more
+// (250-800 us each instead of about 100). DOTCOMPUTE_PIN_THREADS=0 leaves workers unpinned.
 #include "dotcompute/thread_pool.hpp"
 
 #include <cstdlib>
@@ -40,6 +50,35 @@ inline void cpu_relax() noexcept {
 #else
   std::this_thread::yield();
 #endif
+}
+
+/// The CPU this thread runs on, or -1 where that cannot be known.
+int current_cpu() noexcept {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
+
+/// The CPUs threads is pinned to, one each (Note [Worker CPUs]): the CPUs in the affinity mask,
+/// or none where pinning is off, unsupported or there are fewer CPUs than threads.
+std::vector<int> cpus_for_pinning(size_t threads) {
+  std::vector<int> cpus;
+#if defined(__linux__)
+  const char* setting = std::getenv("DOTCOMPUTE_PIN_THREADS");
+  if (threads < 2 || (setting != nullptr && std::strcmp(setting, "0") == 0)) return cpus;
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof(mask), &mask) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mask)) cpus.push_back(cpu);
+  }
+  if (cpus.size() < threads) cpus.clear();
+#else
+  (void)threads;
+#endif
+  return cpus;
 }
 
 constexpr uint64_t make_job_word(uint32_t generation, uint32_t next_chunk) noexcept {
@@ -77,8 +116,16 @@ size_t ThreadPool::default_thread_count() noexcept {
 ThreadPool::ThreadPool(size_t threads) {
   if (threads == 0) threads = default_thread_count();
   workers_.reserve(threads - 1);
+  worker_count_ = threads - 1;
+  cpus_ = cpus_for_pinning(threads);
+  worker_cpus_ = std::make_unique<std::atomic<int>[]>(worker_count_);
+  for (size_t worker = 0; worker < worker_count_; ++worker) {
+    worker_cpus_[worker].store(-1, std::memory_order_relaxed);
+  }
   try {
-    for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+    for (size_t worker = 0; worker < worker_count_; ++worker) {
+      workers_.emplace_back([this, worker] { worker_loop(worker); });
+    }
   } catch (...) {
     shutdown();
     throw;
@@ -125,6 +172,7 @@ void ThreadPool::run(uint64_t count, uint64_t grain, ChunkFunction function, voi
   job_count_.store(count, std::memory_order_relaxed);
   job_grain_.store(grain, std::memory_order_relaxed);
   job_chunks_.store(chunks, std::memory_order_relaxed);
+  if (!cpus_.empty()) caller_cpu_.store(current_cpu(), std::memory_order_relaxed);
   chunks_done_.store(0, std::memory_order_relaxed);
   job_error_ = nullptr;
 
@@ -185,7 +233,37 @@ void ThreadPool::run_chunks(uint32_t generation) noexcept {
   running_inside_pool = false;
 }
 
-void ThreadPool::worker_loop() noexcept {
+bool ThreadPool::pin_worker(size_t worker, int cpu) noexcept {
+#if defined(__linux__)
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  CPU_SET(cpu, &mask);
+  if (sched_setaffinity(0, sizeof(mask), &mask) != 0) return false;
+  worker_cpus_[worker].store(cpu, std::memory_order_relaxed);
+  return true;
+#else
+  (void)worker, (void)cpu;
+  return false;
+#endif
+}
+
+void ThreadPool::avoid_caller_cpu(size_t worker) noexcept {
+  const int caller = caller_cpu_.load(std::memory_order_relaxed);
+  if (caller < 0 || worker_cpus_[worker].load(std::memory_order_relaxed) != caller) return;
+  for (int cpu : cpus_) {
+    bool taken = cpu == caller;
+    for (size_t other = 0; other < worker_count_ && !taken; ++other) {
+      taken = worker_cpus_[other].load(std::memory_order_relaxed) == cpu;
+    }
+    if (!taken) {
+      pin_worker(worker, cpu);
+      return;
+    }
+  }
+}
+
+void ThreadPool::worker_loop(size_t worker) noexcept {
+  if (!cpus_.empty()) pin_worker(worker, cpus_[worker + 1]);  // cpus_[0] is the caller's
   uint32_t seen_generation = 0;  // the generation the pool was constructed with
   while (true) {
     // Spin briefly: the next job of a tight loop usually arrives within microseconds.
@@ -207,6 +285,7 @@ void ThreadPool::worker_loop() noexcept {
     }
     if (stopping_.load()) return;
     seen_generation = generation;
+    if (!cpus_.empty()) avoid_caller_cpu(worker);
     run_chunks(generation);
   }
 }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -26,7 +27,9 @@ class ThreadPool {
   using ChunkFunction = void (*)(void* context, uint64_t begin, uint64_t end);
 
   /// threads counts the caller too: 1 runs everything inline, N starts N - 1 workers.
-  /// 0 means default_thread_count(). Throws std::system_error if a thread cannot start.
+  /// 0 means default_thread_count(). Workers keep to one CPU each where that is possible and
+  /// DOTCOMPUTE_PIN_THREADS is not 0 (Note [Worker CPUs] in thread_pool.cpp). Throws
+  /// std::system_error if a thread cannot start.
   explicit ThreadPool(size_t threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -65,7 +68,11 @@ class ThreadPool {
 
  private:
   void run(uint64_t count, uint64_t grain, ChunkFunction function, void* context);
-  void worker_loop() noexcept;
+  void worker_loop(size_t worker) noexcept;
+  // Pins worker to cpu; false when the system refused.
+  bool pin_worker(size_t worker, int cpu) noexcept;
+  // Moves worker to a free CPU when the caller published the current job from its CPU.
+  void avoid_caller_cpu(size_t worker) noexcept;
   // Claims and runs chunks of the job tagged `generation` until none are left.
   void run_chunks(uint32_t generation) noexcept;
 
@@ -75,17 +82,23 @@ class ThreadPool {
   // of a newer job while holding the fields of an older one, and the caller never has to wait
   // for workers that did not join. The caller makes the generation odd while it rewrites the
   // job fields and even once the job is published, seqlock style.
-  std::atomic<uint64_t> job_word_{0};
-  std::atomic<uint64_t> chunks_done_{0};
+  //
+  // The job word, the done count and the job fields sit on cache lines of their own: spinning
+  // workers read the job word, so a field sharing its line would cost the caller a transfer of
+  // that line for each field it writes (about 1 us to publish a job on a 2-vCPU VM).
+  alignas(64) std::atomic<uint64_t> job_word_{0};
+  alignas(64) std::atomic<uint64_t> chunks_done_{0};
   // Fields of the current job. They are written only while no chunk of any job is claimable,
   // and read through relaxed atomics so a late reader is a harmless (then discarded) race.
-  std::atomic<ChunkFunction> job_function_{nullptr};
+  alignas(64) std::atomic<ChunkFunction> job_function_{nullptr};
   std::atomic<void*> job_context_{nullptr};
   std::atomic<uint64_t> job_count_{0};
   std::atomic<uint64_t> job_grain_{0};
   std::atomic<uint64_t> job_chunks_{0};
+  // The CPU the caller published the current job from; -1 when workers are not pinned.
+  std::atomic<int> caller_cpu_{-1};
 
-  std::mutex error_mutex_;
+  alignas(64) std::mutex error_mutex_;
   std::exception_ptr job_error_;
 
   // Serializes callers: a second thread that finds the pool busy runs its loop inline.
@@ -96,6 +109,13 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
+
+  // Note [Worker CPUs]: the CPUs workers may be pinned to (empty: workers are not pinned) and
+  // the CPU each worker is pinned to now. Written before the workers start, or by the worker
+  // itself.
+  std::vector<int> cpus_;
+  std::unique_ptr<std::atomic<int>[]> worker_cpus_;
+  size_t worker_count_ = 0;
 
   std::vector<std::thread> workers_;
 };
