@@ -25,7 +25,16 @@ from ._arrays import asarray
 from ._dtypes import dtype_name
 from .errors import DTypeError
 
-_forced = threading.local()
+
+class _ForcedKernels(threading.local):
+    """Per-thread switch of use_generated_kernels(). The class attribute is every thread's
+    default, so reading it is a plain attribute lookup: getattr() with a default on a bare
+    threading.local costs about 0.4 us when the attribute is missing, on every algorithm call."""
+
+    generated = False
+
+
+_forced = _ForcedKernels()
 
 
 def _bundled_blas_libraries() -> list[str]:
@@ -62,7 +71,7 @@ def use_generated_kernels(enabled: bool = True) -> Iterator[None]:
     >>> with dc.algorithms.use_generated_kernels():
     ...     c = dc.matmul(a, b)  # the tiled shared-memory GEMM kernel, even on the CPU
     """
-    previous = getattr(_forced, "generated", False)
+    previous = _forced.generated
     _forced.generated = enabled
     try:
         yield
@@ -72,7 +81,7 @@ def use_generated_kernels(enabled: bool = True) -> Iterator[None]:
 
 def generated_kernels_forced() -> bool:
     """Whether use_generated_kernels() is active on this thread."""
-    return getattr(_forced, "generated", False)
+    return _forced.generated
 
 
 def _generated():
