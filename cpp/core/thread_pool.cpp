@@ -8,15 +8,18 @@
 // a job always makes progress even when every worker is asleep or descheduled, and returns as
 // soon as all chunks are done; it never waits for workers that did not join.
 //
-// Note [Worker CPUs]: where the pool has no more threads than the CPUs it may use, each worker
-// is pinned to a CPU of its own, the first CPU being left to the caller, and a worker moves to
-// a free CPU when the caller publishes a job from the worker's CPU (the caller is a user
-// thread and is never pinned). Unpinned, a worker woken after the other CPUs went idle is
-// usually placed on the waker's CPU, where it only takes turns with the caller; on a 2-vCPU
-// VM without halt polling, 99 of 100 wakes after a 50 ms pause landed there, and a worker
-// moved away by hand then took 1.8 ms (median) to wake on the idle vCPU, against 0.09 ms when
-// pinned to it. A 4M float32 sum after a pause ran on the caller alone for 20 calls and more
-// (250-800 us each instead of about 100). DOTCOMPUTE_PIN_THREADS=0 leaves workers unpinned.
+// Note [Worker CPUs]: where the pool has no more threads than the CPUs it may use, workers keep
+// off the CPU the caller runs on: each narrows its affinity to every allowed CPU but the one the
+// caller published the current job from, and narrows it again only when the caller has moved
+// (the caller is a user thread and its affinity is never touched). Left free, a worker woken
+// after the other CPUs went idle is usually placed on the waker's CPU, where it only takes turns
+// with the caller: on a 2-vCPU VM without halt polling, 99 of 100 wakes after a 50 ms pause
+// landed there, and a 4M float32 sum then ran on the caller alone for 20 calls and more
+// (250-800 us each instead of about 100). A worker moved away by a one-off affinity change then
+// took 1.8 ms (median) to wake on the idle vCPU the next time, against 0.09 ms with its
+// affinity kept narrowed. Only the caller's CPU is left out, never a fixed CPU per worker, so
+// that processes sharing the machine (a multiprocessing pool of dotcompute users) still spread.
+// DOTCOMPUTE_PIN_THREADS=0 leaves workers' affinity alone.
 #include "dotcompute/thread_pool.hpp"
 
 #include <cstdlib>
@@ -61,8 +64,9 @@ int current_cpu() noexcept {
 #endif
 }
 
-/// The CPUs threads is pinned to, one each (Note [Worker CPUs]): the CPUs in the affinity mask,
-/// or none where pinning is off, unsupported or there are fewer CPUs than threads.
+/// The CPUs workers keep to when they leave the caller's CPU free (Note [Worker CPUs]): the CPUs
+/// in the affinity mask, or none where that is off, unsupported or there are fewer CPUs than
+/// threads.
 std::vector<int> cpus_for_pinning(size_t threads) {
   std::vector<int> cpus;
 #if defined(__linux__)
@@ -116,16 +120,10 @@ size_t ThreadPool::default_thread_count() noexcept {
 ThreadPool::ThreadPool(size_t threads) {
   if (threads == 0) threads = default_thread_count();
   workers_.reserve(threads - 1);
-  worker_count_ = threads - 1;
   cpus_ = cpus_for_pinning(threads);
-  worker_cpus_ = std::make_unique<std::atomic<int>[]>(worker_count_);
-  for (size_t worker = 0; worker < worker_count_; ++worker) {
-    worker_cpus_[worker].store(-1, std::memory_order_relaxed);
-  }
+  if (!cpus_.empty()) caller_cpu_.store(current_cpu(), std::memory_order_relaxed);
   try {
-    for (size_t worker = 0; worker < worker_count_; ++worker) {
-      workers_.emplace_back([this, worker] { worker_loop(worker); });
-    }
+    for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
   } catch (...) {
     shutdown();
     throw;
@@ -233,37 +231,25 @@ void ThreadPool::run_chunks(uint32_t generation) noexcept {
   running_inside_pool = false;
 }
 
-bool ThreadPool::pin_worker(size_t worker, int cpu) noexcept {
+void ThreadPool::keep_off_caller_cpu(int& excluded_cpu) noexcept {
 #if defined(__linux__)
+  const int caller = caller_cpu_.load(std::memory_order_relaxed);
+  if (caller < 0 || caller == excluded_cpu) return;
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  CPU_SET(cpu, &mask);
-  if (sched_setaffinity(0, sizeof(mask), &mask) != 0) return false;
-  worker_cpus_[worker].store(cpu, std::memory_order_relaxed);
-  return true;
+  for (int cpu : cpus_) {
+    if (cpu != caller) CPU_SET(cpu, &mask);
+  }
+  sched_setaffinity(0, sizeof(mask), &mask);  // the kernel moves this thread off at once
+  excluded_cpu = caller;  // also on failure (say, a changed cpuset): no retry at every job
 #else
-  (void)worker, (void)cpu;
-  return false;
+  (void)excluded_cpu;
 #endif
 }
 
-void ThreadPool::avoid_caller_cpu(size_t worker) noexcept {
-  const int caller = caller_cpu_.load(std::memory_order_relaxed);
-  if (caller < 0 || worker_cpus_[worker].load(std::memory_order_relaxed) != caller) return;
-  for (int cpu : cpus_) {
-    bool taken = cpu == caller;
-    for (size_t other = 0; other < worker_count_ && !taken; ++other) {
-      taken = worker_cpus_[other].load(std::memory_order_relaxed) == cpu;
-    }
-    if (!taken) {
-      pin_worker(worker, cpu);
-      return;
-    }
-  }
-}
-
-void ThreadPool::worker_loop(size_t worker) noexcept {
-  if (!cpus_.empty()) pin_worker(worker, cpus_[worker + 1]);  // cpus_[0] is the caller's
+void ThreadPool::worker_loop() noexcept {
+  int excluded_cpu = -1;  // the caller's CPU this worker's affinity leaves out
+  if (!cpus_.empty()) keep_off_caller_cpu(excluded_cpu);
   uint32_t seen_generation = 0;  // the generation the pool was constructed with
   while (true) {
     // Spin briefly: the next job of a tight loop usually arrives within microseconds.
@@ -285,7 +271,7 @@ void ThreadPool::worker_loop(size_t worker) noexcept {
     }
     if (stopping_.load()) return;
     seen_generation = generation;
-    if (!cpus_.empty()) avoid_caller_cpu(worker);
+    if (!cpus_.empty()) keep_off_caller_cpu(excluded_cpu);
     run_chunks(generation);
   }
 }

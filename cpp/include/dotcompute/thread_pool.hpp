@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -27,9 +26,9 @@ class ThreadPool {
   using ChunkFunction = void (*)(void* context, uint64_t begin, uint64_t end);
 
   /// threads counts the caller too: 1 runs everything inline, N starts N - 1 workers.
-  /// 0 means default_thread_count(). Workers keep to one CPU each where that is possible and
-  /// DOTCOMPUTE_PIN_THREADS is not 0 (Note [Worker CPUs] in thread_pool.cpp). Throws
-  /// std::system_error if a thread cannot start.
+  /// 0 means default_thread_count(). Workers keep off the caller's CPU where there is a CPU for
+  /// every thread and DOTCOMPUTE_PIN_THREADS is not 0 (Note [Worker CPUs] in thread_pool.cpp).
+  /// Throws std::system_error if a thread cannot start.
   explicit ThreadPool(size_t threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -68,11 +67,10 @@ class ThreadPool {
 
  private:
   void run(uint64_t count, uint64_t grain, ChunkFunction function, void* context);
-  void worker_loop(size_t worker) noexcept;
-  // Pins worker to cpu; false when the system refused.
-  bool pin_worker(size_t worker, int cpu) noexcept;
-  // Moves worker to a free CPU when the caller published the current job from its CPU.
-  void avoid_caller_cpu(size_t worker) noexcept;
+  void worker_loop() noexcept;
+  // Narrows this worker's affinity to every CPU but the caller's when the caller's CPU is not
+  // the one it already leaves out (excluded_cpu).
+  void keep_off_caller_cpu(int& excluded_cpu) noexcept;
   // Claims and runs chunks of the job tagged `generation` until none are left.
   void run_chunks(uint32_t generation) noexcept;
 
@@ -95,7 +93,8 @@ class ThreadPool {
   std::atomic<uint64_t> job_count_{0};
   std::atomic<uint64_t> job_grain_{0};
   std::atomic<uint64_t> job_chunks_{0};
-  // The CPU the caller published the current job from; -1 when workers are not pinned.
+  // The CPU the caller published the current job from (at first: the CPU that made the
+  // pool); -1 when workers keep no CPU free for the caller.
   std::atomic<int> caller_cpu_{-1};
 
   alignas(64) std::mutex error_mutex_;
@@ -110,12 +109,9 @@ class ThreadPool {
   std::atomic<uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
 
-  // Note [Worker CPUs]: the CPUs workers may be pinned to (empty: workers are not pinned) and
-  // the CPU each worker is pinned to now. Written before the workers start, or by the worker
-  // itself.
+  // The CPUs workers may run on when they keep the caller's CPU free (Note [Worker CPUs]);
+  // empty when they do not.
   std::vector<int> cpus_;
-  std::unique_ptr<std::atomic<int>[]> worker_cpus_;
-  size_t worker_count_ = 0;
 
   std::vector<std::thread> workers_;
 };
