@@ -114,6 +114,9 @@ void bind_arrays(py::module_& m) {
       .def_property_readonly("readonly", &Array::readonly)
       .def_property_readonly("released", [](const Array& a) { return a.storage().released(); })
       .def_property_readonly("device", [](const Array& a) { return Device(a.device()); })
+      // The spec alone ("cpu", "cuda:0"), without making a Device: the pipeline's per-stage
+      // checks read it on every run.
+      .def_property_readonly("_device_spec", [](const Array& a) { return a.device().str(); })
       .def_property_readonly("__array_interface__", &array_interface)
       .def_property_readonly("__cuda_array_interface__", &cuda_array_interface)
       .def(

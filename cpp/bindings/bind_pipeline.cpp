@@ -97,7 +97,10 @@ void bind_pipeline(py::module_& m) {
                              [](const StageContext& self) {
                                return self.cancelled != nullptr && self.cancelled->load();
                              })
-      .def_readwrite("bytes_moved", &StageContext::bytes_moved);
+      .def_readwrite("bytes_moved", &StageContext::bytes_moved)
+      // The executor's stages always run; only the graph capture's dry pass (a Python stand-in
+      // for this class) builds without launching. Stages read call.dry on every run.
+      .def_property_readonly("dry", [](const StageContext&) { return false; });
 
   py::class_<StageRecord>(m, "StageRecord", "One stage of a finished run.")
       .def_readonly("name", &StageRecord::name)

@@ -572,6 +572,7 @@ class Pipeline:
         stage = options.stage
         exclusive = not options.parallel
         output_name = fused.names[-1] if fused is not None else options.name
+        releasable = self._releasable(options)
 
         if fused is not None:
 
@@ -614,32 +615,34 @@ class Pipeline:
                     owner._gate.leave(exclusive)
             else:
                 state.values[output_name] = work(call, state)
-            if owner._pool is not None:
-                owner._finished(options, call, state)
+            if releasable and owner._pool is not None:
+                owner._finished(releasable, call, state)
 
         return body
 
-    def _finished(self, options: StageOptions, call: Any, state: _RunState) -> None:
+    def _releasable(self, options: StageOptions) -> tuple:
+        """(dependency, its output key, whether the pool made it) for each dependency whose
+        output a run may release after its last reader: not a sink, not kept."""
+        return tuple(
+            (dependency, self._output_name(dependency), self._pool_owned(dependency))
+            for dependency in options.dependencies
+            if dependency not in self._sinks and not self._unit_options[dependency].keep
+        )
+
+    def _finished(self, releasable: tuple, call: Any, state: _RunState) -> None:
         """Buffer reuse: dependencies whose last reader this was give their arrays back."""
-        if not options.dependencies:
-            return
-        event = None
         with state.lock:
             give = []
-            for dependency in options.dependencies:
+            for entry in releasable:
+                dependency = entry[0]
                 state.readers_left[dependency] -= 1
-                if (
-                    state.readers_left[dependency] == 0
-                    and dependency not in self._sinks
-                    and not self._unit_options[dependency].keep
-                ):
-                    give.append(dependency)
-            for dependency in give:
-                state.released.add(dependency)
-        for dependency in give:
-            key = self._output_name(dependency)
+                if state.readers_left[dependency] == 0:
+                    give.append(entry)
+                    state.released.add(dependency)
+        event = None
+        for _, key, pool_owned in give:
             value = state.values.pop(key, None)
-            if not self._pool_owned(dependency):
+            if not pool_owned:
                 continue
             if event is None:
                 stream = call.stream if call is not None else None
@@ -690,7 +693,7 @@ class Pipeline:
                 if self._pool is not None
                 else _core.empty(shape, dtype, device)
             )
-        if not getattr(call, "dry", False):
+        if not call.dry:
             plan.launch(shape, tuple(arrays), None, call.stream)
         call.bytes_moved = sum(a.nbytes for a in arrays if isinstance(a, _core.Array))
         produced = [arrays[slot] for slot in outputs]
@@ -726,7 +729,7 @@ class Pipeline:
         for name, stage in zip(fused.names, fused.stages, strict=True):
             values, outputs = stage.bind(overlay, call.device, call.stream, self._pool, name)
             size = stage.launch_size(values, outputs, overlay, name)
-            if getattr(call, "dry", False):
+            if call.dry:
                 stage.kernel._plan_for(values, None)
             else:
                 stage.kernel.launch(size, *values, local_size=stage.local_size, stream=call.stream)

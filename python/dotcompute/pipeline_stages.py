@@ -50,9 +50,13 @@ def _resolve(value: Any, ctx: Mapping[str, Any], stage: str) -> Any:
 
 def _on_device(value: Any, device: str) -> Any:
     """value moved to device when it is an array elsewhere (the fallback path)."""
-    if isinstance(value, _core.Array) and value.device.spec != device:
+    if isinstance(value, _core.Array) and value._device_spec != device:
         return value.to(device)
     return value
+
+
+def _dtype_key(dtype: Any) -> np.dtype:
+    return dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
 
 
 class BufferPool:
@@ -68,7 +72,7 @@ class BufferPool:
         self.reused = 0
 
     def take(self, shape: tuple, dtype: Any, device: str, stream: Any) -> _core.Array:
-        key = (device, np.dtype(dtype), tuple(shape))  # dtype objects: .name is slow
+        key = (device, _dtype_key(dtype), tuple(shape))  # dtype objects: .name is slow
         with self._lock:
             entries = self._free.get(key)
             entry = entries.pop() if entries else None
@@ -84,7 +88,7 @@ class BufferPool:
         return array
 
     def give(self, array: _core.Array, event: Any) -> None:
-        key = (array.device.spec, np.dtype(array.dtype), tuple(array.shape))
+        key = (array._device_spec, array.dtype, array.shape)  # the types take() keys by
         with self._lock:
             self._free.setdefault(key, []).append((array, event))
 
@@ -161,12 +165,15 @@ class KernelStage(DeviceStage):
         self.local_size = local_size
         self.device = device
         self.outputs = [i for i, a in enumerate(args) if isinstance(a, Output)]
+        self._references = [(i, a) for i, a in enumerate(args) if isinstance(a, str)]
 
     def bind(
         self, ctx: Mapping[str, Any], device: str, stream: Any, pool: BufferPool | None, stage: str
     ) -> tuple[list, list]:
         """Argument values on device, and the output arrays (allocated or taken from pool)."""
-        values = [_on_device(_resolve(a, ctx, stage), device) for a in self.args]
+        values = list(self.args)  # constants and Output() as they are; references resolved:
+        for index, name in self._references:
+            values[index] = _on_device(_resolve(name, ctx, stage), device)
         outputs = []
         first_array = next((v for v in values if isinstance(v, _core.Array)), None)
         for index in self.outputs:
@@ -202,7 +209,7 @@ class KernelStage(DeviceStage):
         stage, stream = call.stage, call.stream
         values, outputs = self.bind(ctx, call.device, stream, pool, stage)
         size = self.launch_size(values, outputs, ctx, stage)
-        if getattr(call, "dry", False):  # before a graph capture: build, do not run
+        if call.dry:  # before a graph capture: build, do not run
             self.kernel._plan_for(values, None)
         else:
             self.kernel.launch(size, *values, local_size=self.local_size, stream=stream)
