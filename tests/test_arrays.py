@@ -167,6 +167,7 @@ def test_to_moves_between_devices(device, rng):
     host = random_array(rng, (33, 3), "complex64")
     on_device = dc.asarray(host).to(device)
     assert on_device.device == dc.get_device(device)
+    assert on_device._device_spec == on_device.device.spec == dc.get_device(device).spec
     back = on_device.to("cpu")
     np.testing.assert_array_equal(back.numpy(), host)
     assert on_device.to(device) is on_device
