@@ -762,6 +762,58 @@ def test_buffer_reuse_by_lifetime(rng):
     assert second.metrics.buffers_reused >= 5
 
 
+@dc.kernel
+def windowed_sum(x: dc.Array[dc.float32], out: dc.Array[dc.float32], width: dc.int32):
+    """out[i] = x[i] + x[i+1] + ... (width terms, wrapping): a reader slow on a GPU."""
+    i = dc.global_id(0)
+    n = x.shape[0]
+    if i < out.shape[0]:
+        total = dc.float32(0.0)
+        for k in range(width):
+            total += x[(i + k) % n]
+        out[i] = total
+
+
+def windowed_sum_expected(x: np.ndarray, width: int) -> np.ndarray:
+    total = np.zeros_like(x)
+    for k in range(width):
+        total += np.roll(x, -k)
+    return total
+
+
+def test_reused_buffer_waits_for_every_reader(device, rng):
+    # "produced" has two readers: "slow" on a stream of its own and "fast", which continues the
+    # producer's stream. Whichever ends last hands "produced" to the pool, and the writers after
+    # "fast" take buffers of its shape: a taker must wait for the slow reader's stream too (Note
+    # [Reused buffers and streams] in pipeline_stages.py), or it overwrites what "slow" reads.
+    width = 512 if device.startswith("cuda") else 8
+    x_host = random_array(rng, N, np.float32)
+    builder = (
+        dc.PipelineBuilder()
+        .add_stage("produced", KernelStage(scale, "x", Output(), 2.0, device=device))
+        .add_stage("slow", KernelStage(windowed_sum, "produced", Output(), width, device=device))
+        .depends_on("produced")
+        .add_stage("fast", KernelStage(shift, "produced", Output(), 1.0, device=device))
+        .depends_on("produced")
+    )
+    previous = "fast"
+    for i in range(4):
+        builder.add_stage(f"w{i}", KernelStage(shift, previous, Output(), 1.0, device=device))
+        builder.depends_on(previous)
+        previous = f"w{i}"
+    pipe = builder.with_optimization(reuse_buffers=True).build()
+    produced = x_host * np.float32(2.0)
+    expected_slow = windowed_sum_expected(produced, width)
+    expected_last = produced + np.float32(5.0)
+    reused = 0
+    for _ in range(5):
+        result = pipe.run({"x": dc.asarray(x_host, device=device)})
+        np.testing.assert_allclose(result.outputs["slow"].numpy(), expected_slow, rtol=1e-5)
+        np.testing.assert_allclose(result.outputs["w3"].numpy(), expected_last, rtol=1e-6)
+        reused += result.metrics.buffers_reused
+    assert reused > 0  # the writers did take released buffers
+
+
 def test_kept_stage_outputs_are_not_reused(rng):
     x_host = random_array(rng, 1000, np.float32)
     pipe = (

@@ -362,6 +362,7 @@ class _RunState:
         self.values: dict[str, Any] = dict(context or {})
         self.view = types.MappingProxyType(self.values)
         self.readers_left = dict(readers)
+        self.reader_streams: dict[str, tuple] = {}  # streams each output's readers used
         self.lock = threading.Lock()
         self.released: set[str] = set()
 
@@ -630,26 +631,27 @@ class Pipeline:
         )
 
     def _finished(self, releasable: tuple, call: Any, state: _RunState) -> None:
-        """Buffer reuse: dependencies whose last reader this was give their arrays back."""
+        """Buffer reuse: dependencies whose last reader this was give their arrays back, with
+        the streams every reader queued work on (Note [Reused buffers and streams])."""
+        stream = call.stream if call is not None else None
         with state.lock:
             give = []
             for entry in releasable:
                 dependency = entry[0]
+                streams = state.reader_streams.get(dependency, ())
+                if stream is not None and stream not in streams:
+                    streams = state.reader_streams[dependency] = (*streams, stream)
                 state.readers_left[dependency] -= 1
                 if state.readers_left[dependency] == 0:
-                    give.append(entry)
+                    give.append((entry, streams))
                     state.released.add(dependency)
-        event = None
-        for _, key, pool_owned in give:
+        for (_, key, pool_owned), streams in give:
             value = state.values.pop(key, None)
             if not pool_owned:
                 continue
-            if event is None:
-                stream = call.stream if call is not None else None
-                event = stream.record_event() if stream is not None else None
             for array in value if isinstance(value, tuple) else (value,):
                 if isinstance(array, _core.Array):
-                    self._pool.give(array, event)
+                    self._pool.give(array, streams)
 
     def _output_name(self, unit_name: str) -> str:
         fused = self._fused.get(unit_name)
@@ -871,7 +873,7 @@ class Pipeline:
                 value = state.values[key]
                 for array in value if isinstance(value, tuple) else (value,):
                     if isinstance(array, _core.Array):
-                        self._pool.give(array, None)
+                        self._pool.give(array, ())
         return outputs
 
     @property

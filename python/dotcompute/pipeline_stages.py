@@ -61,12 +61,17 @@ def _dtype_key(dtype: Any) -> np.dtype:
 
 class BufferPool:
     """Intermediate arrays returned by their last reader, reused by later allocations of the
-    same (device, dtype, shape). An entry carries the event recorded after its last reader's
-    work; a stage taking it makes its stream wait for that event, so reuse is safe when the
-    reader ran on another stream."""
+    same (device, dtype, shape).
+
+    Note [Reused buffers and streams]: an entry carries the streams its readers' work was
+    queued on. A stage that takes it on one of those streams needs nothing: the stream runs in
+    order. On any other stream it waits for an event recorded on each reader stream when it
+    takes the buffer, which comes after that reader's work, so the new owner never writes over
+    a buffer that a reader on another stream may still be reading. Recording only then keeps a
+    chain on one stream free of events (each costs an event creation on CUDA)."""
 
     def __init__(self) -> None:
-        self._free: dict[tuple, list[tuple[_core.Array, Any]]] = {}
+        self._free: dict[tuple, list[tuple[_core.Array, tuple]]] = {}
         self._lock = threading.Lock()
         self.allocated = 0
         self.reused = 0
@@ -82,15 +87,18 @@ class BufferPool:
                 self.reused += 1
         if entry is None:
             return _core.empty(shape, dtype, device)
-        array, event = entry
-        if event is not None and stream is not None:
-            stream.wait_event(event)
+        array, reader_streams = entry
+        if stream is not None:
+            for reader_stream in reader_streams:
+                if reader_stream != stream:
+                    stream.wait_event(reader_stream.record_event())
         return array
 
-    def give(self, array: _core.Array, event: Any) -> None:
+    def give(self, array: _core.Array, reader_streams: tuple) -> None:
+        """array is free once the work queued on reader_streams has run."""
         key = (array._device_spec, array.dtype, array.shape)  # the types take() keys by
         with self._lock:
-            self._free.setdefault(key, []).append((array, event))
+            self._free.setdefault(key, []).append((array, reader_streams))
 
     def clear(self) -> None:
         with self._lock:
@@ -123,7 +131,7 @@ class RecordingAllocator:
             raise PipelineError("a stage allocated differently during the graph capture")
         return array
 
-    def give(self, array: _core.Array, event: Any) -> None:
+    def give(self, array: _core.Array, reader_streams: tuple) -> None:
         """The graph keeps every array it was given."""
 
 
