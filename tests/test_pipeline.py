@@ -786,7 +786,7 @@ def test_reused_buffer_waits_for_every_reader(device, rng):
     # producer's stream. Whichever ends last hands "produced" to the pool, and the writers after
     # "fast" take buffers of its shape: a taker must wait for the slow reader's stream too (Note
     # [Reused buffers and streams] in pipeline_stages.py), or it overwrites what "slow" reads.
-    width = 512 if device.startswith("cuda") else 8
+    width = 8192 if device.startswith("cuda") else 8
     x_host = random_array(rng, N, np.float32)
     builder = (
         dc.PipelineBuilder()
