@@ -67,7 +67,7 @@ int current_cpu() noexcept {
 /// The CPUs workers keep to when they leave the caller's CPU free (Note [Worker CPUs]): the CPUs
 /// in the affinity mask, or none where that is off, unsupported or there are fewer CPUs than
 /// threads.
-std::vector<int> cpus_for_pinning(size_t threads) {
+std::vector<int> cpus_for_workers(size_t threads) {
   std::vector<int> cpus;
 #if defined(__linux__)
   const char* setting = std::getenv("DOTCOMPUTE_PIN_THREADS");
@@ -120,7 +120,7 @@ size_t ThreadPool::default_thread_count() noexcept {
 ThreadPool::ThreadPool(size_t threads) {
   if (threads == 0) threads = default_thread_count();
   workers_.reserve(threads - 1);
-  cpus_ = cpus_for_pinning(threads);
+  cpus_ = cpus_for_workers(threads);
   if (!cpus_.empty()) caller_cpu_.store(current_cpu(), std::memory_order_relaxed);
   try {
     for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });

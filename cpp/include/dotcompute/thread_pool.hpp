@@ -83,7 +83,7 @@ class ThreadPool {
   //
   // The job word, the done count and the job fields sit on cache lines of their own: spinning
   // workers read the job word, so a field sharing its line would cost the caller a transfer of
-  // that line for each field it writes (about 1 us to publish a job on a 2-vCPU VM).
+  // that line back from a spinning worker for each field it writes.
   alignas(64) std::atomic<uint64_t> job_word_{0};
   alignas(64) std::atomic<uint64_t> chunks_done_{0};
   // Fields of the current job. They are written only while no chunk of any job is claimable,
