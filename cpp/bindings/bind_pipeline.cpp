@@ -67,6 +67,19 @@ ErrorStrategy strategy_from_name(const std::string& name) {
         "unknown error strategy '" + name + "'; use stop_on_error or continue_on_error");
 }
 
+/// Moves the failed stages' Python exceptions out of the records. An exception keeps its
+/// traceback, whose frames keep the run's state and so the pipeline; held from C++, where the
+/// garbage collector cannot see the reference, that cycle would never be freed.
+py::dict take_errors(RunResult& result) {
+  py::dict errors;
+  for (StageRecord& record : result.stages) {
+    if (!record.payload) continue;
+    errors[py::str(record.name)] = *static_cast<const py::object*>(record.payload.get());
+    record.payload.reset();
+  }
+  return errors;
+}
+
 py::object payload_of(const StageRecord& record) {
   if (!record.payload) return py::none();
   return *static_cast<const py::object*>(record.payload.get());
@@ -126,6 +139,8 @@ void bind_pipeline(py::module_& m) {
       .def_readonly("critical_path_seconds", &RunResult::critical_path_seconds)
       .def_readonly("bottleneck", &RunResult::bottleneck)
       .def_property_readonly("succeeded", &RunResult::succeeded)
+      .def("take_errors", &take_errors,
+           "The Python exceptions of failed stages by name, moved out of the records.")
       .def("report", &RunResult::report)
       .def("trace_json", &RunResult::trace_json, py::arg("pipeline_name") = "");
 

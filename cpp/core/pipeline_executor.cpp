@@ -479,6 +479,7 @@ void PipelineRun::finish(RunResult& result) {
       streams.push_back(stage.stream);
     }
     result.stages.push_back(record);
+    record.payload.reset();  // the result owns the failure now; this run may outlive it
   }
   {
     std::lock_guard<std::mutex> streams_lock(pipeline_->streams_mutex_);

@@ -847,9 +847,12 @@ class Pipeline:
     def _result(self, raw: Any, state: _RunState) -> PipelineResult:
         errors: dict[str, BaseException] = {}
         if not raw.succeeded:
+            # Moved out of the C++ records: a reference the garbage collector cannot see would
+            # keep the traceback's frames, the run's state and the pipeline alive for good.
+            raised = raw.take_errors()
             for record in raw.stages:
                 if record.status in ("failed", "timed_out"):
-                    error = record.error
+                    error = raised.get(record.name)
                     if not isinstance(error, BaseException):
                         error = PipelineError(record.message)
                     errors[record.name] = error
