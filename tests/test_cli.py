@@ -19,11 +19,24 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def devices_seen_by_a_fresh_process() -> list[str]:
+    # Not this process's dc.devices(): a GPU whose OpenCL device this process holds open may not
+    # show in a second one (NVIDIA's OpenCL driver on an H100: the child lists no opencl:1 while
+    # the parent has it open, in the default compute mode).
+    listing = subprocess.run(
+        [sys.executable, "-c", "import dotcompute as dc; print(*(d.spec for d in dc.devices()))"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    return listing.stdout.split()
+
+
 def test_devices_table_lists_every_device():
     result = run_cli("devices")
     assert result.returncode == 0, result.stderr
-    for device in dc.devices():
-        assert device.spec in result.stdout
+    expected = devices_seen_by_a_fresh_process()
+    assert "cpu" in expected
+    for spec in expected:
+        assert spec in result.stdout
     assert "simd=" in result.stdout
 
 
@@ -31,7 +44,7 @@ def test_devices_json():
     result = run_cli("devices", "--json")
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
-    assert {d["spec"] for d in listed} == {d.spec for d in dc.devices()}
+    assert {d["spec"] for d in listed} == set(devices_seen_by_a_fresh_process())
     cpu = next(d for d in listed if d["spec"] == "cpu")
     assert cpu["capabilities"]["simd"] in {"avx512", "avx2", "sse4", "neon", "scalar"}
 
