@@ -17,9 +17,12 @@ CHILD = (
 
 
 def _rejection(environment: dict) -> tuple[str, str]:
+    # OCL_ICD_FILENAMES names drivers for the loader to open besides those in OCL_ICD_VENDORS
+    # (the GPU host sets it to PoCL and NVIDIA's): it would bring platforms back.
+    inherited = {k: v for k, v in os.environ.items() if k != "OCL_ICD_FILENAMES"}
     done = subprocess.run(
         [sys.executable, "-c", CHILD],
-        env={**os.environ, **environment},
+        env={**inherited, **environment},
         capture_output=True,
         text=True,
         check=True,

@@ -43,9 +43,14 @@ typedef unsigned int uint;
 typedef unsigned long ulong;
 // half: MSL's 16-bit float is a full arithmetic type; clang's __fp16 is storage-only on most
 // targets (no __fp16 parameters or results), so it is wrapped in a class that converts to and
-// from float, which is how generated code uses half (loads widen, stores narrow).
+// from float, which is how generated code uses half (loads widen, stores narrow). g++ has no
+// __fp16 on x86-64 but has _Float16 (GCC 12 and later), which the same class wraps.
 struct half {
+#if defined(__clang__) || !defined(__x86_64__)
   __fp16 bits;
+#else
+  _Float16 bits;
+#endif
   half() = default;
   half(float value) : bits(value) {}
   operator float() const { return bits; }
