@@ -52,7 +52,7 @@ struct half {
   _Float16 bits;
 #endif
   half() = default;
-  half(float value) : bits(value) {}
+  half(float value) : bits(static_cast<decltype(bits)>(value)) {}
   operator float() const { return bits; }
 };
 
