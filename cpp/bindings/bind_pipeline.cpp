@@ -67,6 +67,11 @@ ErrorStrategy strategy_from_name(const std::string& name) {
         "unknown error strategy '" + name + "'; use stop_on_error or continue_on_error");
 }
 
+py::object payload_of(const StageRecord& record) {
+  if (!record.payload) return py::none();
+  return *static_cast<const py::object*>(record.payload.get());
+}
+
 /// Moves the failed stages' Python exceptions out of the records. An exception keeps its
 /// traceback, whose frames keep the run's state and so the pipeline; held from C++, where the
 /// garbage collector cannot see the reference, that cycle would never be freed.
@@ -74,15 +79,10 @@ py::dict take_errors(RunResult& result) {
   py::dict errors;
   for (StageRecord& record : result.stages) {
     if (!record.payload) continue;
-    errors[py::str(record.name)] = *static_cast<const py::object*>(record.payload.get());
+    errors[py::str(record.name)] = payload_of(record);
     record.payload.reset();
   }
   return errors;
-}
-
-py::object payload_of(const StageRecord& record) {
-  if (!record.payload) return py::none();
-  return *static_cast<const py::object*>(record.payload.get());
 }
 
 }  // namespace

@@ -456,8 +456,8 @@ void sum_floating(const Source* input, size_t count, ReducePartial* out) noexcep
   lower.add_to<kComplex>(out);
   if constexpr (kWiden) upper.add_to<kComplex>(out);
   for (; i < count; ++i) {  // the scalars after the last whole vector
-    compensated_add(out->sum[kComplex ? i % 2 : 0], out->compensation[kComplex ? i % 2 : 0],
-                    scalar_as<Accumulator>(input[i]));
+    const size_t part = kComplex ? i % 2 : 0;
+    compensated_add(out->sum[part], out->compensation[part], scalar_as<Accumulator>(input[i]));
   }
 }
 
