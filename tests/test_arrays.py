@@ -147,6 +147,39 @@ def test_numpy_returns_an_independent_copy(device, rng):
     assert np.any(array.numpy() != 0)
 
 
+def test_large_numpy_copies_are_independent_and_outlive_their_source(device, rng):
+    # Above 1 MiB the copy of a host-visible array lives in the device's pooled memory.
+    host = random_array(rng, (3, 100_003), "float32")
+    array = dc.asarray(host, device=device, copy=True)
+    first = array.numpy()
+    np.testing.assert_array_equal(first, host)
+    assert first.flags.writeable and first.flags.c_contiguous
+    first[1, :] = -1.0
+    np.testing.assert_array_equal(array.numpy(), host)
+    dc.add(array, array, out=array)
+    np.testing.assert_array_equal(first[0], host[0])
+    del array
+    gc.collect()
+    dc.empty_cache(device)
+    np.testing.assert_array_equal(first[2], host[2])
+    readonly = host.copy()
+    readonly.flags.writeable = False
+    copied = dc.asarray(readonly, device=device).numpy()
+    assert copied.flags.writeable
+    np.testing.assert_array_equal(copied, host)
+
+
+def test_large_numpy_copies_return_their_memory_to_the_pool(rng):
+    dc.empty_cache("cpu")
+    array = dc.asarray(random_array(rng, 400_001, "float64"), device="cpu", copy=True)
+    in_use = dc.memory_stats("cpu")["in_use"]
+    copied = array.numpy()
+    assert dc.memory_stats("cpu")["in_use"] >= in_use + copied.nbytes
+    del copied
+    gc.collect()
+    assert dc.memory_stats("cpu")["in_use"] == in_use
+
+
 def test_numpy_out_copies_into_the_given_array(device, rng):
     host = random_array(rng, (37, 3), "float64")
     x = dc.asarray(host, device=device)
