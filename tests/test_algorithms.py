@@ -45,7 +45,7 @@ def tolerance(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (37, 53, 29), (70, 17, 130)])
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (37, 53, 29), (70, 17, 130), (129, 70, 200)])
 def test_matmul_matches_numpy(device, path, rng, dtype, m, k, n):
     a = random_array(rng, (m, k), dtype)
     b = random_array(rng, (k, n), dtype)
@@ -69,6 +69,21 @@ def test_matmul_batched_and_vectors(device, path, rng, dtype):
     np.testing.assert_allclose(host(dc.matmul(on(device, mat), on(device, v))), mat @ v, atol=atol)
     np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, w))), v @ w, atol=atol)
     np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, v))), v @ v, atol=atol)
+
+
+def test_matmul_register_blocked_edges_and_batches(device, path, rng):
+    # 64 x 64 output tiles (gemm_blocked): partial tiles on every side, a batch, and an inner
+    # dimension that is not a multiple of the 16-wide k tile.
+    a = random_array(rng, (2, 3, 65, 47), "float32")
+    b = random_array(rng, (2, 3, 47, 191), "float32")
+    np.testing.assert_allclose(host(dc.matmul(on(device, a), on(device, b))), a @ b, atol=1e-4)
+    square = random_array(rng, (128, 128), "float64")
+    np.testing.assert_allclose(
+        host(dc.matmul(on(device, square), on(device, square.T.copy()))),
+        square @ square.T,
+        rtol=0,
+        atol=1e-11,
+    )
 
 
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):
@@ -386,6 +401,7 @@ def _algorithm_kernel_specializations():
     combos = {
         "gemm_tiled": [("float32",) * 3, ("float64",) * 3],
         "gemm_tiled_complex": [("float32",) * 3, ("float64",) * 3],
+        "gemm_blocked": [("float32",) * 3, ("float64",) * 3],
         "stockham_radix2": [("float32",) * 2, ("float64",) * 2],
         "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
         "add_block_offsets": [("int64",) * 2, ("float32",) * 2],

@@ -1,6 +1,14 @@
 # python/dotcompute/algorithm_kernels/gemm.py
 # Tiled shared-memory GEMM, real and complex (complex operands seen as float pairs).
-"""out[b] = a[b] @ b[b] with TILE x TILE tiles of both operands staged in shared memory."""
+"""out[b] = a[b] @ b[b] with tiles of both operands staged in shared memory.
+
+Note [Register blocks]: gemm_tiled computes one output per work-item, so every multiply-add
+reads two shared values. gemm_blocked gives each work-item a 4 x 4 block of a 64 x 64 output
+tile (rows ty + 16 i, columns tx + 16 j: neighbouring work-items read neighbouring shared
+entries), so 16 multiply-adds share 8 shared reads, and the k tiles are staged once per 64 x 64
+outputs instead of once per 16 x 16. Real matrices of at least 64 rows and columns take it;
+smaller ones would leave most of a 64 x 64 tile idle.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,10 @@ from .. import _core
 from .._dtypes import dtype_name
 
 TILE = 16
+BLOCK_TILE = 64  # gemm_blocked: output tile edge
+BLOCK_K = 16  # gemm_blocked: inner-dimension tile
+BLOCK_STRIDE = 16  # gemm_blocked: work-items per tile edge (BLOCK_TILE / 4)
+BLOCK_GROUP = BLOCK_STRIDE * BLOCK_STRIDE
 
 
 @dc.kernel
@@ -37,6 +49,121 @@ def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array):
         dc.barrier()
     if row < m and col < n:
         c[batch, row, col] = acc
+
+
+@dc.kernel
+def gemm_blocked(a: dc.Array, b: dc.Array, c: dc.Array):
+    """Real GEMM over [batch, m, k] @ [batch, k, n], 4 x 4 outputs a work-item (Note
+    [Register blocks]); groups of 16 x 16 work-items, one per 64 x 64 output tile."""
+    tile_a = dc.shared_array((BLOCK_TILE, BLOCK_K), a.dtype)
+    tile_b = dc.shared_array((BLOCK_K, BLOCK_TILE), a.dtype)
+    tx = dc.local_id(0)
+    ty = dc.local_id(1)
+    first_col = dc.group_id(0) * BLOCK_TILE
+    first_row = dc.group_id(1) * BLOCK_TILE
+    batch = dc.global_id(2)
+    m = a.shape[1]
+    inner = a.shape[2]
+    n = b.shape[2]
+    rank = ty * BLOCK_STRIDE + tx
+    c00 = c.dtype(0)
+    c01 = c.dtype(0)
+    c02 = c.dtype(0)
+    c03 = c.dtype(0)
+    c10 = c.dtype(0)
+    c11 = c.dtype(0)
+    c12 = c.dtype(0)
+    c13 = c.dtype(0)
+    c20 = c.dtype(0)
+    c21 = c.dtype(0)
+    c22 = c.dtype(0)
+    c23 = c.dtype(0)
+    c30 = c.dtype(0)
+    c31 = c.dtype(0)
+    c32 = c.dtype(0)
+    c33 = c.dtype(0)
+    for t in range((inner + BLOCK_K - 1) // BLOCK_K):  # uniform over the group
+        k0 = t * BLOCK_K
+        for part in range(BLOCK_TILE * BLOCK_K // BLOCK_GROUP):  # each tile is 4 group loads
+            entry = rank + part * BLOCK_GROUP
+            a_row = first_row + entry // BLOCK_K
+            a_k = k0 + entry % BLOCK_K
+            inside_a = a_row < m and a_k < inner
+            tile_a[entry // BLOCK_K, entry % BLOCK_K] = (
+                a[batch, a_row, a_k] if inside_a else a.dtype(0)
+            )
+            b_k = k0 + entry // BLOCK_TILE
+            b_col = first_col + entry % BLOCK_TILE
+            inside_b = b_k < inner and b_col < n
+            tile_b[entry // BLOCK_TILE, entry % BLOCK_TILE] = (
+                b[batch, b_k, b_col] if inside_b else a.dtype(0)
+            )
+        dc.barrier()
+        for p in range(BLOCK_K):
+            a0 = tile_a[ty, p]
+            a1 = tile_a[ty + BLOCK_STRIDE, p]
+            a2 = tile_a[ty + 2 * BLOCK_STRIDE, p]
+            a3 = tile_a[ty + 3 * BLOCK_STRIDE, p]
+            b0 = tile_b[p, tx]
+            b1 = tile_b[p, tx + BLOCK_STRIDE]
+            b2 = tile_b[p, tx + 2 * BLOCK_STRIDE]
+            b3 = tile_b[p, tx + 3 * BLOCK_STRIDE]
+            c00 += a0 * b0
+            c01 += a0 * b1
+            c02 += a0 * b2
+            c03 += a0 * b3
+            c10 += a1 * b0
+            c11 += a1 * b1
+            c12 += a1 * b2
+            c13 += a1 * b3
+            c20 += a2 * b0
+            c21 += a2 * b1
+            c22 += a2 * b2
+            c23 += a2 * b3
+            c30 += a3 * b0
+            c31 += a3 * b1
+            c32 += a3 * b2
+            c33 += a3 * b3
+        dc.barrier()
+    row = first_row + ty
+    col = first_col + tx
+    # Stores guarded row by row, then column by column (c is indexed here, so it is 3-D).
+    if row < m:
+        if col < n:
+            c[batch, row, col] = c00
+        if col + BLOCK_STRIDE < n:
+            c[batch, row, col + BLOCK_STRIDE] = c01
+        if col + 2 * BLOCK_STRIDE < n:
+            c[batch, row, col + 2 * BLOCK_STRIDE] = c02
+        if col + 3 * BLOCK_STRIDE < n:
+            c[batch, row, col + 3 * BLOCK_STRIDE] = c03
+    if row + BLOCK_STRIDE < m:
+        if col < n:
+            c[batch, row + BLOCK_STRIDE, col] = c10
+        if col + BLOCK_STRIDE < n:
+            c[batch, row + BLOCK_STRIDE, col + BLOCK_STRIDE] = c11
+        if col + 2 * BLOCK_STRIDE < n:
+            c[batch, row + BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c12
+        if col + 3 * BLOCK_STRIDE < n:
+            c[batch, row + BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c13
+    if row + 2 * BLOCK_STRIDE < m:
+        if col < n:
+            c[batch, row + 2 * BLOCK_STRIDE, col] = c20
+        if col + BLOCK_STRIDE < n:
+            c[batch, row + 2 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c21
+        if col + 2 * BLOCK_STRIDE < n:
+            c[batch, row + 2 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c22
+        if col + 3 * BLOCK_STRIDE < n:
+            c[batch, row + 2 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c23
+    if row + 3 * BLOCK_STRIDE < m:
+        if col < n:
+            c[batch, row + 3 * BLOCK_STRIDE, col] = c30
+        if col + BLOCK_STRIDE < n:
+            c[batch, row + 3 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c31
+        if col + 2 * BLOCK_STRIDE < n:
+            c[batch, row + 3 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c32
+        if col + 3 * BLOCK_STRIDE < n:
+            c[batch, row + 3 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c33
 
 
 @dc.kernel
@@ -82,6 +209,11 @@ def _rounded(extent: int) -> int:
     return -(-extent // TILE) * TILE
 
 
+def _groups(extent: int) -> int:
+    """gemm_blocked's groups along an output extent."""
+    return -(-extent // BLOCK_TILE)
+
+
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     """Writes a @ b into out (shapes [..., m, k], [..., k, n], [..., m, n], checked by the core)."""
     m, k = a.shape[-2], a.shape[-1]
@@ -89,6 +221,15 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     batch = out.size // (m * n)
     geometry = (_rounded(n), _rounded(m), batch)
     real = _REAL_OF.get(dtype_name(a.dtype))
+    if real is None and min(m, n) >= BLOCK_TILE:
+        gemm_blocked.launch(
+            (_groups(n) * BLOCK_STRIDE, _groups(m) * BLOCK_STRIDE, batch),
+            a.reshape((batch, m, k)),
+            b.reshape((batch, k, n)),
+            out.reshape((batch, m, n)),
+            local_size=(BLOCK_STRIDE, BLOCK_STRIDE, 1),
+        )
+        return
     if real is None:
         gemm_tiled.launch(
             geometry,
