@@ -141,7 +141,7 @@ def test_matmul_refuses_operands_on_different_devices():
 
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
-@pytest.mark.parametrize("n", [1, 2, 8, 1024, 3, 5, 12, 97, 1000])
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 32, 1024, 3, 5, 12, 97, 1000])
 def test_fft_matches_numpy(device, path, rng, dtype, n):
     x = random_array(rng, (3, n), dtype)
     expected = np.fft.fft(x.astype(np.complex128))
@@ -402,7 +402,9 @@ def _algorithm_kernel_specializations():
         "gemm_tiled": [("float32",) * 3, ("float64",) * 3],
         "gemm_tiled_complex": [("float32",) * 3, ("float64",) * 3],
         "gemm_blocked": [("float32",) * 3, ("float64",) * 3],
-        "stockham_radix2": [("float32",) * 2, ("float64",) * 2],
+        "stockham_radix2": [("float32",) * 3, ("float64",) * 3],
+        "stockham_radix4": [("float32",) * 3, ("float64",) * 3],
+        "twiddle_table": [("float32",), ("float64",)],
         "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
         "add_block_offsets": [("int64",) * 2, ("float32",) * 2],
         "sum_rows_float": [("float32",) * 2],
