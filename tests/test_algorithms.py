@@ -71,19 +71,24 @@ def test_matmul_batched_and_vectors(device, path, rng, dtype):
     np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, v))), v @ v, atol=atol)
 
 
-def test_matmul_register_blocked_edges_and_batches(device, path, rng):
-    # 64 x 64 output tiles (gemm_blocked): partial tiles on every side, a batch, and an inner
-    # dimension that is not a multiple of the 16-wide k tile.
-    a = random_array(rng, (2, 3, 65, 47), "float32")
-    b = random_array(rng, (2, 3, 47, 191), "float32")
-    np.testing.assert_allclose(host(dc.matmul(on(device, a), on(device, b))), a @ b, atol=1e-4)
-    square = random_array(rng, (128, 128), "float64")
-    np.testing.assert_allclose(
-        host(dc.matmul(on(device, square), on(device, square.T.copy()))),
-        square @ square.T,
-        rtol=0,
-        atol=1e-11,
+@pytest.mark.parametrize("blocked", [True, False], ids=["blocked", "tiled"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_generated_gemm_kernels_on_edges_and_batches(device, rng, blocked, dtype):
+    # Both real GEMM kernels whatever run_matmul would choose: 64 x 64 tiles (gemm_blocked) and
+    # 16 x 16 tiles, partial on every side, a batch, and an inner dimension that is not a
+    # multiple of either k tile.
+    a = random_array(rng, (2, 3, 65, 47), dtype)
+    b = random_array(rng, (2, 3, 47, 191), dtype)
+    out = dc.empty((2, 3, 65, 191), dtype=dtype, device=device)
+    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, blocked=blocked)
+    atol = 47 * tolerance(dtype)
+    np.testing.assert_allclose(host(out), a @ b, rtol=0, atol=atol)
+    square = random_array(rng, (128, 128), dtype)
+    out = dc.empty((128, 128), dtype=dtype, device=device)
+    algorithm_kernels.gemm.run_matmul(
+        on(device, square), on(device, square.T), out, blocked=blocked
     )
+    np.testing.assert_allclose(host(out), square @ square.T, rtol=0, atol=128 * tolerance(dtype))
 
 
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):
