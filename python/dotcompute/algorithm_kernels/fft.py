@@ -88,8 +88,8 @@ def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
     y3_im = src[row, 2 * (j + 3 * quarter) + 1]
     w1_re = table[t, 0]
     w1_im = sign * table[t, 1]
-    w2_re = twiddle_part(table, 2 * t, half, 0)
-    w2_im = sign * twiddle_part(table, 2 * t, half, 1)
+    w2_re = table[2 * t, 0]  # 2 t < n / 2
+    w2_im = sign * table[2 * t, 1]
     w3_re = twiddle_part(table, 3 * t, half, 0)
     w3_im = sign * twiddle_part(table, 3 * t, half, 1)
     x0_re = src[row, 2 * j]
@@ -223,7 +223,8 @@ def _power_of_two(
         table = _twiddles(n, real, src.device)
     sign = 1.0 if inverse else -1.0
     radices = _radices(n)
-    buffers = [dc.empty((rows, 2 * n), dtype=real, device=src.device) for _ in radices[:2]]
+    # Passes alternate between two buffers; the last one writes out.
+    buffers = [dc.empty((rows, 2 * n), dtype=real, device=src.device) for _ in radices[1:3]]
     current = src
     span = 1
     for step, radix in enumerate(radices):
