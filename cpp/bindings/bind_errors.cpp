@@ -26,6 +26,21 @@ void set_python_error(const Error& error) {
   PyErr_SetString(exception_classes[static_cast<size_t>(error.kind())], error.what());
 }
 
+PyObject* python_error_from_current_exception() {
+  try {
+    throw;
+  } catch (const Error& error) {
+    set_python_error(error);
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (py::builtin_exception& error) {
+    error.set_error();
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  }
+  return nullptr;
+}
+
 void bind_errors(py::module_& m) {
   py::module_ errors = py::module_::import("dotcompute.errors");
   for (size_t i = 0; i < kClassNames.size(); ++i) {

@@ -527,22 +527,6 @@ PyObject* last_plan_name = nullptr;
 PyObject* launch_name = nullptr;
 PyObject* launch_new_plan_name = nullptr;
 
-/// Sets the Python error for the C++ exception being handled; returns nullptr for tp_call.
-PyObject* python_error_from_current_exception() {
-  try {
-    throw;
-  } catch (const Error& error) {
-    set_python_error(error);
-  } catch (py::error_already_set& error) {
-    error.restore();
-  } catch (py::builtin_exception& error) {
-    error.set_error();
-  } catch (const std::exception& error) {
-    PyErr_SetString(PyExc_RuntimeError, error.what());
-  }
-  return nullptr;
-}
-
 /// true: launched; false: the plan does not fit these arguments (or there is none).
 bool launch_last_plan(LauncherObject* self, PyObject* args) {
   py::object plan =

@@ -3,6 +3,8 @@
 // the matching Array operators. Bound in C++ so a call on a small array stays cheap.
 #include <pybind11/stl.h>
 
+#include <iterator>
+
 #include "bindings.hpp"
 #include "conversions.hpp"
 #include "dotcompute/array.hpp"
@@ -24,13 +26,108 @@ ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, Array
   return binary_op(op, *a, *b, std::move(out));
 }
 
-void def_binary(py::module_& m, const char* name, dc_binary_op op, const char* doc) {
-  m.def(
-      name,
-      [op](const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {
-        return run_binary(op, a, b, out);
-      },
-      py::arg("a"), py::arg("b"), py::arg("out") = py::none(), doc);
+/// Note [Binary fast path]
+/// dc.add and the other binary built-ins are plain CPython functions (METH_FASTCALL): pybind11's
+/// dispatcher (overload resolution, keyword matching, holder casters) was about 200 ns of a
+/// 1-element dc.add(a, b, out=c) that took 300 ns, against numpy.add's 280. The forms (a, b),
+/// (a, b, out) and (a, b, out=...) with dc arrays (out may be None) run here; any other call
+/// goes, unchanged, to the pybind11 function bound under the same name (the function's self),
+/// so keyword forms and the errors for other argument types stay those of pybind11.
+
+/// The Python type of dc.Array (the class lives as long as the module).
+PyTypeObject* array_type() {
+  static PyTypeObject* const type = reinterpret_cast<PyTypeObject*>(py::type::of<Array>().ptr());
+  return type;
+}
+
+/// array as a dc array, or false (nothing raised) when it is not one. An exact dc.Array is read
+/// straight from its pybind11 instance: the general caster's type lookups were a tenth of a
+/// 1-element add.
+bool load_array(PyObject* object, ArrayPtr& array) {
+  if (Py_TYPE(object) == array_type()) {
+    auto holder = reinterpret_cast<py::detail::instance*>(object)->get_value_and_holder();
+    if (holder.holder_constructed()) {
+      array = holder.holder<ArrayPtr>();
+      return true;
+    }
+  }
+  py::detail::make_caster<ArrayPtr> caster;
+  if (!caster.load(object, false)) return false;
+  array = py::detail::cast_op<ArrayPtr>(std::move(caster));
+  return true;
+}
+
+bool is_out_keyword(PyObject* names) {
+  if (names == nullptr) return false;
+  if (PyTuple_GET_SIZE(names) != 1) return false;
+  return PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, 0), "out") == 0;
+}
+
+template <dc_binary_op kOp>
+PyObject* binary_fast(PyObject* general, PyObject* const* args, Py_ssize_t nargs, PyObject* names) {
+  const Py_ssize_t positional = PyVectorcall_NARGS(nargs);
+  const bool plain = names == nullptr && (positional == 2 || positional == 3);
+  const bool with_out = positional == 2 && is_out_keyword(names);
+  ArrayPtr a, b, out;
+  if (!plain && !with_out) return PyObject_Vectorcall(general, args, nargs, names);
+  // args[2] is out, given by position or (its value follows the positional ones) by keyword.
+  PyObject* out_object = positional == 2 && names == nullptr ? Py_None : args[2];
+  if (!load_array(args[0], a) || !load_array(args[1], b) ||
+      (out_object != Py_None && !load_array(out_object, out))) {
+    return PyObject_Vectorcall(general, args, nargs, names);
+  }
+  try {
+    ArrayPtr result = run_binary(kOp, a, b, out);
+    if (out_object != Py_None && result == out) return Py_NewRef(out_object);
+    return py::cast(std::move(result)).release().ptr();
+  } catch (...) {
+    return python_error_from_current_exception();
+  }
+}
+
+/// The binary built-ins: CPython keeps pointers to these method tables for the module's life.
+/// The docs start with a text signature (inspect.signature reads it).
+PyMethodDef binary_methods[] = {
+    {"add",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_ADD>)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "add(a, b, out=None)\n--\n\nElementwise a + b (same shape, dtype and device)."},
+    {"subtract",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_SUBTRACT>)),
+     METH_FASTCALL | METH_KEYWORDS, "subtract(a, b, out=None)\n--\n\nElementwise a - b."},
+    {"multiply",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_MULTIPLY>)),
+     METH_FASTCALL | METH_KEYWORDS, "multiply(a, b, out=None)\n--\n\nElementwise a * b."},
+    {"divide",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_DIVIDE>)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "divide(a, b, out=None)\n--\n\nElementwise a / b (floating and complex dtypes)."},
+    {"floor_divide",
+     reinterpret_cast<PyCFunction>(
+         reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_FLOOR_DIVIDE>)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "floor_divide(a, b, out=None)\n--\n\nElementwise a // b (integer dtypes; rounds toward "
+     "-inf; x // 0 == 0)."},
+};
+
+/// Binds each binary built-in twice: the pybind11 function (every argument form, its errors)
+/// and, over it under the same name, the fast function that falls back to it.
+void def_binary_builtins(py::module_& m) {
+  const dc_binary_op ops[] = {DC_BINARY_ADD, DC_BINARY_SUBTRACT, DC_BINARY_MULTIPLY,
+                              DC_BINARY_DIVIDE, DC_BINARY_FLOOR_DIVIDE};
+  static_assert(std::size(ops) == std::size(binary_methods), "one method per op");
+  for (size_t i = 0; i < std::size(ops); ++i) {
+    PyMethodDef& method = binary_methods[i];
+    const dc_binary_op op = ops[i];
+    py::cpp_function general([op](const ArrayPtr& a, const ArrayPtr& b,
+                                  ArrayPtr out) { return run_binary(op, a, b, out); },
+                             py::name(method.ml_name), py::arg("a"), py::arg("b"),
+                             py::arg("out") = py::none());
+    py::object fast = py::reinterpret_steal<py::object>(
+        PyCFunction_NewEx(&method, general.ptr(), m.attr("__name__").ptr()));
+    if (!fast) throw py::error_already_set();
+    m.attr(method.ml_name) = fast;
+  }
 }
 
 ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input) {
@@ -44,12 +141,7 @@ ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input) {
 }  // namespace
 
 void bind_ops(py::module_& m) {
-  def_binary(m, "add", DC_BINARY_ADD, "Elementwise a + b (same shape, dtype and device).");
-  def_binary(m, "subtract", DC_BINARY_SUBTRACT, "Elementwise a - b.");
-  def_binary(m, "multiply", DC_BINARY_MULTIPLY, "Elementwise a * b.");
-  def_binary(m, "divide", DC_BINARY_DIVIDE, "Elementwise a / b (floating and complex dtypes).");
-  def_binary(m, "floor_divide", DC_BINARY_FLOOR_DIVIDE,
-             "Elementwise a // b (integer dtypes; rounds toward -inf; x // 0 == 0).");
+  def_binary_builtins(m);
   m.def(
       "saxpy",
       [](py::object alpha, const ArrayPtr& x, const ArrayPtr& y, ArrayPtr out) {

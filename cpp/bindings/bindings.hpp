@@ -15,6 +15,9 @@ namespace py = pybind11;
 /// Sets the Python exception matching a C++ Error (for code that is not a pybind11 function and
 /// so gets no automatic translation, like the Launcher's tp_call).
 void set_python_error(const Error& error);
+/// Inside a catch block: sets the Python error for the C++ exception being handled (Error,
+/// pybind11's exceptions, std::exception) and returns nullptr, for raw CPython functions.
+PyObject* python_error_from_current_exception();
 
 void bind_errors(py::module_& m);    // bind_errors.cpp: C++ Error -> dotcompute.errors classes
 void bind_plugins(py::module_& m);   // bind_plugins.cpp: registry, load/unload/reload, probe

@@ -108,7 +108,7 @@ AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin) {
   out_shape.push_back(n);
 
   AlgorithmResult result;
-  result.out = empty(out_shape, a.dtype(), a.device());
+  result.out = empty_beside(a, out_shape, a.dtype());
   if (result.out->size() == 0) {
     result.computed = true;
     return result;
@@ -145,7 +145,7 @@ AlgorithmResult fft(const Array& input, bool inverse, bool use_plugin) {
           std::string(name) + ": the last axis has length 0; a transform needs at least 1 point");
   }
   AlgorithmResult result;
-  result.out = empty(input.shape(), input.dtype(), input.device());
+  result.out = empty_beside(input, input.shape(), input.dtype());
   const uint64_t batch = static_cast<uint64_t>(input.size()) / n;
   if (batch == 0) {
     result.computed = true;
@@ -176,7 +176,7 @@ AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool 
   Shape out_shape = input.shape();
   out_shape.erase(out_shape.begin() + axis);
   AlgorithmResult result;
-  result.out = empty(out_shape, reduce_result_dtype(op, input.dtype()), input.device());
+  result.out = empty_beside(input, out_shape, reduce_result_dtype(op, input.dtype()));
   if (result.out->size() == 0) {
     result.computed = true;
     return result;
@@ -203,7 +203,7 @@ AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin) {
   const AxisSplit split = split_axis(input.shape(), axis);
   AlgorithmResult result;
   result.out =
-      empty(input.shape(), reduce_result_dtype(DC_REDUCE_SUM, input.dtype()), input.device());
+      empty_beside(input, input.shape(), reduce_result_dtype(DC_REDUCE_SUM, input.dtype()));
   if (input.size() == 0) {
     result.computed = true;
     return result;
@@ -231,8 +231,8 @@ AlgorithmResult sort(const Array& input, int axis, bool want_values, bool want_i
   }
   const AxisSplit split = split_axis(input.shape(), axis);
   AlgorithmResult result;
-  if (want_values) result.out = empty(input.shape(), input.dtype(), input.device());
-  if (want_indices) result.indices = empty(input.shape(), DC_DTYPE_INT64, input.device());
+  if (want_values) result.out = empty_beside(input, input.shape(), input.dtype());
+  if (want_indices) result.indices = empty_beside(input, input.shape(), DC_DTYPE_INT64);
   if (input.size() == 0) {
     result.computed = true;
     return result;

@@ -94,7 +94,10 @@ std::shared_ptr<Array> Array::reshape(const Shape& shape) const {
   return std::make_shared<Array>(storage_, resolved, dtype_, readonly_);
 }
 
-ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device) {
+namespace {
+
+/// The bytes of an array of shape and dtype; raises for bad dtypes and impossible sizes.
+uint64_t checked_bytes(const Shape& shape, dc_dtype dtype) {
   if (!dtype_is_valid(dtype))
     raise(ErrorKind::DType, "unknown dtype code " + std::to_string(dtype));
   const int64_t count = checked_element_count(shape);
@@ -103,10 +106,23 @@ ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device) {
     raise(ErrorKind::Shape, "shape " + shape_to_string(shape) + " of " + dtype_name(dtype) +
                                 " needs more than 2**60 bytes");
   }
+  return static_cast<uint64_t>(count) * itemsize;
+}
+
+}  // namespace
+
+ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device) {
+  const uint64_t bytes = checked_bytes(shape, dtype);
   ResolvedDevice resolved = resolve_device(device);
-  auto storage = Storage::allocate(std::move(resolved.plugin), resolved.index,
-                                   static_cast<uint64_t>(count) * itemsize);
+  auto storage = Storage::allocate(std::move(resolved.plugin), resolved.index, bytes);
   return std::make_shared<Array>(std::move(storage), shape, dtype);
+}
+
+ArrayPtr empty_beside(const Array& like, const Shape& shape, dc_dtype dtype) {
+  const uint64_t bytes = checked_bytes(shape, dtype);
+  const Storage& storage = like.storage();
+  return std::make_shared<Array>(
+      Storage::allocate(storage.plugin_shared(), storage.device(), bytes), shape, dtype);
 }
 
 void fill(Array& array, const void* element) {

@@ -45,7 +45,7 @@ void check_same_layout(const Array& a, const Array& b, const char* operation, co
 
 /// The output array: checked when given, allocated like `like` when not.
 ArrayPtr prepare_output(ArrayPtr out, const Array& like, const char* operation) {
-  if (!out) return empty(like.shape(), like.dtype(), like.device());
+  if (!out) return empty_beside(like, like.shape(), like.dtype());
   check_same_layout(like, *out, operation, "input and output");
   if (out->readonly()) {
     raise(ErrorKind::InvalidArgument, std::string(operation) + ": the output array is read-only");
@@ -98,7 +98,7 @@ ArrayPtr reduce(dc_reduce_op op, const Array& input) {
     raise(ErrorKind::InvalidArgument, std::string(name) + " of a zero-size array is undefined");
   }
   const dc_ops_iface& ops = ops_of(input, name);
-  ArrayPtr out = empty({}, reduce_result_dtype(op, input.dtype()), input.device());
+  ArrayPtr out = empty_beside(input, {}, reduce_result_dtype(op, input.dtype()));
   Storage& storage = input.storage();
   storage.plugin().check(ops.reduce(storage.device(), nullptr, op, input.dtype(), storage.view(),
                                     static_cast<uint64_t>(input.size()), out->storage().view()),

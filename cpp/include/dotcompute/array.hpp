@@ -51,6 +51,10 @@ using ArrayPtr = std::shared_ptr<Array>;
 
 /// Uninitialized array on a device.
 ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device);
+/// Uninitialized array on like's device, from the plugin instance that holds like: the result of
+/// an operation on like. Resolving the device by name would find the registry's current instance,
+/// which after a plugin reload is not the one whose operation table runs on like.
+ArrayPtr empty_beside(const Array& like, const Shape& shape, dc_dtype dtype);
 /// Every element set to the bit pattern of one element (itemsize bytes).
 void fill(Array& array, const void* element);
 void copy_from_host(Array& array, const void* source);
