@@ -19,7 +19,6 @@ joined by events. See docs/pipelines.md.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import functools
 import inspect
@@ -835,6 +834,8 @@ class Pipeline:
     ) -> PipelineResult:
         """``run`` on a thread, awaited without blocking the event loop. Cancelling the task
         cancels the run (stages not started are cancelled; running ones are abandoned)."""
+        import asyncio  # here, not at the top: it is a tenth of `import dotcompute`'s time
+
         token = cancel if cancel is not None else CancelToken()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(None, functools.partial(self.run, context, cancel=token))
