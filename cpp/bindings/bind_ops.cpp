@@ -31,8 +31,8 @@ ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, Array
 /// dispatcher (overload resolution, keyword matching, holder casters) was about 200 ns of a
 /// 1-element dc.add(a, b, out=c) that took 300 ns, against numpy.add's 280. The forms (a, b),
 /// (a, b, out) and (a, b, out=...) with dc arrays (out may be None) run here; any other call
-/// goes, unchanged, to the pybind11 function bound under the same name (the function's self),
-/// so keyword forms and the errors for other argument types stay those of pybind11.
+/// goes, unchanged, to the pybind11 binding of the same op (general_binary), so keyword forms and
+/// the errors for other argument types stay those of pybind11.
 
 /// The Python type of dc.Array (the class lives as long as the module).
 PyTypeObject* array_type() {
@@ -63,21 +63,29 @@ bool is_out_keyword(PyObject* names) {
   return PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, 0), "out") == 0;
 }
 
-template <dc_binary_op kOp>
-PyObject* binary_fast(PyObject* general, PyObject* const* args, Py_ssize_t nargs, PyObject* names) {
+/// The binary built-ins, in the order of binary_methods.
+constexpr dc_binary_op kBinaryOps[] = {DC_BINARY_ADD, DC_BINARY_SUBTRACT, DC_BINARY_MULTIPLY,
+                                       DC_BINARY_DIVIDE, DC_BINARY_FLOOR_DIVIDE};
+/// Their pybind11 bindings, which every other call form goes to (owned for the process).
+PyObject* general_binary[std::size(kBinaryOps)] = {};
+
+template <size_t kIndex>
+PyObject* binary_fast(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs,
+                      PyObject* names) {
+  PyObject* general = general_binary[kIndex];
   const Py_ssize_t positional = PyVectorcall_NARGS(nargs);
   const bool plain = names == nullptr && (positional == 2 || positional == 3);
   const bool with_out = positional == 2 && is_out_keyword(names);
-  ArrayPtr a, b, out;
   if (!plain && !with_out) return PyObject_Vectorcall(general, args, nargs, names);
   // args[2] is out, given by position or (its value follows the positional ones) by keyword.
   PyObject* out_object = positional == 2 && names == nullptr ? Py_None : args[2];
+  ArrayPtr a, b, out;
   if (!load_array(args[0], a) || !load_array(args[1], b) ||
       (out_object != Py_None && !load_array(out_object, out))) {
     return PyObject_Vectorcall(general, args, nargs, names);
   }
   try {
-    ArrayPtr result = run_binary(kOp, a, b, out);
+    ArrayPtr result = run_binary(kBinaryOps[kIndex], a, b, out);
     if (out_object != Py_None && result == out) return Py_NewRef(out_object);
     return py::cast(std::move(result)).release().ptr();
   } catch (...) {
@@ -85,46 +93,41 @@ PyObject* binary_fast(PyObject* general, PyObject* const* args, Py_ssize_t nargs
   }
 }
 
-/// The binary built-ins: CPython keeps pointers to these method tables for the module's life.
-/// The docs start with a text signature (inspect.signature reads it).
+template <size_t kIndex>
+constexpr PyCFunction fast_entry() {
+  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<kIndex>));
+}
+
+/// CPython keeps pointers to these for the module's life. The docs start with a text signature
+/// (inspect.signature reads it).
 PyMethodDef binary_methods[] = {
-    {"add",
-     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_ADD>)),
-     METH_FASTCALL | METH_KEYWORDS,
+    {"add", fast_entry<0>(), METH_FASTCALL | METH_KEYWORDS,
      "add(a, b, out=None)\n--\n\nElementwise a + b (same shape, dtype and device)."},
-    {"subtract",
-     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_SUBTRACT>)),
-     METH_FASTCALL | METH_KEYWORDS, "subtract(a, b, out=None)\n--\n\nElementwise a - b."},
-    {"multiply",
-     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_MULTIPLY>)),
-     METH_FASTCALL | METH_KEYWORDS, "multiply(a, b, out=None)\n--\n\nElementwise a * b."},
-    {"divide",
-     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_DIVIDE>)),
-     METH_FASTCALL | METH_KEYWORDS,
+    {"subtract", fast_entry<1>(), METH_FASTCALL | METH_KEYWORDS,
+     "subtract(a, b, out=None)\n--\n\nElementwise a - b."},
+    {"multiply", fast_entry<2>(), METH_FASTCALL | METH_KEYWORDS,
+     "multiply(a, b, out=None)\n--\n\nElementwise a * b."},
+    {"divide", fast_entry<3>(), METH_FASTCALL | METH_KEYWORDS,
      "divide(a, b, out=None)\n--\n\nElementwise a / b (floating and complex dtypes)."},
-    {"floor_divide",
-     reinterpret_cast<PyCFunction>(
-         reinterpret_cast<void (*)()>(&binary_fast<DC_BINARY_FLOOR_DIVIDE>)),
-     METH_FASTCALL | METH_KEYWORDS,
+    {"floor_divide", fast_entry<4>(), METH_FASTCALL | METH_KEYWORDS,
      "floor_divide(a, b, out=None)\n--\n\nElementwise a // b (integer dtypes; rounds toward "
      "-inf; x // 0 == 0)."},
 };
+static_assert(std::size(binary_methods) == std::size(kBinaryOps), "one method per op");
 
-/// Binds each binary built-in twice: the pybind11 function (every argument form, its errors)
-/// and, over it under the same name, the fast function that falls back to it.
+/// Binds each binary built-in twice: the pybind11 function (every argument form, its errors),
+/// kept in general_binary, and under the module's name for it the fast function.
 void def_binary_builtins(py::module_& m) {
-  const dc_binary_op ops[] = {DC_BINARY_ADD, DC_BINARY_SUBTRACT, DC_BINARY_MULTIPLY,
-                              DC_BINARY_DIVIDE, DC_BINARY_FLOOR_DIVIDE};
-  static_assert(std::size(ops) == std::size(binary_methods), "one method per op");
-  for (size_t i = 0; i < std::size(ops); ++i) {
+  for (size_t i = 0; i < std::size(kBinaryOps); ++i) {
     PyMethodDef& method = binary_methods[i];
-    const dc_binary_op op = ops[i];
+    const dc_binary_op op = kBinaryOps[i];
     py::cpp_function general([op](const ArrayPtr& a, const ArrayPtr& b,
                                   ArrayPtr out) { return run_binary(op, a, b, out); },
                              py::name(method.ml_name), py::arg("a"), py::arg("b"),
                              py::arg("out") = py::none());
+    general_binary[i] = general.release().ptr();
     py::object fast = py::reinterpret_steal<py::object>(
-        PyCFunction_NewEx(&method, general.ptr(), m.attr("__name__").ptr()));
+        PyCFunction_NewEx(&method, m.ptr(), m.attr("__name__").ptr()));
     if (!fast) throw py::error_already_set();
     m.attr(method.ml_name) = fast;
   }
