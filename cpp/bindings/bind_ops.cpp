@@ -115,8 +115,8 @@ PyMethodDef binary_methods[] = {
 };
 static_assert(std::size(binary_methods) == std::size(kBinaryOps), "one method per op");
 
-/// Binds each binary built-in twice: the pybind11 function (every argument form, its errors),
-/// kept in general_binary, and under the module's name for it the fast function.
+/// Binds each binary built-in: its pybind11 function (every argument form and its errors) goes
+/// into general_binary, and the fast function takes the name in the module.
 void def_binary_builtins(py::module_& m) {
   for (size_t i = 0; i < std::size(kBinaryOps); ++i) {
     PyMethodDef& method = binary_methods[i];
