@@ -187,8 +187,24 @@ def test_operators(device, rng):
     np.testing.assert_allclose((a * b).numpy(), host_a * host_b)
     np.testing.assert_allclose((a / b).numpy(), host_a / host_b)
     c = dc.asarray(host_a, device=device, copy=True)
+    same = c
     c += b
+    assert c is same
     np.testing.assert_allclose(c.numpy(), host_a + host_b)
+    c -= b
+    c *= b
+    c /= b
+    np.testing.assert_allclose(c.numpy(), host_a, rtol=1e-12)
+    i, j = dc.asarray(np.arange(1, 8), device=device), dc.asarray(np.full(7, 3), device=device)
+    np.testing.assert_array_equal((i // j).numpy(), np.arange(1, 8) // 3)
+    i //= j
+    np.testing.assert_array_equal(i.numpy(), np.arange(1, 8) // 3)
+    # Other operand types: NotImplemented from the Array, so Python raises TypeError.
+    for bad in (lambda: a + 1, lambda: 2.0 * a, lambda: a - "x"):
+        with pytest.raises(TypeError, match="unsupported operand"):
+            bad()
+    with pytest.raises(dc.ShapeError):
+        a + dc.asarray(host_a[:3], device=device)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)

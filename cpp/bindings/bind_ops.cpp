@@ -133,6 +133,57 @@ void def_binary_builtins(py::module_& m) {
   }
 }
 
+/// Note [Operator fast path]: a + b, a += b and the rest on dc arrays are method descriptors of
+/// these METH_FASTCALL functions, set on the Array class (Python's number slots then call them
+/// without a bound method or pybind11's dispatcher). Another operand type gives NotImplemented,
+/// as pybind11's is_operator did, so Python tries the other side and then raises TypeError.
+template <size_t kIndex, bool kInPlace>
+PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 1) {
+    PyErr_SetString(PyExc_TypeError, "an Array operator takes one operand");
+    return nullptr;
+  }
+  ArrayPtr a, b;
+  if (!load_array(self, a) || !load_array(args[0], b)) Py_RETURN_NOTIMPLEMENTED;
+  try {
+    ArrayPtr result = run_binary(kBinaryOps[kIndex], a, b, kInPlace ? a : nullptr);
+    if (kInPlace) return Py_NewRef(self);
+    return py::cast(std::move(result)).release().ptr();
+  } catch (...) {
+    return python_error_from_current_exception();
+  }
+}
+
+template <size_t kIndex, bool kInPlace>
+constexpr PyCFunction operator_entry() {
+  return reinterpret_cast<PyCFunction>(
+      reinterpret_cast<void (*)()>(&operator_fast<kIndex, kInPlace>));
+}
+
+/// Indexed like kBinaryOps, then the in-place forms.
+PyMethodDef operator_methods[] = {
+    {"__add__", operator_entry<0, false>(), METH_FASTCALL, "Return self + value."},
+    {"__sub__", operator_entry<1, false>(), METH_FASTCALL, "Return self - value."},
+    {"__mul__", operator_entry<2, false>(), METH_FASTCALL, "Return self * value."},
+    {"__truediv__", operator_entry<3, false>(), METH_FASTCALL, "Return self / value."},
+    {"__floordiv__", operator_entry<4, false>(), METH_FASTCALL, "Return self // value."},
+    {"__iadd__", operator_entry<0, true>(), METH_FASTCALL, "self += value."},
+    {"__isub__", operator_entry<1, true>(), METH_FASTCALL, "self -= value."},
+    {"__imul__", operator_entry<2, true>(), METH_FASTCALL, "self *= value."},
+    {"__itruediv__", operator_entry<3, true>(), METH_FASTCALL, "self /= value."},
+    {"__ifloordiv__", operator_entry<4, true>(), METH_FASTCALL, "self //= value."},
+};
+
+void def_array_operators(PyTypeObject* array) {
+  for (PyMethodDef& method : operator_methods) {
+    py::object descriptor = py::reinterpret_steal<py::object>(PyDescr_NewMethod(array, &method));
+    if (!descriptor || PyObject_SetAttrString(reinterpret_cast<PyObject*>(array), method.ml_name,
+                                              descriptor.ptr()) != 0) {
+      throw py::error_already_set();
+    }
+  }
+}
+
 ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input) {
   if (input->size() >= kReleaseGilElements) {
     py::gil_scoped_release release;
@@ -183,23 +234,7 @@ void bind_ops(py::module_& m) {
       py::arg("iterations") = 1000000,
       "Nanoseconds per 1-element float32 add through the core path vs the bare ABI slot.");
 
-  auto array_class = py::reinterpret_borrow<py::class_<Array, ArrayPtr>>(m.attr("Array"));
-  const auto operator_of = [](dc_binary_op op) {
-    return [op](const ArrayPtr& a, const ArrayPtr& b) { return run_binary(op, a, b, nullptr); };
-  };
-  const auto in_place_of = [](dc_binary_op op) {
-    return [op](const ArrayPtr& a, const ArrayPtr& b) { return run_binary(op, a, b, a); };
-  };
-  array_class.def("__add__", operator_of(DC_BINARY_ADD), py::is_operator())
-      .def("__sub__", operator_of(DC_BINARY_SUBTRACT), py::is_operator())
-      .def("__mul__", operator_of(DC_BINARY_MULTIPLY), py::is_operator())
-      .def("__truediv__", operator_of(DC_BINARY_DIVIDE), py::is_operator())
-      .def("__floordiv__", operator_of(DC_BINARY_FLOOR_DIVIDE), py::is_operator())
-      .def("__iadd__", in_place_of(DC_BINARY_ADD), py::is_operator())
-      .def("__isub__", in_place_of(DC_BINARY_SUBTRACT), py::is_operator())
-      .def("__imul__", in_place_of(DC_BINARY_MULTIPLY), py::is_operator())
-      .def("__itruediv__", in_place_of(DC_BINARY_DIVIDE), py::is_operator())
-      .def("__ifloordiv__", in_place_of(DC_BINARY_FLOOR_DIVIDE), py::is_operator());
+  def_array_operators(array_type());
 }
 
 }  // namespace dotcompute::bindings
