@@ -258,10 +258,10 @@ py::array checked_host_destination(const Array& array, const py::object& out) {
 
 namespace {
 
-/// A new array of the same device, in its pooled memory, holding array's data; copied through
+/// A new array beside array (its device's pooled memory) holding its data; copied through
 /// copy_to_host, which waits for pending work like every numpy() copy.
 ArrayPtr pooled_copy(const Array& array) {
-  ArrayPtr result = empty(array.shape(), array.dtype(), array.device());
+  ArrayPtr result = empty_beside(array, array.shape(), array.dtype());
   py::gil_scoped_release release;
   copy_to_host(array, result->storage().host());
   return result;

@@ -63,6 +63,20 @@ bool is_out_keyword(PyObject* names) {
   return PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, 0), "out") == 0;
 }
 
+/// run_binary(op, a, b, out) as a new reference for a raw CPython function: out_object (the
+/// Python object of out, or None) itself when the result went into out, else the new array;
+/// nullptr with the Python error set when the operation raised.
+PyObject* binary_to_python(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b,
+                           const ArrayPtr& out, PyObject* out_object) {
+  try {
+    ArrayPtr result = run_binary(op, a, b, out);
+    if (out_object != Py_None) return Py_NewRef(out_object);
+    return py::cast(std::move(result)).release().ptr();
+  } catch (...) {
+    return python_error_from_current_exception();
+  }
+}
+
 /// The binary built-ins, in the order of binary_methods.
 constexpr dc_binary_op kBinaryOps[] = {DC_BINARY_ADD, DC_BINARY_SUBTRACT, DC_BINARY_MULTIPLY,
                                        DC_BINARY_DIVIDE, DC_BINARY_FLOOR_DIVIDE};
@@ -84,13 +98,7 @@ PyObject* binary_fast(PyObject* /*module*/, PyObject* const* args, Py_ssize_t na
       (out_object != Py_None && !load_array(out_object, out))) {
     return PyObject_Vectorcall(general, args, nargs, names);
   }
-  try {
-    ArrayPtr result = run_binary(kBinaryOps[kIndex], a, b, out);
-    if (out_object != Py_None && result == out) return Py_NewRef(out_object);
-    return py::cast(std::move(result)).release().ptr();
-  } catch (...) {
-    return python_error_from_current_exception();
-  }
+  return binary_to_python(kBinaryOps[kIndex], a, b, out, out_object);
 }
 
 template <size_t kIndex>
@@ -145,13 +153,8 @@ PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs)
   }
   ArrayPtr a, b;
   if (!load_array(self, a) || !load_array(args[0], b)) Py_RETURN_NOTIMPLEMENTED;
-  try {
-    ArrayPtr result = run_binary(kBinaryOps[kIndex], a, b, kInPlace ? a : nullptr);
-    if (kInPlace) return Py_NewRef(self);
-    return py::cast(std::move(result)).release().ptr();
-  } catch (...) {
-    return python_error_from_current_exception();
-  }
+  return kInPlace ? binary_to_python(kBinaryOps[kIndex], a, b, a, self)
+                  : binary_to_python(kBinaryOps[kIndex], a, b, nullptr, Py_None);
 }
 
 template <size_t kIndex, bool kInPlace>

@@ -199,7 +199,7 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 
 def _twiddles(n: int, real: str, device) -> dc.Array:
     """The table both stockham kernels read: exp(2 pi i t / n) for t < n / 2."""
-    table = dc.empty((max(n // 2, 1), 2), dtype=real, device=device)
+    table = dc.empty((n // 2, 2), dtype=real, device=device)  # n >= 2 here
     twiddle_table[n // 2](table, n)
     return table
 
