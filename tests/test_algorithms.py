@@ -220,8 +220,9 @@ def test_min_max_along_axes(device, path, rng, op, dtype, axis):
 
 
 # Long reduced axes: the CPU cuts them into segments combined in order (Note [Column segments]
-# in cpu_reduce_axis.cpp), here with a short last segment and one or two column blocks.
-LONG_AXES = [((3, 40_001, 5), 1), ((70_001, 3), 0), ((2, 1500, 520), 1)]
+# in cpu_reduce_axis.cpp), here with a short last segment and one or two column blocks; the
+# generated kernels reduce them in two or three passes of segments (Note [Reduction segments]).
+LONG_AXES = [((3, 40_001, 5), 1), ((70_001, 3), 0), ((2, 1500, 520), 1), ((3, 20_011), 1)]
 
 
 @pytest.mark.parametrize("dtype", ["int32", "float32", "float64", "complex64"])
@@ -238,10 +239,32 @@ def test_reductions_along_long_axes(device, path, rng, dtype, shape, axis):
         return
     if dtype != "int32":
         x.reshape(-1)[-7] = np.nan  # in the last segment of its column
+        x.reshape(-1)[x.size // 3] = np.nan  # in a middle segment of another row or column
     for op in ("min", "max"):
         np.testing.assert_array_equal(
             host(getattr(dc, op)(on(device, x), axis=axis)), getattr(np, op)(x, axis=axis)
         )
+
+
+@pytest.mark.parametrize(
+    "outer,length,inner,passes",
+    [(1, 1 << 24, 1, 2), (1, 1 << 20, 2, 3), (3, 40_001, 5, 2), (2000, 5000, 1, 1), (1, 100, 3, 1)],
+)
+def test_generated_reductions_cut_long_axes_into_nonempty_segments(outer, length, inner, passes):
+    """Few outputs over a long axis fill the device through partials (Note [Reduction
+    segments]); every part covers at least one element, and the cut follows the shape only."""
+    from dotcompute.algorithm_kernels import reduce
+
+    counted = 0
+    while True:
+        counted += 1
+        segment = reduce.segment_length(outer, length, inner)
+        parts = -(-length // segment)
+        assert 1 <= segment <= length and (parts - 1) * segment < length <= parts * segment
+        if parts == 1:
+            break
+        length = parts
+    assert counted == passes
 
 
 @pytest.mark.parametrize("op", ["min", "max"])

@@ -1,11 +1,22 @@
 # python/dotcompute/algorithm_kernels/reduce.py
 # Reductions along one axis of [outer, length, inner] into [outer, inner].
 """Two layouts: with inner == 1 every row is contiguous and a work-group of GROUP work-items
-reduces one row (strided partials, then a tree in shared memory); otherwise one work-item per
-output walks its column, so neighbouring work-items read neighbouring addresses.
+reduces one segment of a row (strided partials, then a tree in shared memory); otherwise one
+work-item per output column walks one segment of its column, so neighbouring work-items read
+neighbouring addresses.
 
-Sums of floating dtypes accumulate in float64, of integers in the int64/uint64 result type; min
-and max keep the input type and let a NaN win, as numpy does.
+Note [Reduction segments]: a kernel pass reduces [outer, length, inner] into
+[outer, parts, inner], part g covering elements g * segment up to (g + 1) * segment of the axis.
+With one part per row or column, a sum of a single long row ran on one work-group, and a sum
+along axis 0 of a (1M, 3) array on three work-items: one compute unit of a GPU, one thread of a
+CPU device. So when the outputs alone cannot fill the device (fewer than TARGET_GROUPS row
+groups or TARGET_ITEMS column work-items), the axis is cut into segments of at least
+MIN_ROW_SEGMENT / MIN_COLUMN_SEGMENT elements and the partials, themselves
+[outer, parts, inner], are reduced the same way until one part is left. The segment follows
+from the shape alone, so a result does not depend on the device it ran on.
+
+Sums of floating dtypes accumulate in float64 (partials too), of integers in the int64/uint64
+result type; min and max keep the input type and let a NaN win, as numpy does.
 """
 
 from __future__ import annotations
@@ -16,54 +27,66 @@ from .. import _core
 from .._dtypes import dtype_name
 
 GROUP = 256
+TARGET_GROUPS = 1024
+TARGET_ITEMS = 65536
+MIN_ROW_SEGMENT = 16 * GROUP
+MIN_COLUMN_SEGMENT = 256
 
 
 @dc.kernel
-def sum_columns_float(x: dc.Array, out: dc.Array):
+def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
     c = dc.global_id(0)
     o = dc.global_id(1)
+    g = dc.global_id(2)
     if c >= x.shape[2]:
         return
+    begin = g * segment
     acc: dc.float64 = 0
-    for p in range(x.shape[1]):
+    for p in range(begin, min(begin + segment, x.shape[1])):
         acc += x[o, p, c]
-    out[o, c] = out.dtype(acc)
+    out[o, g, c] = out.dtype(acc)
 
 
 @dc.kernel
-def sum_columns_int(x: dc.Array, out: dc.Array):
+def sum_columns_int(x: dc.Array, out: dc.Array, segment: int):
     c = dc.global_id(0)
     o = dc.global_id(1)
+    g = dc.global_id(2)
     if c >= x.shape[2]:
         return
+    begin = g * segment
     acc = out.dtype(0)
-    for p in range(x.shape[1]):
+    for p in range(begin, min(begin + segment, x.shape[1])):
         acc += out.dtype(x[o, p, c])
-    out[o, c] = acc
+    out[o, g, c] = acc
 
 
 @dc.kernel
-def extreme_columns(x: dc.Array, out: dc.Array, want_max: bool):
+def extreme_columns(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
     c = dc.global_id(0)
     o = dc.global_id(1)
+    g = dc.global_id(2)
     if c >= x.shape[2]:
         return
-    acc = x[o, 0, c]
-    for p in range(1, x.shape[1]):
+    begin = g * segment
+    acc = x[o, begin, c]
+    for p in range(begin + 1, min(begin + segment, x.shape[1])):
         v = x[o, p, c]
         better = v > acc if want_max else v < acc
         if (better or v != v) and acc == acc:  # a NaN already held stays
             acc = v
-    out[o, c] = acc
+    out[o, g, c] = acc
 
 
 @dc.kernel
-def sum_rows_float(x: dc.Array, out: dc.Array):
+def sum_rows_float(x: dc.Array, out: dc.Array, segment: int):
     partial = dc.shared_array(GROUP, dc.float64)
     lid = dc.local_id(0)
+    g = dc.group_id(0)
     o = dc.group_id(1)
+    begin = g * segment
     acc: dc.float64 = 0
-    for p in range(lid, x.shape[1], GROUP):
+    for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
         acc += x[o, p, 0]
     partial[lid] = acc
     dc.barrier()
@@ -74,16 +97,18 @@ def sum_rows_float(x: dc.Array, out: dc.Array):
         dc.barrier()
         s //= 2
     if lid == 0:
-        out[o, 0] = out.dtype(partial[0])
+        out[o, g, 0] = out.dtype(partial[0])
 
 
 @dc.kernel
-def sum_rows_int(x: dc.Array, out: dc.Array):
+def sum_rows_int(x: dc.Array, out: dc.Array, segment: int):
     partial = dc.shared_array(GROUP, out.dtype)
     lid = dc.local_id(0)
+    g = dc.group_id(0)
     o = dc.group_id(1)
+    begin = g * segment
     acc = out.dtype(0)
-    for p in range(lid, x.shape[1], GROUP):
+    for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
         acc += out.dtype(x[o, p, 0])
     partial[lid] = acc
     dc.barrier()
@@ -94,17 +119,18 @@ def sum_rows_int(x: dc.Array, out: dc.Array):
         dc.barrier()
         s //= 2
     if lid == 0:
-        out[o, 0] = partial[0]
+        out[o, g, 0] = partial[0]
 
 
 @dc.kernel
-def extreme_rows(x: dc.Array, out: dc.Array, want_max: bool):
+def extreme_rows(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
     partial = dc.shared_array(GROUP, x.dtype)
     lid = dc.local_id(0)
+    g = dc.group_id(0)
     o = dc.group_id(1)
-    length = x.shape[1]
-    acc = x[o, 0, 0]
-    for p in range(lid, length, GROUP):
+    begin = g * segment
+    acc = x[o, begin, 0]
+    for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
         v = x[o, p, 0]
         better = v > acc if want_max else v < acc
         if (better or v != v) and acc == acc:
@@ -122,11 +148,55 @@ def extreme_rows(x: dc.Array, out: dc.Array, want_max: bool):
         dc.barrier()
         s //= 2
     if lid == 0:
-        out[o, 0] = partial[0]
+        out[o, g, 0] = partial[0]
 
 
 _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _FLOATING = {"float16", "float32", "float64"}
+
+
+def segment_length(outer: int, length: int, inner: int) -> int:
+    """The elements of the axis one part covers (Note [Reduction segments]); length: one pass."""
+    if inner == 1:
+        wanted_parts, least = -(-TARGET_GROUPS // outer), MIN_ROW_SEGMENT
+    else:
+        wanted_parts, least = -(-TARGET_ITEMS // (outer * inner)), MIN_COLUMN_SEGMENT
+    return min(length, max(least, -(-length // wanted_parts)))
+
+
+def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int) -> None:
+    """One kernel pass: x [outer, length, inner] into out [outer, parts, inner]."""
+    outer, parts, inner = out.shape
+    floating = dtype_name(x.dtype) in _FLOATING
+    if inner == 1:
+        geometry, local = (parts * GROUP, outer), (GROUP, 1)
+        if op == "sum":
+            kernel = sum_rows_float if floating else sum_rows_int
+            kernel.launch(geometry, x, out, segment, local_size=local)
+        else:
+            extreme_rows.launch(geometry, x, out, segment, op == "max", local_size=local)
+        return
+    geometry = (inner, outer, parts)
+    if op == "sum":
+        kernel = sum_columns_float if floating else sum_columns_int
+        kernel.launch(geometry, x, out, segment)
+    else:
+        extreme_columns.launch(geometry, x, out, segment, op == "max")
+
+
+def _reduce(op: str, x: dc.Array, out: dc.Array) -> None:
+    """x [outer, length, inner] into out [outer, 1, inner], through partials where it pays."""
+    outer, length, inner = x.shape
+    segment = segment_length(outer, length, inner)
+    parts = -(-length // segment)
+    if parts == 1:
+        _reduce_pass(op, x, out, segment)
+        return
+    floating = dtype_name(x.dtype) in _FLOATING
+    partial_dtype = "float64" if op == "sum" and floating else out.dtype
+    partials = dc.empty((outer, parts, inner), dtype=partial_dtype, device=x.device)
+    _reduce_pass(op, x, partials, segment)
+    _reduce(op, partials, out)
 
 
 def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int, inner: int):
@@ -135,22 +205,8 @@ def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int
     if dtype in _REAL_OF:  # complex sums: real and imaginary parts are interleaved columns
         real = _REAL_OF[dtype]
         x = _core._reinterpret(x, real, (outer, length, 2 * inner))
-        out = _core._reinterpret(out, real, (outer, 2 * inner))
-        dtype, inner = real, 2 * inner
+        out = _core._reinterpret(out, real, (outer, 1, 2 * inner))
     else:
         x = x.reshape((outer, length, inner))
-        out = out.reshape((outer, inner))
-    if inner == 1:
-        geometry, local = (GROUP, outer), (GROUP, 1)
-        if op == "sum":
-            kernel = sum_rows_float if dtype in _FLOATING else sum_rows_int
-            kernel.launch(geometry, x, out, local_size=local)
-        else:
-            extreme_rows.launch(geometry, x, out, op == "max", local_size=local)
-        return
-    geometry = (inner, outer)
-    if op == "sum":
-        kernel = sum_columns_float if dtype in _FLOATING else sum_columns_int
-        kernel.launch(geometry, x, out)
-    else:
-        extreme_columns.launch(geometry, x, out, op == "max")
+        out = out.reshape((outer, 1, inner))
+    _reduce(op, x, out)
