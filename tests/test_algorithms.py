@@ -267,6 +267,18 @@ def test_generated_reductions_cut_long_axes_into_nonempty_segments(outer, length
     assert counted == passes
 
 
+@pytest.mark.parametrize("op", ["sum", "min", "max"])
+def test_reductions_of_vectors_along_their_axis(device, path, rng, op):
+    """axis 0 or -1 of a 1-D array is the whole array: a 0-d result, as numpy's."""
+    x = random_array(rng, (10_007,), "float32")
+    for axis in (0, -1):
+        got = host(getattr(dc, op)(on(device, x), axis=axis))
+        assert got.shape == ()
+        np.testing.assert_allclose(got, getattr(np, op)(x), rtol=1e-5)
+    with pytest.raises(dc.InvalidArgumentError, match="axis 1 is out of range"):
+        getattr(dc, op)(on(device, x), axis=1)
+
+
 @pytest.mark.parametrize("op", ["min", "max"])
 def test_min_max_propagate_nan(device, path, rng, op):
     x = random_array(rng, (3, 500), "float32")
@@ -296,7 +308,7 @@ def test_reduction_errors(device):
     with pytest.raises(dc.InvalidArgumentError, match="length 0"):
         dc.min(dc.ones((3, 0), "float32", device), axis=1)
     with pytest.raises(dc.DTypeError, match="complex"):
-        dc.max(dc.ones(3, "complex64", device), axis=0)
+        dc.max(dc.ones((3, 2), "complex64", device), axis=0)
     assert host(dc.sum(dc.ones((3, 0), "float32", device), axis=1)).tolist() == [0, 0, 0]
 
 

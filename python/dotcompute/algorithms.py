@@ -190,12 +190,16 @@ def ifft(x) -> _core.Array:
 
 def _reduce(op: str, x, axis) -> _core.Array:
     x = _as_array(x)
+    if axis is not None and x.ndim == 1 and int(axis) in (0, -1):
+        axis = None  # the backend's whole-array reduction; the result is 0-d either way
     if axis is None:
         if _use_plugin():
             return getattr(_core, op)(x)
-        flat = x.reshape((x.size,))
-        return _reduce(op, flat, 0)
-    axis = int(axis)
+        return _reduce_axis(op, x.reshape((x.size,)), 0)
+    return _reduce_axis(op, x, int(axis))
+
+
+def _reduce_axis(op: str, x: _core.Array, axis: int) -> _core.Array:
     out, computed = _core._algorithm_reduce_axis(op, x, axis, _use_plugin())
     if not computed:
         outer, length, inner = _split(x.shape, _normalized_axis(axis, x.ndim))
