@@ -89,6 +89,40 @@ def test_generated_gemm_kernels_on_edges_and_batches(device, rng, blocked, dtype
         on(device, square), on(device, square.T), out, blocked=blocked
     )
     np.testing.assert_allclose(host(out), square @ square.T, rtol=0, atol=128 * tolerance(dtype))
+    # A long k over few output tiles: k-split partials (Note [Split k]), a short last split.
+    a = random_array(rng, (2, 70, 5_003), dtype)
+    b = random_array(rng, (2, 5_003, 130), dtype)
+    out = dc.empty((2, 70, 130), dtype=dtype, device=device)
+    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, blocked=blocked)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert np.all(np.abs(host(out) - a.astype(np.float64) @ b) <= tolerance(dtype) * scale)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [((20_011,), (20_011,)), ((3, 9_001), (9_001, 5)), ((2, 4, 5_003), (2, 5_003, 3))],
+)
+def test_matmul_long_inner_dimension(device, path, rng, dtype, a_shape, b_shape):
+    """Few outputs over a long k: the generated GEMM sums k-split partials (Note [Split k]),
+    here with a short last split and a batch."""
+    a, b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
+    got = host(dc.matmul(on(device, a), on(device, b)))
+    wide = np.complex128 if dtype == "complex64" else np.float64
+    exact = a.astype(wide) @ b.astype(wide)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert got.shape == exact.shape and np.all(np.abs(got - exact) <= tolerance(dtype) * scale)
+
+
+def test_split_k_covers_every_k_tile_once():
+    gemm = algorithm_kernels.gemm
+    for output_tiles, k in [(1, 1 << 20), (12, 70_001), (16, 32_768), (2, 5), (255, 4096)]:
+        split_tiles, splits = gemm._split_count(output_tiles, k)
+        k_tiles = -(-k // gemm.TILE)
+        assert (splits - 1) * split_tiles < k_tiles <= splits * split_tiles
+        assert split_tiles >= min(k_tiles, gemm.MIN_SPLIT_TILES)
+        assert splits == 1 or output_tiles * (splits - 1) < gemm.TARGET_GROUPS
+    assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096) == (256, 1)  # enough groups
 
 
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):

@@ -7,9 +7,22 @@ reads two shared values. gemm_blocked gives each work-item a 4 x 4 block of a 64
 tile (rows ty + 16 i, columns tx + 16 j: neighbouring work-items read neighbouring shared
 entries), so 16 multiply-adds share 8 shared reads, and the k tiles are staged once per 64 x 64
 outputs instead of once per 16 x 16. Real products take it when they have at least 64 rows and
-columns and at least as many 64 x 64 tiles as the device has compute units: with fewer, the 16
-times more groups of gemm_tiled keep more of a GPU busy (H200, 256^3 float32: gemm_blocked
-0.065 ms on 16 groups, gemm_tiled 0.033 ms; 1024^3: 0.226 against 0.369 ms).
+columns and at least as many groups (64 x 64 tiles times k splits) as the device has compute
+units: with fewer, the 16 times more groups of gemm_tiled keep more of a GPU busy (H200, 256^3
+float32: gemm_blocked 0.065 ms on 16 groups, gemm_tiled 0.033 ms; 1024^3: 0.226 against
+0.369 ms).
+
+Note [Split k]: an output of few tiles over a long k (a dot product of two long vectors,
+(8, 1M) @ (1M, 8), (256, 32K) @ (32K, 256)) gave a GPU a handful of groups each walking all of
+k. Every GEMM kernel therefore also splits k: grid dimension 2 counts batch * splits, split s of
+a batch covers the k tiles s * split_tiles up to (s + 1) * split_tiles and writes its own
+partial product, and the axis reduction (reduce.py) sums the partials in float64 into the
+output. An output of fewer than SPLIT_BELOW_TILES groups gets splits until the groups reach
+TARGET_GROUPS, each covering at least MIN_SPLIT_TILES k tiles; larger outputs keep one split
+and write no partials. Measured on an H200 (CUDA, float32, no split against these constants):
+1024^3 with gemm_blocked split 4 ways took 0.244 ms against 0.153 unsplit, so outputs of 256
+groups and more stay whole; (512, 2048) @ (2048, 512) 0.184 -> 0.121 ms, (128, 8192) @ (8192,
+128) 0.216 -> 0.073 ms, (8, 1M) @ (1M, 8) 42.7 -> 0.151 ms.
 """
 
 from __future__ import annotations
@@ -18,29 +31,38 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
+from .reduce import run_reduce_axis
 
 TILE = 16
 BLOCK_TILE = 64  # gemm_blocked: output tile edge
-BLOCK_K = 16  # gemm_blocked: inner-dimension tile
+BLOCK_K = TILE  # gemm_blocked: inner-dimension tile (the same k tiles: Note [Split k])
 BLOCK_STRIDE = 16  # gemm_blocked: work-items per tile edge (BLOCK_TILE / 4)
 BLOCK_GROUP = BLOCK_STRIDE * BLOCK_STRIDE
+SPLIT_BELOW_TILES = 256  # split k only for outputs of fewer groups (Note [Split k])
+TARGET_GROUPS = 1024  # and then up to this many groups, splits included
+MIN_SPLIT_TILES = 16  # each split covering at least this many k tiles (256 of k)
 
 
 @dc.kernel
-def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array):
-    """Real GEMM over [batch, m, k] @ [batch, k, n]; dimension 0 is the column, 1 the row."""
+def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
+    """Real GEMM over [batch, m, k] @ [batch, k, n]; dimension 0 is the column, 1 the row,
+    2 the batch and the k split (Note [Split k]): c is [batch * splits, m, n]."""
     tile_a = dc.shared_array((TILE, TILE), a.dtype)
     tile_b = dc.shared_array((TILE, TILE), a.dtype)
     col = dc.global_id(0)
     row = dc.global_id(1)
-    batch = dc.global_id(2)
+    z = dc.global_id(2)
     tx = dc.local_id(0)
     ty = dc.local_id(1)
     m = a.shape[1]
     inner = a.shape[2]
     n = b.shape[2]
+    splits = c.shape[0] // a.shape[0]
+    batch = z // splits
+    first_tile = (z % splits) * split_tiles
+    last_tile = min(first_tile + split_tiles, (inner + TILE - 1) // TILE)
     acc = c.dtype(0)
-    for t in range((inner + TILE - 1) // TILE):  # uniform over the group
+    for t in range(first_tile, last_tile):  # uniform over the group
         ka = t * TILE + tx
         kb = t * TILE + ty
         tile_a[ty, tx] = a[batch, row, ka] if row < m and ka < inner else a.dtype(0)
@@ -50,23 +72,28 @@ def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array):
             acc += tile_a[ty, p] * tile_b[p, tx]
         dc.barrier()
     if row < m and col < n:
-        c[batch, row, col] = acc
+        c[z, row, col] = acc
 
 
 @dc.kernel
-def gemm_blocked(a: dc.Array, b: dc.Array, c: dc.Array):
+def gemm_blocked(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
     """Real GEMM over [batch, m, k] @ [batch, k, n], 4 x 4 outputs a work-item (Note
-    [Register blocks]); groups of 16 x 16 work-items, one per 64 x 64 output tile."""
+    [Register blocks]); groups of 16 x 16 work-items, one per 64 x 64 output tile and k split
+    (Note [Split k]): c is [batch * splits, m, n]."""
     tile_a = dc.shared_array((BLOCK_TILE, BLOCK_K), a.dtype)
     tile_b = dc.shared_array((BLOCK_K, BLOCK_TILE), a.dtype)
     tx = dc.local_id(0)
     ty = dc.local_id(1)
     first_col = dc.group_id(0) * BLOCK_TILE
     first_row = dc.group_id(1) * BLOCK_TILE
-    batch = dc.global_id(2)
+    z = dc.global_id(2)
     m = a.shape[1]
     inner = a.shape[2]
     n = b.shape[2]
+    splits = c.shape[0] // a.shape[0]
+    batch = z // splits
+    first_tile = (z % splits) * split_tiles
+    last_tile = min(first_tile + split_tiles, (inner + BLOCK_K - 1) // BLOCK_K)
     rank = ty * BLOCK_STRIDE + tx
     c00 = c.dtype(0)
     c01 = c.dtype(0)
@@ -84,7 +111,7 @@ def gemm_blocked(a: dc.Array, b: dc.Array, c: dc.Array):
     c31 = c.dtype(0)
     c32 = c.dtype(0)
     c33 = c.dtype(0)
-    for t in range((inner + BLOCK_K - 1) // BLOCK_K):  # uniform over the group
+    for t in range(first_tile, last_tile):  # uniform over the group
         k0 = t * BLOCK_K
         for part in range(BLOCK_TILE * BLOCK_K // BLOCK_GROUP):  # each tile is 4 group loads
             entry = rank + part * BLOCK_GROUP
@@ -132,60 +159,65 @@ def gemm_blocked(a: dc.Array, b: dc.Array, c: dc.Array):
     # Stores guarded row by row, then column by column (c is indexed here, so it is 3-D).
     if row < m:
         if col < n:
-            c[batch, row, col] = c00
+            c[z, row, col] = c00
         if col + BLOCK_STRIDE < n:
-            c[batch, row, col + BLOCK_STRIDE] = c01
+            c[z, row, col + BLOCK_STRIDE] = c01
         if col + 2 * BLOCK_STRIDE < n:
-            c[batch, row, col + 2 * BLOCK_STRIDE] = c02
+            c[z, row, col + 2 * BLOCK_STRIDE] = c02
         if col + 3 * BLOCK_STRIDE < n:
-            c[batch, row, col + 3 * BLOCK_STRIDE] = c03
+            c[z, row, col + 3 * BLOCK_STRIDE] = c03
     if row + BLOCK_STRIDE < m:
         if col < n:
-            c[batch, row + BLOCK_STRIDE, col] = c10
+            c[z, row + BLOCK_STRIDE, col] = c10
         if col + BLOCK_STRIDE < n:
-            c[batch, row + BLOCK_STRIDE, col + BLOCK_STRIDE] = c11
+            c[z, row + BLOCK_STRIDE, col + BLOCK_STRIDE] = c11
         if col + 2 * BLOCK_STRIDE < n:
-            c[batch, row + BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c12
+            c[z, row + BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c12
         if col + 3 * BLOCK_STRIDE < n:
-            c[batch, row + BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c13
+            c[z, row + BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c13
     if row + 2 * BLOCK_STRIDE < m:
         if col < n:
-            c[batch, row + 2 * BLOCK_STRIDE, col] = c20
+            c[z, row + 2 * BLOCK_STRIDE, col] = c20
         if col + BLOCK_STRIDE < n:
-            c[batch, row + 2 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c21
+            c[z, row + 2 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c21
         if col + 2 * BLOCK_STRIDE < n:
-            c[batch, row + 2 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c22
+            c[z, row + 2 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c22
         if col + 3 * BLOCK_STRIDE < n:
-            c[batch, row + 2 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c23
+            c[z, row + 2 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c23
     if row + 3 * BLOCK_STRIDE < m:
         if col < n:
-            c[batch, row + 3 * BLOCK_STRIDE, col] = c30
+            c[z, row + 3 * BLOCK_STRIDE, col] = c30
         if col + BLOCK_STRIDE < n:
-            c[batch, row + 3 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c31
+            c[z, row + 3 * BLOCK_STRIDE, col + BLOCK_STRIDE] = c31
         if col + 2 * BLOCK_STRIDE < n:
-            c[batch, row + 3 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c32
+            c[z, row + 3 * BLOCK_STRIDE, col + 2 * BLOCK_STRIDE] = c32
         if col + 3 * BLOCK_STRIDE < n:
-            c[batch, row + 3 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c33
+            c[z, row + 3 * BLOCK_STRIDE, col + 3 * BLOCK_STRIDE] = c33
 
 
 @dc.kernel
-def gemm_tiled_complex(a: dc.Array, b: dc.Array, c: dc.Array):
-    """Complex GEMM on float views: a [batch, m, 2k], b [batch, k, 2n], c [batch, m, 2n]."""
+def gemm_tiled_complex(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
+    """Complex GEMM on float views: a [batch, m, 2k], b [batch, k, 2n], c [batch * splits, m,
+    2n] (Note [Split k])."""
     a_re = dc.shared_array((TILE, TILE), a.dtype)
     a_im = dc.shared_array((TILE, TILE), a.dtype)
     b_re = dc.shared_array((TILE, TILE), a.dtype)
     b_im = dc.shared_array((TILE, TILE), a.dtype)
     col = dc.global_id(0)
     row = dc.global_id(1)
-    batch = dc.global_id(2)
+    z = dc.global_id(2)
     tx = dc.local_id(0)
     ty = dc.local_id(1)
     m = a.shape[1]
     inner = b.shape[1]
     n = b.shape[2] // 2
+    splits = c.shape[0] // a.shape[0]
+    batch = z // splits
+    first_tile = (z % splits) * split_tiles
+    last_tile = min(first_tile + split_tiles, (inner + TILE - 1) // TILE)
     acc_re = c.dtype(0)
     acc_im = c.dtype(0)
-    for t in range((inner + TILE - 1) // TILE):
+    for t in range(first_tile, last_tile):  # uniform over the group
         ka = t * TILE + tx
         kb = t * TILE + ty
         a_ok = row < m and ka < inner
@@ -200,8 +232,8 @@ def gemm_tiled_complex(a: dc.Array, b: dc.Array, c: dc.Array):
             acc_im += a_re[ty, p] * b_im[p, tx] + a_im[ty, p] * b_re[p, tx]
         dc.barrier()
     if row < m and col < n:
-        c[batch, row, 2 * col] = acc_re
-        c[batch, row, 2 * col + 1] = acc_im
+        c[z, row, 2 * col] = acc_re
+        c[z, row, 2 * col + 1] = acc_im
 
 
 _REAL_OF = {"complex64": "float32", "complex128": "float64"}
@@ -216,11 +248,30 @@ def _groups(extent: int) -> int:
     return -(-extent // BLOCK_TILE)
 
 
-def _blocked_pays(m: int, n: int, batch: int, device) -> bool:
-    """Whether gemm_blocked beats gemm_tiled here (Note [Register blocks])."""
+def split_k_tiles(output_tiles: int, k: int) -> int:
+    """The k tiles (TILE = BLOCK_K of k each) one split covers (Note [Split k]); all of them
+    when there is nothing to split. output_tiles: the kernel's groups without splits."""
+    k_tiles = -(-k // TILE)
+    if output_tiles >= SPLIT_BELOW_TILES:
+        return k_tiles
+    wanted_splits = -(-TARGET_GROUPS // output_tiles)
+    return min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
+
+
+def _split_count(output_tiles: int, k: int) -> tuple[int, int]:
+    """(tiles a split covers, splits) for an output of output_tiles groups."""
+    k_tiles = -(-k // TILE)
+    split_tiles = split_k_tiles(output_tiles, k)
+    return split_tiles, (-(-k_tiles // split_tiles) if k_tiles > 0 else 1)
+
+
+def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
+    """Whether gemm_blocked beats gemm_tiled here (Note [Register blocks]): its groups, k
+    splits included, fill the device's compute units."""
     if min(m, n) < BLOCK_TILE:
         return False
-    return _groups(m) * _groups(n) * batch >= device.compute_units
+    tiles = _groups(m) * _groups(n) * batch
+    return tiles * _split_count(tiles, k)[1] >= device.compute_units
 
 
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = None) -> None:
@@ -229,22 +280,35 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = N
     m, k = a.shape[-2], a.shape[-1]
     n = b.shape[-1]
     batch = out.size // (m * n)
+    tiled = ((_rounded(n), _rounded(m)), (TILE, TILE), -(-m // TILE) * -(-n // TILE) * batch)
     real = _REAL_OF.get(dtype_name(a.dtype))
     if real is not None:
-        gemm_tiled_complex.launch(
-            (_rounded(n), _rounded(m), batch),
-            _core._reinterpret(a, real, (batch, m, 2 * k)),
-            _core._reinterpret(b, real, (batch, k, 2 * n)),
-            _core._reinterpret(out, real, (batch, m, 2 * n)),
-            local_size=(TILE, TILE, 1),
-        )
+        a = _core._reinterpret(a, real, (batch, m, 2 * k))
+        b = _core._reinterpret(b, real, (batch, k, 2 * n))
+        out = _core._reinterpret(out, real, (batch, m, 2 * n))
+        _launch_split(gemm_tiled_complex, a, b, out, k, *tiled)
         return
-    operands = (a.reshape((batch, m, k)), b.reshape((batch, k, n)), out.reshape((batch, m, n)))
+    a, b, out = a.reshape((batch, m, k)), b.reshape((batch, k, n)), out.reshape((batch, m, n))
     if blocked is None:
-        blocked = _blocked_pays(m, n, batch, a.device)
+        blocked = _blocked_pays(m, n, k, batch, a.device)
     if blocked:
-        geometry = (_groups(n) * BLOCK_STRIDE, _groups(m) * BLOCK_STRIDE, batch)
-        gemm_blocked.launch(geometry, *operands, local_size=(BLOCK_STRIDE, BLOCK_STRIDE, 1))
+        groups = (_groups(n) * BLOCK_STRIDE, _groups(m) * BLOCK_STRIDE)
+        tiles = _groups(m) * _groups(n) * batch
+        _launch_split(gemm_blocked, a, b, out, k, groups, (BLOCK_STRIDE, BLOCK_STRIDE), tiles)
     else:
-        geometry = (_rounded(n), _rounded(m), batch)
-        gemm_tiled.launch(geometry, *operands, local_size=(TILE, TILE, 1))
+        _launch_split(gemm_tiled, a, b, out, k, *tiled)
+
+
+def _launch_split(kernel, a, b, out: dc.Array, k: int, plane, local, tiles: int) -> None:
+    """One GEMM kernel over [batch, ...] operands; with k splits it writes partial products
+    that the axis reduction sums into out (Note [Split k])."""
+    batch = out.shape[0]
+    split_tiles, splits = _split_count(tiles, k)
+    target = out
+    if splits > 1:
+        target = dc.empty((batch * splits, *out.shape[1:]), dtype=out.dtype, device=out.device)
+    kernel.launch((*plane, batch * splits), a, b, target, split_tiles, local_size=(*local, 1))
+    if splits > 1:
+        row = out.size // batch
+        partials = target.reshape((batch, splits, row))
+        run_reduce_axis("sum", partials, out.reshape((batch, row)), batch, splits, row)
