@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -116,13 +117,19 @@ def test_matmul_long_inner_dimension(device, path, rng, dtype, a_shape, b_shape)
 
 def test_split_k_covers_every_k_tile_once():
     gemm = algorithm_kernels.gemm
+    cpu = dc.get_device("cpu")
     for output_tiles, k in [(1, 1 << 20), (12, 70_001), (16, 32_768), (2, 5), (255, 4096)]:
-        split_tiles, splits = gemm._split_count(output_tiles, k)
+        split_tiles, splits = gemm._split_count(output_tiles, k, cpu)
         k_tiles = -(-k // gemm.TILE)
         assert (splits - 1) * split_tiles < k_tiles <= splits * split_tiles
         assert split_tiles >= min(k_tiles, gemm.MIN_SPLIT_TILES)
         assert splits == 1 or output_tiles * (splits - 1) < gemm.TARGET_GROUPS
-    assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096) == (256, 1)  # enough groups
+    assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096, cpu) == (256, 1)  # enough groups
+    # Without float64 the partials could not be summed: Metal runs the product unsplit.
+    metal_like = types.SimpleNamespace(backend="metal", capabilities={})
+    assert gemm._split_count(1, 1 << 20, metal_like) == (1 << 16, 1)
+    no_fp64 = types.SimpleNamespace(backend="opencl", capabilities={"fp64": False})
+    assert gemm._split_count(1, 1 << 20, no_fp64) == (1 << 16, 1)
 
 
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):

@@ -258,9 +258,17 @@ def split_k_tiles(output_tiles: int, k: int) -> int:
     return min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
 
 
-def _split_count(output_tiles: int, k: int) -> tuple[int, int]:
-    """(tiles a split covers, splits) for an output of output_tiles groups."""
+def _has_float64(device) -> bool:
+    """Whether kernels on the device may use float64, which the partial sums need."""
+    return device.backend != "metal" and bool(device.capabilities.get("fp64", True))
+
+
+def _split_count(output_tiles: int, k: int, device) -> tuple[int, int]:
+    """(tiles a split covers, splits) for an output of output_tiles groups. Devices without
+    float64 (Metal) are not split: the partials' sum would be refused there."""
     k_tiles = -(-k // TILE)
+    if not _has_float64(device):
+        return k_tiles, 1
     split_tiles = split_k_tiles(output_tiles, k)
     return split_tiles, (-(-k_tiles // split_tiles) if k_tiles > 0 else 1)
 
@@ -271,7 +279,7 @@ def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
     if min(m, n) < BLOCK_TILE:
         return False
     tiles = _groups(m) * _groups(n) * batch
-    return tiles * _split_count(tiles, k)[1] >= device.compute_units
+    return tiles * _split_count(tiles, k, device)[1] >= device.compute_units
 
 
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = None) -> None:
@@ -303,7 +311,7 @@ def _launch_split(kernel, a, b, out: dc.Array, k: int, plane, local, tiles: int)
     """One GEMM kernel over [batch, ...] operands; with k splits it writes partial products
     that the axis reduction sums into out (Note [Split k])."""
     batch = out.shape[0]
-    split_tiles, splits = _split_count(tiles, k)
+    split_tiles, splits = _split_count(tiles, k, out.device)
     target = out
     if splits > 1:
         target = dc.empty((batch * splits, *out.shape[1:]), dtype=out.dtype, device=out.device)
