@@ -102,11 +102,22 @@ def test_generated_gemm_kernels_on_edges_and_batches(device, rng, blocked, dtype
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
 @pytest.mark.parametrize(
     "a_shape,b_shape",
-    [((20_011,), (20_011,)), ((3, 9_001), (9_001, 5)), ((2, 4, 5_003), (2, 5_003, 3))],
+    [
+        ((20_011,), (20_011,)),
+        ((3, 9_001), (9_001, 5)),
+        ((2, 4, 5_003), (2, 5_003, 3)),
+        ((5, 20_011), (20_011,)),
+        ((20_011,), (20_011, 300)),
+        ((2, 1, 5_003), (2, 5_003, 7)),
+        ((2, 3, 5_003), (2, 5_003, 1)),
+        ((300, 37), (37,)),
+        ((37,), (37, 300)),
+    ],
 )
 def test_matmul_long_inner_dimension(device, path, rng, dtype, a_shape, b_shape):
     """Few outputs over a long k: the generated GEMM sums k-split partials (Note [Split k]),
-    here with a short last split and a batch."""
+    here with a short last split and a batch; one output row or column takes the vector
+    kernels (Note [Products with a vector]), short k included."""
     a, b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
     got = host(dc.matmul(on(device, a), on(device, b)))
     wide = np.complex128 if dtype == "complex64" else np.float64
@@ -483,6 +494,8 @@ def _algorithm_kernel_specializations():
         "gemm_tiled": [("float32",) * 3, ("float64",) * 3],
         "gemm_tiled_complex": [("float32",) * 3, ("float64",) * 3],
         "gemm_blocked": [("float32",) * 3, ("float64",) * 3],
+        "gemv_rows": [("float32",) * 3, ("float64",) * 3],
+        "gemv_columns": [("float32",) * 3],
         "stockham_radix2": [("float32",) * 3, ("float64",) * 3],
         "stockham_radix4": [("float32",) * 3, ("float64",) * 3],
         "twiddle_table": [("float32",), ("float64",)],
@@ -504,6 +517,7 @@ def _algorithm_kernel_specializations():
     }
     modules = [
         algorithm_kernels.gemm,
+        algorithm_kernels.gemv,
         algorithm_kernels.fft,
         algorithm_kernels.scan,
         algorithm_kernels.reduce,

@@ -31,7 +31,8 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
-from .reduce import run_reduce_axis
+from .gemv import run_vector_product
+from .reduce import has_float64, run_reduce_axis
 
 TILE = 16
 BLOCK_TILE = 64  # gemm_blocked: output tile edge
@@ -258,16 +259,11 @@ def split_k_tiles(output_tiles: int, k: int) -> int:
     return min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
 
 
-def _has_float64(device) -> bool:
-    """Whether kernels on the device may use float64, which the partial sums need."""
-    return device.backend != "metal" and bool(device.capabilities.get("fp64", True))
-
-
 def _split_count(output_tiles: int, k: int, device) -> tuple[int, int]:
     """(tiles a split covers, splits) for an output of output_tiles groups. Devices without
     float64 (Metal) are not split: the partials' sum would be refused there."""
     k_tiles = -(-k // TILE)
-    if not _has_float64(device):
+    if not has_float64(device):
         return k_tiles, 1
     split_tiles = split_k_tiles(output_tiles, k)
     return split_tiles, (-(-k_tiles // split_tiles) if k_tiles > 0 else 1)
@@ -284,7 +280,8 @@ def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
 
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = None) -> None:
     """Writes a @ b into out (shapes [..., m, k], [..., k, n], [..., m, n], checked by the core).
-    blocked: for real dtypes, force gemm_blocked (True) or gemm_tiled (False); None chooses."""
+    blocked: for real dtypes, force gemm_blocked (True) or gemm_tiled (False); None chooses,
+    and takes the vector kernels of gemv.py for one output row or column."""
     m, k = a.shape[-2], a.shape[-1]
     n = b.shape[-1]
     batch = out.size // (m * n)
@@ -297,6 +294,9 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = N
         _launch_split(gemm_tiled_complex, a, b, out, k, *tiled)
         return
     a, b, out = a.reshape((batch, m, k)), b.reshape((batch, k, n)), out.reshape((batch, m, n))
+    if blocked is None and (m == 1 or n == 1) and k > 0:
+        run_vector_product(a, b, out)  # Note [Products with a vector]
+        return
     if blocked is None:
         blocked = _blocked_pays(m, n, k, batch, a.device)
     if blocked:

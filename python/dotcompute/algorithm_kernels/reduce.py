@@ -155,6 +155,11 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _FLOATING = {"float16", "float32", "float64"}
 
 
+def has_float64(device) -> bool:
+    """Whether kernels on the device may use float64 (float sums of partials need it)."""
+    return device.backend != "metal" and bool(device.capabilities.get("fp64", True))
+
+
 def segment_length(outer: int, length: int, inner: int) -> int:
     """The elements of the axis one part covers (Note [Reduction segments]); length: one pass."""
     if inner == 1:
