@@ -137,9 +137,11 @@ def test_split_k_covers_every_k_tile_once():
         assert splits == 1 or output_tiles * (splits - 1) < gemm.TARGET_GROUPS
     assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096, cpu) == (256, 1)  # enough groups
     # Without float64 the partials could not be summed: Metal runs the product unsplit.
-    metal_like = types.SimpleNamespace(backend="metal", capabilities={})
+    metal_like = types.SimpleNamespace(spec="metal:test", backend="metal", capabilities={})
     assert gemm._split_count(1, 1 << 20, metal_like) == (1 << 16, 1)
-    no_fp64 = types.SimpleNamespace(backend="opencl", capabilities={"fp64": False})
+    no_fp64 = types.SimpleNamespace(
+        spec="opencl:test", backend="opencl", capabilities={"fp64": False}
+    )
     assert gemm._split_count(1, 1 << 20, no_fp64) == (1 << 16, 1)
 
 

@@ -155,9 +155,19 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _FLOATING = {"float16", "float32", "float64"}
 
 
+_FLOAT64_BY_DEVICE: dict[str, bool] = {}
+
+
 def has_float64(device) -> bool:
-    """Whether kernels on the device may use float64 (float sums of partials need it)."""
-    return device.backend != "metal" and bool(device.capabilities.get("fp64", True))
+    """Whether kernels on the device may use float64 (float sums of partials need it). Known
+    once per device: reading capabilities can cost milliseconds (CUDA looks for NVRTC)."""
+    known = _FLOAT64_BY_DEVICE.get(device.spec)
+    if known is None:
+        known = device.backend in ("cpu", "cuda") or (
+            device.backend != "metal" and bool(device.capabilities.get("fp64", True))
+        )
+        _FLOAT64_BY_DEVICE[device.spec] = known
+    return known
 
 
 def segment_length(outer: int, length: int, inner: int) -> int:
