@@ -148,7 +148,8 @@ def test_numpy_returns_an_independent_copy(device, rng):
 
 
 def test_large_numpy_copies_are_independent_and_outlive_their_source(device, rng):
-    # Above 1 MiB the copy of a host-visible array lives in the device's pooled memory.
+    # Above 1 MiB the copy lives in pooled host memory: the device's own where it is
+    # host-visible, else the CPU device's.
     host = random_array(rng, (3, 100_003), "float32")
     array = dc.asarray(host, device=device, copy=True)
     first = array.numpy()
@@ -169,15 +170,19 @@ def test_large_numpy_copies_are_independent_and_outlive_their_source(device, rng
     np.testing.assert_array_equal(copied, host)
 
 
-def test_large_numpy_copies_return_their_memory_to_the_pool(rng):
-    dc.empty_cache("cpu")
-    array = dc.asarray(random_array(rng, 400_001, "float64"), device="cpu", copy=True)
-    in_use = dc.memory_stats("cpu")["in_use"]
+def test_large_numpy_copies_return_their_memory_to_the_pool(device, rng):
+    # The pool that holds the copy: the device's own when host-visible, else the CPU's.
+    pool = device if dc.get_device(device).host_visible else "cpu"
+    dc.empty_cache(pool)
+    host = random_array(rng, 400_001, "float64")
+    array = dc.asarray(host, device=device, copy=True)
+    in_use = dc.memory_stats(pool)["in_use"]
     copied = array.numpy()
-    assert dc.memory_stats("cpu")["in_use"] >= in_use + copied.nbytes
+    np.testing.assert_array_equal(copied, host)
+    assert dc.memory_stats(pool)["in_use"] >= in_use + copied.nbytes
     del copied
     gc.collect()
-    assert dc.memory_stats("cpu")["in_use"] == in_use
+    assert dc.memory_stats(pool)["in_use"] == in_use
 
 
 def test_numpy_out_copies_into_the_given_array(device, rng):
