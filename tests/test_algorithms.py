@@ -353,6 +353,25 @@ def test_mean(device, path, rng, dtype, axis):
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
+def test_more_outputs_than_a_cuda_grid_dimension_holds(device, path, rng):
+    """Over 65535 rows or columns of output (CUDA's limit for grid dimensions 1 and 2): the
+    generated reductions, vector products and scans use one-dimensional grids (Note [Flat
+    grids])."""
+    x = random_array(rng, (70_001, 5), "float32")
+    dx = on(device, x)
+    exact = x.astype(np.float64).sum(axis=1)
+    np.testing.assert_allclose(host(dc.sum(dx, axis=1)), exact, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(host(dc.max(dx, axis=1)), x.max(axis=1))
+    v = random_array(rng, (5,), "float32")
+    np.testing.assert_allclose(host(dc.matmul(dx, on(device, v))), x @ v, rtol=1e-4, atol=1e-5)
+    wide = random_array(rng, (3, 70_001), "float32")
+    got = host(dc.cumsum(on(device, wide), axis=0))
+    np.testing.assert_allclose(got, np.cumsum(wide, axis=0), rtol=1e-5, atol=1e-6)
+    deep = random_array(rng, (70_001, 3, 2), "float32")
+    got = host(dc.sum(on(device, deep), axis=1))
+    np.testing.assert_allclose(got, deep.astype(np.float64).sum(axis=1), rtol=1e-5, atol=1e-5)
+
+
 def test_reduction_errors(device):
     x = dc.ones((3, 4), "float32", device)
     with pytest.raises(dc.InvalidArgumentError, match=r"axis 2 is out of range.*-2 to 1"):

@@ -22,8 +22,8 @@ def gemv_rows(a: dc.Array, x: dc.Array, out: dc.Array, segment: int):
     """out[b, i, g] = sum of a[b, i, p] * x[b, p, 0] over segment g of p."""
     partial = dc.shared_array(GROUP, a.dtype)
     lid = dc.local_id(0)
-    g = dc.group_id(0)
-    row = dc.group_id(1)
+    g = dc.group_id(0) % out.shape[2]  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.group_id(0) // out.shape[2]
     m = a.shape[1]
     b = row // m
     i = row % m
@@ -46,11 +46,10 @@ def gemv_rows(a: dc.Array, x: dc.Array, out: dc.Array, segment: int):
 @dc.kernel
 def gemv_columns(x: dc.Array, b: dc.Array, out: dc.Array, segment: int):
     """out[z, g, j] = sum of x[z, 0, p] * b[z, p, j] over segment g of p."""
-    j = dc.global_id(0)
-    z = dc.global_id(1)
-    g = dc.global_id(2)
-    if j >= b.shape[2]:
-        return
+    w = dc.global_id(0)  # one dimension: Note [Flat grids] in reduce.py
+    j = w % b.shape[2]
+    z = w // b.shape[2] % b.shape[0]
+    g = w // b.shape[2] // b.shape[0]
     begin = g * segment
     acc = b.dtype(0)
     for p in range(begin, min(begin + segment, b.shape[1])):
@@ -74,13 +73,13 @@ def run_vector_product(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     if n == 1:
         segment, parts = _cut(batch * m, k, 1, out.device)
         target = out if parts == 1 else dc.empty((batch, m, parts), a.dtype, device=out.device)
-        gemv_rows.launch((parts * GROUP, batch * m), a, b, target, segment, local_size=(GROUP, 1))
+        gemv_rows.launch((batch * m * parts * GROUP,), a, b, target, segment, local_size=(GROUP,))
         if parts > 1:
             flat = target.reshape((batch * m, parts, 1))
             run_reduce_axis("sum", flat, out.reshape((batch * m, 1)), batch * m, parts, 1)
         return
     segment, parts = _cut(batch, k, n, out.device)
     target = out if parts == 1 else dc.empty((batch, parts, n), a.dtype, device=out.device)
-    gemv_columns.launch((n, batch, parts), a, b, target, segment)
+    gemv_columns.launch((n * batch * parts,), a, b, target, segment)
     if parts > 1:
         run_reduce_axis("sum", target, out.reshape((batch, n)), batch, parts, n)

@@ -15,6 +15,11 @@ MIN_ROW_SEGMENT / MIN_COLUMN_SEGMENT elements and the partials, themselves
 [outer, parts, inner], are reduced the same way until one part is left. The segment follows
 from the shape alone, so a result does not depend on the device it ran on.
 
+Note [Flat grids]: every pass runs on a one-dimensional grid, a group (rows) or work-item
+(columns) finding its output, part and column by division. CUDA allows at most 65535 groups in
+grid dimensions 1 and 2, so a pass with outputs in dimension 1 failed for more than 65535 rows
+(a sum along axis 1 of a (100000, 10) array); dimension 0 allows 2^31 - 1.
+
 Sums of floating dtypes accumulate in float64 (partials too), of integers in the int64/uint64
 result type; min and max keep the input type and let a NaN win, as numpy does.
 """
@@ -35,11 +40,10 @@ MIN_COLUMN_SEGMENT = 256
 
 @dc.kernel
 def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
-    c = dc.global_id(0)
-    o = dc.global_id(1)
-    g = dc.global_id(2)
-    if c >= x.shape[2]:
-        return
+    w = dc.global_id(0)  # one dimension: Note [Flat grids]
+    c = w % x.shape[2]
+    o = w // x.shape[2] % x.shape[0]
+    g = w // x.shape[2] // x.shape[0]
     begin = g * segment
     acc: dc.float64 = 0
     for p in range(begin, min(begin + segment, x.shape[1])):
@@ -49,11 +53,10 @@ def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
 
 @dc.kernel
 def sum_columns_int(x: dc.Array, out: dc.Array, segment: int):
-    c = dc.global_id(0)
-    o = dc.global_id(1)
-    g = dc.global_id(2)
-    if c >= x.shape[2]:
-        return
+    w = dc.global_id(0)  # one dimension: Note [Flat grids]
+    c = w % x.shape[2]
+    o = w // x.shape[2] % x.shape[0]
+    g = w // x.shape[2] // x.shape[0]
     begin = g * segment
     acc = out.dtype(0)
     for p in range(begin, min(begin + segment, x.shape[1])):
@@ -63,11 +66,10 @@ def sum_columns_int(x: dc.Array, out: dc.Array, segment: int):
 
 @dc.kernel
 def extreme_columns(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
-    c = dc.global_id(0)
-    o = dc.global_id(1)
-    g = dc.global_id(2)
-    if c >= x.shape[2]:
-        return
+    w = dc.global_id(0)  # one dimension: Note [Flat grids]
+    c = w % x.shape[2]
+    o = w // x.shape[2] % x.shape[0]
+    g = w // x.shape[2] // x.shape[0]
     begin = g * segment
     acc = x[o, begin, c]
     for p in range(begin + 1, min(begin + segment, x.shape[1])):
@@ -82,8 +84,8 @@ def extreme_columns(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
 def sum_rows_float(x: dc.Array, out: dc.Array, segment: int):
     partial = dc.shared_array(GROUP, dc.float64)
     lid = dc.local_id(0)
-    g = dc.group_id(0)
-    o = dc.group_id(1)
+    o = dc.group_id(0) // out.shape[1]
+    g = dc.group_id(0) % out.shape[1]
     begin = g * segment
     acc: dc.float64 = 0
     for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
@@ -104,8 +106,8 @@ def sum_rows_float(x: dc.Array, out: dc.Array, segment: int):
 def sum_rows_int(x: dc.Array, out: dc.Array, segment: int):
     partial = dc.shared_array(GROUP, out.dtype)
     lid = dc.local_id(0)
-    g = dc.group_id(0)
-    o = dc.group_id(1)
+    o = dc.group_id(0) // out.shape[1]
+    g = dc.group_id(0) % out.shape[1]
     begin = g * segment
     acc = out.dtype(0)
     for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
@@ -126,8 +128,8 @@ def sum_rows_int(x: dc.Array, out: dc.Array, segment: int):
 def extreme_rows(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
     partial = dc.shared_array(GROUP, x.dtype)
     lid = dc.local_id(0)
-    g = dc.group_id(0)
-    o = dc.group_id(1)
+    o = dc.group_id(0) // out.shape[1]
+    g = dc.group_id(0) % out.shape[1]
     begin = g * segment
     acc = x[o, begin, 0]
     for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
@@ -184,14 +186,14 @@ def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int) -> None:
     outer, parts, inner = out.shape
     floating = dtype_name(x.dtype) in _FLOATING
     if inner == 1:
-        geometry, local = (parts * GROUP, outer), (GROUP, 1)
+        geometry, local = (outer * parts * GROUP,), (GROUP,)
         if op == "sum":
             kernel = sum_rows_float if floating else sum_rows_int
             kernel.launch(geometry, x, out, segment, local_size=local)
         else:
             extreme_rows.launch(geometry, x, out, segment, op == "max", local_size=local)
         return
-    geometry = (inner, outer, parts)
+    geometry = (inner * outer * parts,)
     if op == "sum":
         kernel = sum_columns_float if floating else sum_columns_int
         kernel.launch(geometry, x, out, segment)

@@ -17,9 +17,10 @@ GROUP = 256
 def scan_blocks(x: dc.Array, out: dc.Array, totals: dc.Array):
     """x, out: [outer, length, inner]; totals: [outer * inner, blocks, 1]."""
     buffer = dc.shared_array(GROUP, out.dtype)
-    position = dc.global_id(0)
-    row = dc.global_id(1)
     lid = dc.local_id(0)
+    block = dc.group_id(0) % totals.shape[1]  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.group_id(0) // totals.shape[1]
+    position = block * GROUP + lid
     length = x.shape[1]
     inner = x.shape[2]
     o = row // inner
@@ -38,17 +39,17 @@ def scan_blocks(x: dc.Array, out: dc.Array, totals: dc.Array):
     if position < length:
         out[o, position, c] = buffer[lid]
     if lid == GROUP - 1:
-        totals[row, dc.group_id(0), 0] = buffer[lid]
+        totals[row, block, 0] = buffer[lid]
 
 
 @dc.kernel
 def add_block_offsets(out: dc.Array, scanned_totals: dc.Array):
-    position = dc.global_id(0)
-    row = dc.global_id(1)
     length = out.shape[1]
     inner = out.shape[2]
+    position = dc.global_id(0) % length  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // length
     block = position // GROUP
-    if position >= length or block == 0:
+    if block == 0:
         return
     o = row // inner
     c = row % inner
@@ -60,11 +61,11 @@ def _scan(x: dc.Array, out: dc.Array) -> None:
     rows = outer * inner
     blocks = -(-length // GROUP)
     totals = dc.empty((rows, blocks, 1), dtype=out.dtype, device=out.device)
-    scan_blocks.launch((blocks * GROUP, rows), x, out, totals, local_size=(GROUP, 1))
+    scan_blocks.launch((rows * blocks * GROUP,), x, out, totals, local_size=(GROUP,))
     if blocks > 1:
         scanned = dc.empty((rows, blocks, 1), dtype=out.dtype, device=out.device)
         _scan(totals, scanned)
-        add_block_offsets.launch((length, rows), out, scanned)
+        add_block_offsets.launch((rows * length,), out, scanned)
 
 
 _REAL_OF = {"complex64": "float32", "complex128": "float64"}
