@@ -355,8 +355,8 @@ def test_mean(device, path, rng, dtype, axis):
 
 def test_more_outputs_than_a_cuda_grid_dimension_holds(device, path, rng):
     """Over 65535 rows or columns of output (CUDA's limit for grid dimensions 1 and 2): the
-    generated reductions, vector products and scans use one-dimensional grids (Note [Flat
-    grids])."""
+    generated reductions, vector products, scans, merge sorts and FFTs use one-dimensional
+    grids (Note [Flat grids])."""
     x = random_array(rng, (70_001, 5), "float32")
     dx = on(device, x)
     exact = x.astype(np.float64).sum(axis=1)
@@ -370,6 +370,11 @@ def test_more_outputs_than_a_cuda_grid_dimension_holds(device, path, rng):
     deep = random_array(rng, (70_001, 3, 2), "float32")
     got = host(dc.sum(on(device, deep), axis=1))
     np.testing.assert_allclose(got, deep.astype(np.float64).sum(axis=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(host(dc.sort(on(device, wide), axis=0)), np.sort(wide, axis=0))
+    for n in (4, 3):  # a radix-4 pass; Bluestein
+        batch = random_array(rng, (70_001, n), "complex64")
+        got = host(dc.fft(on(device, batch)))
+        np.testing.assert_allclose(got, np.fft.fft(batch), rtol=1e-4, atol=1e-4)
 
 
 def test_reduction_errors(device):

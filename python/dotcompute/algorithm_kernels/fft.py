@@ -48,11 +48,9 @@ def twiddle_part(table, t, half, part):
 
 @dc.kernel
 def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: float):
-    j = dc.global_id(0)
-    row = dc.global_id(1)
     half = n // 2
-    if j >= half:
-        return
+    j = dc.global_id(0) % half  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // half
     k = j % span
     t = k * (half // span)  # exp(sign pi i k / span)
     w_re = table[t, 0]
@@ -72,11 +70,9 @@ def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
 
 @dc.kernel
 def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: float):
-    j = dc.global_id(0)
-    row = dc.global_id(1)
     quarter = n // 4
-    if j >= quarter:
-        return
+    j = dc.global_id(0) % quarter  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // quarter
     half = n // 2
     k = j % span
     t = k * (quarter // span)  # exp(sign 2 pi i q k / (4 span)) is entry q t
@@ -129,10 +125,8 @@ def copy_scaled(src: dc.Array, dst: dc.Array, factor: float):
 @dc.kernel
 def bluestein_premultiply(x: dc.Array, padded: dc.Array, n: int, sign: float):
     """padded[row, k] = x[row, k] * w_k for k < n, zero up to the padded length."""
-    k = dc.global_id(0)
-    row = dc.global_id(1)
-    if k >= padded.shape[1] // 2:
-        return
+    k = dc.global_id(0) % (padded.shape[1] // 2)  # Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // (padded.shape[1] // 2)
     if k >= n:
         padded[row, 2 * k] = padded.dtype(0)
         padded[row, 2 * k + 1] = padded.dtype(0)
@@ -166,10 +160,8 @@ def bluestein_filter(filt: dc.Array, n: int, sign: float):
 @dc.kernel
 def multiply_by_row(x: dc.Array, filt: dc.Array):
     """x[row, :] *= filt[0, :] (complex, on float pairs)."""
-    j = dc.global_id(0)
-    row = dc.global_id(1)
-    if j >= x.shape[1] // 2:
-        return
+    j = dc.global_id(0) % (x.shape[1] // 2)  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // (x.shape[1] // 2)
     x_re = x[row, 2 * j]
     x_im = x[row, 2 * j + 1]
     f_re = filt[0, 2 * j]
@@ -181,10 +173,8 @@ def multiply_by_row(x: dc.Array, filt: dc.Array):
 @dc.kernel
 def bluestein_postmultiply(conv: dc.Array, out: dc.Array, n: int, sign: float, scale: float):
     """out[row, k] = w_k * conv[row, k] * scale for k < n."""
-    k = dc.global_id(0)
-    row = dc.global_id(1)
-    if k >= n:
-        return
+    k = dc.global_id(0) % n  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // n
     angle = sign * math.pi * float((k * k) % (2 * n)) / float(n)
     w_re = math.cos(angle) * scale
     w_im = math.sin(angle) * scale
@@ -230,7 +220,7 @@ def _power_of_two(
     for step, radix in enumerate(radices):
         target = out if step == len(radices) - 1 else buffers[step % 2]
         kernel = stockham_radix4 if radix == 4 else stockham_radix2
-        kernel.launch((n // radix, rows), current, target, table, n, span, sign)
+        kernel.launch((rows * (n // radix),), current, target, table, n, span, sign)
         current = target
         span *= radix
     if inverse:
@@ -243,7 +233,7 @@ def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -
     sign = 1.0 if inverse else -1.0
     m = 1 << (2 * n - 2).bit_length()  # the first power of two >= 2n - 1
     padded = dc.empty((rows, 2 * m), dtype=real, device=src.device)
-    bluestein_premultiply.launch((m, rows), src, padded, n, sign)
+    bluestein_premultiply.launch((rows * m,), src, padded, n, sign)
     filt = dc.empty((1, 2 * m), dtype=real, device=src.device)
     bluestein_filter[m](filt, n, sign)
     table = _twiddles(m, real, src.device)
@@ -251,9 +241,10 @@ def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -
     _power_of_two(filt, filt_hat, 1, m, inverse=False, table=table)
     spectrum = dc.empty((rows, 2 * m), dtype=real, device=src.device)
     _power_of_two(padded, spectrum, rows, m, inverse=False, table=table)
-    multiply_by_row.launch((m, rows), spectrum, filt_hat)
+    multiply_by_row.launch((rows * m,), spectrum, filt_hat)
     _power_of_two(spectrum, padded, rows, m, inverse=True, table=table)
-    bluestein_postmultiply.launch((n, rows), padded, out, n, sign, 1.0 / n if inverse else 1.0)
+    scale = 1.0 / n if inverse else 1.0
+    bluestein_postmultiply.launch((rows * n,), padded, out, n, sign, scale)
 
 
 def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:

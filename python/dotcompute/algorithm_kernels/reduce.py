@@ -18,7 +18,11 @@ from the shape alone, so a result does not depend on the device it ran on.
 Note [Flat grids]: every pass runs on a one-dimensional grid, a group (rows) or work-item
 (columns) finding its output, part and column by division. CUDA allows at most 65535 groups in
 grid dimensions 1 and 2, so a pass with outputs in dimension 1 failed for more than 65535 rows
-(a sum along axis 1 of a (100000, 10) array); dimension 0 allows 2^31 - 1.
+(a sum along axis 1 of a (100000, 10) array); dimension 0 allows 2^31 - 1. The vector products
+(gemv.py), scans (scan.py), merge sorts (sort.py) and FFT passes (fft.py) do the same. Still
+two- or three-dimensional, and so limited on CUDA: the GEMM kernels (16 output rows a group
+in dimension 1, batch and k splits in dimension 2; CUDA runs cuBLAS when it has it) and the
+radix sort (rows in dimension 1; the CUDA plugin sorts contiguous rows itself).
 
 Sums of floating dtypes accumulate in float64 (partials too), of integers in the int64/uint64
 result type; min and max keep the input type and let a NaN win, as numpy does.

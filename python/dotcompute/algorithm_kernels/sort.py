@@ -24,11 +24,9 @@ def ordered_before(a, b) -> bool:
 
 @dc.kernel
 def sort_init(x: dc.Array, keys: dc.Array, index: dc.Array):
-    p = dc.global_id(0)
-    row = dc.global_id(1)
+    p = dc.global_id(0) % x.shape[1]  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // x.shape[1]
     inner = x.shape[2]
-    if p >= x.shape[1]:
-        return
     o = row // inner
     c = row % inner
     keys[o, p, c] = x[o, p, c]
@@ -39,12 +37,10 @@ def sort_init(x: dc.Array, keys: dc.Array, index: dc.Array):
 def merge_pass(
     keys: dc.Array, index: dc.Array, keys_out: dc.Array, index_out: dc.Array, width: int
 ):
-    p = dc.global_id(0)
-    row = dc.global_id(1)
     length = keys.shape[1]
     inner = keys.shape[2]
-    if p >= length:
-        return
+    p = dc.global_id(0) % length  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // length
     o = row // inner
     c = row % inner
     key = keys[o, p, c]
@@ -84,11 +80,11 @@ def run_sort(x: dc.Array, values, indices, outer: int, length: int, inner: int) 
     device = x.device
     keys = [dc.empty(shape, dtype=x.dtype, device=device) for _ in range(2)]
     index = [dc.empty(shape, dtype="int64", device=device) for _ in range(2)]
-    sort_init.launch((length, rows), x.reshape(shape), keys[0], index[0])
+    sort_init.launch((rows * length,), x.reshape(shape), keys[0], index[0])
     width, current = 1, 0
     while width < length:
         merge_pass.launch(
-            (length, rows),
+            (rows * length,),
             keys[current],
             index[current],
             keys[1 - current],
