@@ -285,6 +285,7 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = N
     m, k = a.shape[-2], a.shape[-1]
     n = b.shape[-1]
     batch = out.size // (m * n)
+    # gemm_tiled's (and gemm_tiled_complex's) grid plane, group shape and group count.
     tiled = ((_rounded(n), _rounded(m)), (TILE, TILE), -(-m // TILE) * -(-n // TILE) * batch)
     real = _REAL_OF.get(dtype_name(a.dtype))
     if real is not None:
