@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -128,21 +127,38 @@ def test_matmul_long_inner_dimension(device, path, rng, dtype, a_shape, b_shape)
 
 def test_split_k_covers_every_k_tile_once():
     gemm = algorithm_kernels.gemm
-    cpu = dc.get_device("cpu")
     for output_tiles, k in [(1, 1 << 20), (12, 70_001), (16, 32_768), (2, 5), (255, 4096)]:
-        split_tiles, splits = gemm._split_count(output_tiles, k, cpu)
+        split_tiles, splits = gemm._split_count(output_tiles, k)
         k_tiles = -(-k // gemm.TILE)
         assert (splits - 1) * split_tiles < k_tiles <= splits * split_tiles
         assert split_tiles >= min(k_tiles, gemm.MIN_SPLIT_TILES)
         assert splits == 1 or output_tiles * (splits - 1) < gemm.TARGET_GROUPS
-    assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096, cpu) == (256, 1)  # enough groups
-    # Without float64 the partials could not be summed: Metal runs the product unsplit.
-    metal_like = types.SimpleNamespace(spec="metal:test", backend="metal", capabilities={})
-    assert gemm._split_count(1, 1 << 20, metal_like) == (1 << 16, 1)
-    no_fp64 = types.SimpleNamespace(
-        spec="opencl:test", backend="opencl", capabilities={"fp64": False}
-    )
-    assert gemm._split_count(1, 1 << 20, no_fp64) == (1 << 16, 1)
+    assert gemm._split_count(gemm.SPLIT_BELOW_TILES, 4096) == (256, 1)  # enough groups
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "complex64"])
+def test_generated_sums_without_float64(device, rng, monkeypatch, dtype):
+    """Devices without float64 (Metal, OpenCL without cl_khr_fp64) sum in the result dtype,
+    partials and k splits included; run here by making every device look that way."""
+    monkeypatch.setattr(algorithm_kernels.reduce, "has_float64", lambda device: False)
+    x = random_array(rng, (3, 40_001, 5), dtype)
+    wide = np.complex128 if dtype == "complex64" else np.float64
+    tolerance = 2e-3 if dtype == "float16" else 2e-5
+    with dc.algorithms.use_generated_kernels():
+        for axis in (None, 0, 1, 2):
+            got = host(dc.sum(on(device, x), axis=axis))
+            assert got.dtype == np.sum(x, axis=axis).dtype
+            exact = np.sum(x.astype(wide), axis=axis)
+            scale = np.sum(np.abs(x).astype(np.float64), axis=axis)
+            assert np.all(np.abs(got - exact) <= tolerance * scale)
+        if dtype == "float16":
+            return
+        a, b = random_array(rng, (3, 20_011), dtype), random_array(rng, (20_011, 5), dtype)
+        for left, right in ((a, b), (a[0], b), (a, b[:, 0])):  # split k, vector products
+            got = host(dc.matmul(on(device, left), on(device, right)))
+            exact = left.astype(wide) @ right.astype(wide)
+            scale = np.abs(left).astype(np.float64) @ np.abs(right).astype(np.float64)
+            assert np.all(np.abs(got - exact) <= tolerance * scale)
 
 
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):
@@ -528,9 +544,10 @@ def _algorithm_kernel_specializations():
         "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
         "add_block_offsets": [("int64",) * 2, ("float32",) * 2],
         "sum_rows_float": [("float32",) * 2],
-        "sum_rows_int": [("int32", "int64")],
+        "sum_rows_typed": [("int32", "int64"), ("float32",) * 2],
         "extreme_rows": [("float32",) * 2],
         "sum_columns_float": [("float32",) * 2],
+        "sum_columns_typed": [("int32", "int64"), ("float16",) * 2],
         "extreme_columns": [("float64",) * 2],
         "merge_pass": [("float32", "int64", "float32", "int64")],
         "sort_init": [("float32", "float32", "int64")],

@@ -16,13 +16,13 @@ Note [Split k]: an output of few tiles over a long k (a dot product of two long 
 (8, 1M) @ (1M, 8), (256, 32K) @ (32K, 256)) gave a GPU a handful of groups each walking all of
 k. Every GEMM kernel therefore also splits k: grid dimension 2 counts batch * splits, split s of
 a batch covers the k tiles s * split_tiles up to (s + 1) * split_tiles and writes its own
-partial product, and the axis reduction (reduce.py) sums the partials in float64 into the
-output. An output of fewer than SPLIT_BELOW_TILES groups gets splits until the groups reach
-TARGET_GROUPS, each covering at least MIN_SPLIT_TILES k tiles; larger outputs keep one split
-and write no partials. Measured on an H200 (CUDA, float32, no split against these constants):
-1024^3 with gemm_blocked split 4 ways took 0.244 ms against 0.153 unsplit, so outputs of 256
-groups and more stay whole; (512, 2048) @ (2048, 512) 0.184 -> 0.121 ms, (128, 8192) @ (8192,
-128) 0.216 -> 0.073 ms, (8, 1M) @ (1M, 8) 42.7 -> 0.151 ms.
+partial product, and the axis reduction (reduce.py) sums the partials into the output (in
+float64 where the device has it). An output of fewer than SPLIT_BELOW_TILES groups gets
+splits until the groups reach TARGET_GROUPS, each covering at least MIN_SPLIT_TILES k tiles;
+larger outputs keep one split and write no partials. Measured on an H200 (CUDA, float32, no
+split against these constants): 1024^3 with gemm_blocked split 4 ways took 0.244 ms against
+0.153 unsplit, so outputs of 256 groups and more stay whole; (512, 2048) @ (2048, 512) 0.184
+-> 0.121 ms, (128, 8192) @ (8192, 128) 0.216 -> 0.073 ms, (8, 1M) @ (1M, 8) 42.7 -> 0.151 ms.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import dotcompute as dc
 from .. import _core
 from .._dtypes import dtype_name
 from .gemv import run_vector_product
-from .reduce import has_float64, run_reduce_axis
+from .reduce import run_reduce_axis
 
 TILE = 16
 BLOCK_TILE = 64  # gemm_blocked: output tile edge
@@ -259,12 +259,9 @@ def split_k_tiles(output_tiles: int, k: int) -> int:
     return min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
 
 
-def _split_count(output_tiles: int, k: int, device) -> tuple[int, int]:
-    """(tiles a split covers, splits) for an output of output_tiles groups. Devices without
-    float64 (Metal) are not split: the partials' sum would be refused there."""
+def _split_count(output_tiles: int, k: int) -> tuple[int, int]:
+    """(tiles a split covers, splits) for an output of output_tiles groups."""
     k_tiles = -(-k // TILE)
-    if not has_float64(device):
-        return k_tiles, 1
     split_tiles = split_k_tiles(output_tiles, k)
     return split_tiles, (-(-k_tiles // split_tiles) if k_tiles > 0 else 1)
 
@@ -275,7 +272,7 @@ def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
     if min(m, n) < BLOCK_TILE:
         return False
     tiles = _groups(m) * _groups(n) * batch
-    return tiles * _split_count(tiles, k, device)[1] >= device.compute_units
+    return tiles * _split_count(tiles, k)[1] >= device.compute_units
 
 
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, blocked: bool | None = None) -> None:
@@ -312,7 +309,7 @@ def _launch_split(kernel, a, b, out: dc.Array, k: int, plane, local, tiles: int)
     """One GEMM kernel over [batch, ...] operands; with k splits it writes partial products
     that the axis reduction sums into out (Note [Split k])."""
     batch = out.shape[0]
-    split_tiles, splits = _split_count(tiles, k, out.device)
+    split_tiles, splits = _split_count(tiles, k)
     target = out
     if splits > 1:
         target = dc.empty((batch * splits, *out.shape[1:]), dtype=out.dtype, device=out.device)

@@ -7,14 +7,14 @@ load: ``gemv_rows`` gives a work-group each segment of a row of ``a`` (strided l
 shared memory), ``gemv_columns`` a work-item each segment of a column of ``b`` (neighbouring
 work-items read neighbouring addresses). Segments follow Note [Reduction segments]; products
 and partials stay in the input dtype, and the partials of a cut axis are summed by the axis
-reduction (in float64, where the device has it; elsewhere the axis is not cut).
+reduction (in float64 where the device has it).
 """
 
 from __future__ import annotations
 
 import dotcompute as dc
 
-from .reduce import GROUP, has_float64, run_reduce_axis, segment_length
+from .reduce import GROUP, run_reduce_axis, segment_length
 
 
 @dc.kernel
@@ -57,10 +57,8 @@ def gemv_columns(x: dc.Array, b: dc.Array, out: dc.Array, segment: int):
     out[z, g, j] = acc
 
 
-def _cut(outer: int, k: int, inner: int, device) -> tuple[int, int]:
-    """(segment, parts) of the k axis; uncut where the partials' float64 sum is unavailable."""
-    if not has_float64(device):
-        return k, 1
+def _cut(outer: int, k: int, inner: int) -> tuple[int, int]:
+    """(segment, parts) of the k axis (Note [Reduction segments])."""
     segment = segment_length(outer, k, inner)
     return segment, -(-k // segment)
 
@@ -71,14 +69,14 @@ def run_vector_product(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     batch, m, k = a.shape
     n = b.shape[2]
     if n == 1:
-        segment, parts = _cut(batch * m, k, 1, out.device)
+        segment, parts = _cut(batch * m, k, 1)
         target = out if parts == 1 else dc.empty((batch, m, parts), a.dtype, device=out.device)
         gemv_rows.launch((batch * m * parts * GROUP,), a, b, target, segment, local_size=(GROUP,))
         if parts > 1:
             flat = target.reshape((batch * m, parts, 1))
             run_reduce_axis("sum", flat, out.reshape((batch * m, 1)), batch * m, parts, 1)
         return
-    segment, parts = _cut(batch, k, n, out.device)
+    segment, parts = _cut(batch, k, n)
     target = out if parts == 1 else dc.empty((batch, parts, n), a.dtype, device=out.device)
     gemv_columns.launch((n * batch * parts,), a, b, target, segment)
     if parts > 1:

@@ -24,8 +24,10 @@ two- or three-dimensional, and so limited on CUDA: the GEMM kernels (16 output r
 in dimension 1, batch and k splits in dimension 2; CUDA runs cuBLAS when it has it) and the
 radix sort (rows in dimension 1; the CUDA plugin sorts contiguous rows itself).
 
-Sums of floating dtypes accumulate in float64 (partials too), of integers in the int64/uint64
-result type; min and max keep the input type and let a NaN win, as numpy does.
+Sums of floating dtypes accumulate in float64 (partials too) where the device has float64
+(``sum_*_float``); integer sums, and float sums on devices without float64 (Metal, OpenCL
+without cl_khr_fp64), accumulate in the result dtype (``sum_*_typed``, partials in that dtype
+too). min and max keep the input type and let a NaN win, as numpy does.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
 
 
 @dc.kernel
-def sum_columns_int(x: dc.Array, out: dc.Array, segment: int):
+def sum_columns_typed(x: dc.Array, out: dc.Array, segment: int):
     w = dc.global_id(0)  # one dimension: Note [Flat grids]
     c = w % x.shape[2]
     o = w // x.shape[2] % x.shape[0]
@@ -107,7 +109,7 @@ def sum_rows_float(x: dc.Array, out: dc.Array, segment: int):
 
 
 @dc.kernel
-def sum_rows_int(x: dc.Array, out: dc.Array, segment: int):
+def sum_rows_typed(x: dc.Array, out: dc.Array, segment: int):
     partial = dc.shared_array(GROUP, out.dtype)
     lid = dc.local_id(0)
     o = dc.group_id(0) // out.shape[1]
@@ -165,8 +167,8 @@ _FLOAT64_BY_DEVICE: dict[str, bool] = {}
 
 
 def has_float64(device) -> bool:
-    """Whether kernels on the device may use float64 (float sums of partials need it). Known
-    once per device: reading capabilities can cost milliseconds (CUDA looks for NVRTC)."""
+    """Whether kernels on the device may use float64. Known once per device: reading
+    capabilities can cost milliseconds (CUDA looks for NVRTC)."""
     known = _FLOAT64_BY_DEVICE.get(device.spec)
     if known is None:
         known = device.backend in ("cpu", "cuda") or (
@@ -185,21 +187,26 @@ def segment_length(outer: int, length: int, inner: int) -> int:
     return min(length, max(least, -(-length // wanted_parts)))
 
 
+def _sums_in_float64(x: dc.Array) -> bool:
+    """Whether sums of x accumulate in float64 (floating x on a device that has it)."""
+    return dtype_name(x.dtype) in _FLOATING and has_float64(x.device)
+
+
 def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int) -> None:
     """One kernel pass: x [outer, length, inner] into out [outer, parts, inner]."""
     outer, parts, inner = out.shape
-    floating = dtype_name(x.dtype) in _FLOATING
+    wide = _sums_in_float64(x)
     if inner == 1:
         geometry, local = (outer * parts * GROUP,), (GROUP,)
         if op == "sum":
-            kernel = sum_rows_float if floating else sum_rows_int
+            kernel = sum_rows_float if wide else sum_rows_typed
             kernel.launch(geometry, x, out, segment, local_size=local)
         else:
             extreme_rows.launch(geometry, x, out, segment, op == "max", local_size=local)
         return
     geometry = (inner * outer * parts,)
     if op == "sum":
-        kernel = sum_columns_float if floating else sum_columns_int
+        kernel = sum_columns_float if wide else sum_columns_typed
         kernel.launch(geometry, x, out, segment)
     else:
         extreme_columns.launch(geometry, x, out, segment, op == "max")
@@ -213,8 +220,7 @@ def _reduce(op: str, x: dc.Array, out: dc.Array) -> None:
     if parts == 1:
         _reduce_pass(op, x, out, segment)
         return
-    floating = dtype_name(x.dtype) in _FLOATING
-    partial_dtype = "float64" if op == "sum" and floating else out.dtype
+    partial_dtype = "float64" if op == "sum" and _sums_in_float64(x) else out.dtype
     partials = dc.empty((outer, parts, inner), dtype=partial_dtype, device=x.device)
     _reduce_pass(op, x, partials, segment)
     _reduce(op, partials, out)
