@@ -161,6 +161,22 @@ def test_generated_sums_without_float64(device, rng, monkeypatch, dtype):
             assert np.all(np.abs(got - exact) <= tolerance * scale)
 
 
+@pytest.mark.parametrize("n", [1, 2, 8, 32, 1024, 3, 97, 1000])
+def test_generated_fft_and_mean_without_float64(device, rng, monkeypatch, n):
+    """Twiddles and chirps from the host, integer signs, division in float32 (Note [Tables
+    without float64]), run here by making every device look like one without float64."""
+    monkeypatch.setattr(algorithm_kernels.reduce, "has_float64", lambda device: False)
+    x = random_array(rng, (3, n), "complex64")
+    with dc.algorithms.use_generated_kernels():
+        got = host(dc.fft(on(device, x)))
+        back = host(dc.ifft(on(device, x)))
+        mean = host(dc.mean(on(device, x.real.copy()), axis=1))
+    scale = np.abs(x).sum(axis=1, keepdims=True)
+    assert np.all(np.abs(got - np.fft.fft(x.astype(np.complex128))) <= 1e-5 * scale)
+    assert np.all(np.abs(back - np.fft.ifft(x.astype(np.complex128))) <= 1e-5 * scale / n)
+    np.testing.assert_allclose(mean, x.real.mean(axis=1), rtol=1e-5, atol=1e-6)
+
+
 def test_matmul_empty_inner_dimension_gives_zeros(device, path):
     got = dc.matmul(dc.ones((3, 0), "float32", device), dc.ones((0, 4), "float32", device))
     assert host(got).shape == (3, 4) and not host(got).any()
@@ -557,6 +573,8 @@ def _algorithm_kernel_specializations():
         "gather_rows": [("float64", "int64", "float64")],
         "bluestein_premultiply": [("float32",) * 2],
         "bluestein_postmultiply": [("float64",) * 2],
+        "multiply_by_chirp": [("float32",) * 3],
+        "copy_divided": [("float16",) * 2, ("float32",) * 2],
     }
     modules = [
         algorithm_kernels.gemm,

@@ -239,9 +239,9 @@ def mean(x, axis=None) -> _core.Array:
         real = "float32" if result_dtype == "complex64" else "float64"
         source = _core._reinterpret(total, real, (2 * total.size,))
         target = _core._reinterpret(result, real, (2 * total.size,))
-    factor = 1.0 / count if count else float("nan")
-    _generated().fft.copy_scaled[target.size](
-        source.reshape((source.size,)), target.reshape((target.size,)), factor
+    # Division by the count (0 gives NaN, as numpy's mean of nothing).
+    _generated().fft.divide_copy(
+        source.reshape((source.size,)), target.reshape((target.size,)), count
     )
     return result
 

@@ -17,16 +17,27 @@ Note [Bluestein]: with w_k = exp(sign * i * pi * k^2 / n),
 X_k = w_k * sum_j (x_j w_j) conj(w)_{k-j}, a convolution evaluated by power-of-two FFTs of
 length m >= 2n - 1. k^2 is reduced mod 2n in integers before it becomes an angle, so large k
 keep full precision.
+
+Note [Tables without float64]: the twiddle table and Bluestein's chirps are computed in float64
+(on the device by twiddle_table and the bluestein_* kernels). A device without float64 (Metal,
+OpenCL without cl_khr_fp64) gets them from numpy instead, computed in float64 on the host and
+rounded once: the table and the filter are uploaded whole, the chirp multiplications read an
+uploaded chirp (multiply_by_chirp; the inverse's 1/n is folded into the last chirp). The
+passes take the sign as an integer, and the inverse divides by n in float32 there
+(copy_divided; exact, n being a power of two), so no float64 is left in them.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
+from . import reduce
 
 
 @dc.kernel
@@ -47,14 +58,14 @@ def twiddle_part(table, t, half, part):
 
 
 @dc.kernel
-def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: float):
+def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
     half = n // 2
     j = dc.global_id(0) % half  # one dimension: Note [Flat grids] in reduce.py
     row = dc.global_id(0) // half
     k = j % span
     t = k * (half // span)  # exp(sign pi i k / span)
     w_re = table[t, 0]
-    w_im = sign * table[t, 1]
+    w_im = table.dtype(sign) * table[t, 1]
     a_re = src[row, 2 * j]
     a_im = src[row, 2 * j + 1]
     b_re0 = src[row, 2 * (j + half)]
@@ -69,7 +80,7 @@ def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
 
 
 @dc.kernel
-def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: float):
+def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
     quarter = n // 4
     j = dc.global_id(0) % quarter  # one dimension: Note [Flat grids] in reduce.py
     row = dc.global_id(0) // quarter
@@ -83,11 +94,11 @@ def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
     y3_re = src[row, 2 * (j + 3 * quarter)]
     y3_im = src[row, 2 * (j + 3 * quarter) + 1]
     w1_re = table[t, 0]
-    w1_im = sign * table[t, 1]
+    w1_im = table.dtype(sign) * table[t, 1]
     w2_re = table[2 * t, 0]  # 2 t < n / 2
-    w2_im = sign * table[2 * t, 1]
+    w2_im = table.dtype(sign) * table[2 * t, 1]
     w3_re = twiddle_part(table, 3 * t, half, 0)
-    w3_im = sign * twiddle_part(table, 3 * t, half, 1)
+    w3_im = table.dtype(sign) * twiddle_part(table, 3 * t, half, 1)
     x0_re = src[row, 2 * j]
     x0_im = src[row, 2 * j + 1]
     x1_re = y1_re * w1_re - y1_im * w1_im
@@ -120,6 +131,23 @@ def copy_scaled(src: dc.Array, dst: dc.Array, factor: float):
     i = dc.global_id(0)
     if i < dst.shape[0]:
         dst[i] = dst.dtype(src[i] * factor)
+
+
+@dc.kernel
+def copy_divided(src: dc.Array, dst: dc.Array, divisor: int):
+    """dst = src / divisor computed in float32: copy_scaled for devices without float64."""
+    i = dc.global_id(0)
+    if i < dst.shape[0]:
+        dst[i] = dst.dtype(dc.float32(src[i]) / dc.float32(divisor))
+
+
+def divide_copy(src: dc.Array, dst: dc.Array, divisor: int) -> None:
+    """dst = src / divisor over flat arrays of one size (divisor 0 gives NaN): in float64 where
+    the device has it, else in float32 (Note [Tables without float64])."""
+    if reduce.has_float64(dst.device):
+        copy_scaled[dst.size](src, dst, 1.0 / divisor if divisor else float("nan"))
+    else:
+        copy_divided[dst.size](src, dst, divisor)
 
 
 @dc.kernel
@@ -171,6 +199,23 @@ def multiply_by_row(x: dc.Array, filt: dc.Array):
 
 
 @dc.kernel
+def multiply_by_chirp(x: dc.Array, out: dc.Array, chirp: dc.Array):
+    """out[row, k] = x[row, k] * chirp[k] for k < n (chirp: [n, 2]), zero for n <= k < out's
+    length; x has at least n entries a row."""
+    length = out.shape[1] // 2
+    k = dc.global_id(0) % length  # one dimension: Note [Flat grids] in reduce.py
+    row = dc.global_id(0) // length
+    if k >= chirp.shape[0]:
+        out[row, 2 * k] = out.dtype(0)
+        out[row, 2 * k + 1] = out.dtype(0)
+        return
+    x_re = x[row, 2 * k]
+    x_im = x[row, 2 * k + 1]
+    out[row, 2 * k] = x_re * chirp[k, 0] - x_im * chirp[k, 1]
+    out[row, 2 * k + 1] = x_re * chirp[k, 1] + x_im * chirp[k, 0]
+
+
+@dc.kernel
 def bluestein_postmultiply(conv: dc.Array, out: dc.Array, n: int, sign: float, scale: float):
     """out[row, k] = w_k * conv[row, k] * scale for k < n."""
     k = dc.global_id(0) % n  # one dimension: Note [Flat grids] in reduce.py
@@ -188,10 +233,36 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 
 
 def _twiddles(n: int, real: str, device) -> dc.Array:
-    """The table both stockham kernels read: exp(2 pi i t / n) for t < n / 2."""
+    """The table both stockham kernels read: exp(2 pi i t / n) for t < n / 2 (Note [Tables
+    without float64])."""
+    if not reduce.has_float64(device):
+        angles = 2.0 * np.pi * np.arange(n // 2) / n
+        return dc.asarray(np.stack([np.cos(angles), np.sin(angles)], 1).astype(real), device=device)
     table = dc.empty((n // 2, 2), dtype=real, device=device)  # n >= 2 here
     twiddle_table[n // 2](table, n)
     return table
+
+
+def _chirp(n: int, sign: float, real: str, scale: float = 1.0) -> np.ndarray:
+    """w_k * scale for k < n as [n, 2] (re, im) rows of the real dtype (Note [Bluestein])."""
+    k = np.arange(n, dtype=np.int64)
+    angles = sign * np.pi * ((k * k) % (2 * n)) / n
+    return (np.stack([np.cos(angles), np.sin(angles)], 1) * scale).astype(real)
+
+
+def _bluestein_tables(n: int, m: int, sign: float, real: str, scale: float, device):
+    """Bluestein's chirp-multiplied input, filter and output kernels on a device without float64:
+    premultiply and postmultiply by uploaded chirps, the filter uploaded whole."""
+    chirp = _chirp(n, sign, real)
+    filt = np.zeros((1, 2 * m), dtype=real)
+    conj = _chirp(n, -sign, real)
+    filt[0, 0 : 2 * n] = conj.reshape(-1)
+    filt[0, 2 * (m - n + 1) :] = conj[1:][::-1].reshape(-1)  # index m - k holds k
+    return (
+        dc.asarray(chirp, device=device),
+        dc.asarray(filt, device=device),
+        dc.asarray(_chirp(n, sign, real, scale), device=device),
+    )
 
 
 def _radices(n: int) -> list[int]:
@@ -207,11 +278,11 @@ def _power_of_two(
     table: _twiddles(n) when the caller has it already."""
     real = dtype_name(src.dtype)
     if n == 1:
-        copy_scaled[src.size](src.reshape((src.size,)), out.reshape((out.size,)), 1.0)
+        divide_copy(src.reshape((src.size,)), out.reshape((out.size,)), 1)
         return
     if table is None:
         table = _twiddles(n, real, src.device)
-    sign = 1.0 if inverse else -1.0
+    sign = 1 if inverse else -1
     radices = _radices(n)
     # Passes alternate between two buffers; the last one writes out.
     buffers = [dc.empty((rows, 2 * n), dtype=real, device=src.device) for _ in radices[1:3]]
@@ -225,17 +296,24 @@ def _power_of_two(
         span *= radix
     if inverse:
         flat = out.reshape((out.size,))
-        copy_scaled[out.size](flat, flat, 1.0 / n)
+        divide_copy(flat, flat, n)  # exact: n is a power of two
 
 
 def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -> None:
     real = dtype_name(src.dtype)
     sign = 1.0 if inverse else -1.0
+    scale = 1.0 / n if inverse else 1.0
     m = 1 << (2 * n - 2).bit_length()  # the first power of two >= 2n - 1
     padded = dc.empty((rows, 2 * m), dtype=real, device=src.device)
-    bluestein_premultiply.launch((rows * m,), src, padded, n, sign)
-    filt = dc.empty((1, 2 * m), dtype=real, device=src.device)
-    bluestein_filter[m](filt, n, sign)
+    tables = None
+    if reduce.has_float64(src.device):
+        bluestein_premultiply.launch((rows * m,), src, padded, n, sign)
+        filt = dc.empty((1, 2 * m), dtype=real, device=src.device)
+        bluestein_filter[m](filt, n, sign)
+    else:  # Note [Tables without float64]
+        tables = _bluestein_tables(n, m, sign, real, scale, src.device)
+        multiply_by_chirp.launch((rows * m,), src, padded, tables[0])
+        filt = tables[1]
     table = _twiddles(m, real, src.device)
     filt_hat = dc.empty((1, 2 * m), dtype=real, device=src.device)
     _power_of_two(filt, filt_hat, 1, m, inverse=False, table=table)
@@ -243,8 +321,10 @@ def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -
     _power_of_two(padded, spectrum, rows, m, inverse=False, table=table)
     multiply_by_row.launch((rows * m,), spectrum, filt_hat)
     _power_of_two(spectrum, padded, rows, m, inverse=True, table=table)
-    scale = 1.0 / n if inverse else 1.0
-    bluestein_postmultiply.launch((rows * n,), padded, out, n, sign, scale)
+    if tables is None:
+        bluestein_postmultiply.launch((rows * n,), padded, out, n, sign, scale)
+    else:
+        multiply_by_chirp.launch((rows * n,), padded, out, tables[2])
 
 
 def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:
