@@ -249,21 +249,16 @@ def _groups(extent: int) -> int:
     return -(-extent // BLOCK_TILE)
 
 
-def split_k_tiles(output_tiles: int, k: int) -> int:
-    """The k tiles (TILE = BLOCK_K of k each) one split covers (Note [Split k]); all of them
-    when there is nothing to split. output_tiles: the kernel's groups without splits."""
-    k_tiles = -(-k // TILE)
-    if output_tiles >= SPLIT_BELOW_TILES:
-        return k_tiles
-    wanted_splits = -(-TARGET_GROUPS // output_tiles)
-    return min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
-
-
 def _split_count(output_tiles: int, k: int) -> tuple[int, int]:
-    """(tiles a split covers, splits) for an output of output_tiles groups."""
+    """(k tiles a split covers, splits) for an output of output_tiles groups (Note [Split k]);
+    k tiles are TILE = BLOCK_K of k each. One split covers them all when there is nothing to
+    split."""
     k_tiles = -(-k // TILE)
-    split_tiles = split_k_tiles(output_tiles, k)
-    return split_tiles, (-(-k_tiles // split_tiles) if k_tiles > 0 else 1)
+    if k_tiles == 0 or output_tiles >= SPLIT_BELOW_TILES:
+        return k_tiles, 1
+    wanted_splits = -(-TARGET_GROUPS // output_tiles)
+    split_tiles = min(k_tiles, max(MIN_SPLIT_TILES, -(-k_tiles // wanted_splits)))
+    return split_tiles, -(-k_tiles // split_tiles)
 
 
 def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:

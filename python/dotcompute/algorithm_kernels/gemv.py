@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dotcompute as dc
 
-from .reduce import GROUP, run_reduce_axis, segment_length
+from .reduce import GROUP, run_reduce_axis, segment_parts
 
 
 @dc.kernel
@@ -57,26 +57,20 @@ def gemv_columns(x: dc.Array, b: dc.Array, out: dc.Array, segment: int):
     out[z, g, j] = acc
 
 
-def _cut(outer: int, k: int, inner: int) -> tuple[int, int]:
-    """(segment, parts) of the k axis (Note [Reduction segments])."""
-    segment = segment_length(outer, k, inner)
-    return segment, -(-k // segment)
-
-
 def run_vector_product(a: dc.Array, b: dc.Array, out: dc.Array) -> None:
     """a [batch, m, k] @ b [batch, k, n] into out [batch, m, n] where n == 1 or m == 1 (real
     dtypes, k >= 1)."""
     batch, m, k = a.shape
     n = b.shape[2]
     if n == 1:
-        segment, parts = _cut(batch * m, k, 1)
+        segment, parts = segment_parts(batch * m, k, 1)
         target = out if parts == 1 else dc.empty((batch, m, parts), a.dtype, device=out.device)
         gemv_rows.launch((batch * m * parts * GROUP,), a, b, target, segment, local_size=(GROUP,))
         if parts > 1:
             flat = target.reshape((batch * m, parts, 1))
             run_reduce_axis("sum", flat, out.reshape((batch * m, 1)), batch * m, parts, 1)
         return
-    segment, parts = _cut(batch, k, n)
+    segment, parts = segment_parts(batch, k, n)
     target = out if parts == 1 else dc.empty((batch, parts, n), a.dtype, device=out.device)
     gemv_columns.launch((n * batch * parts,), a, b, target, segment)
     if parts > 1:

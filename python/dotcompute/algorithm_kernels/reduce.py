@@ -187,15 +187,16 @@ def segment_length(outer: int, length: int, inner: int) -> int:
     return min(length, max(least, -(-length // wanted_parts)))
 
 
-def _sums_in_float64(x: dc.Array) -> bool:
-    """Whether sums of x accumulate in float64 (floating x on a device that has it)."""
-    return dtype_name(x.dtype) in _FLOATING and has_float64(x.device)
+def segment_parts(outer: int, length: int, inner: int) -> tuple[int, int]:
+    """(segment, parts) of an axis: segment_length and the parts it cuts the axis into."""
+    segment = segment_length(outer, length, inner)
+    return segment, -(-length // segment)
 
 
-def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int) -> None:
-    """One kernel pass: x [outer, length, inner] into out [outer, parts, inner]."""
+def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int, wide: bool) -> None:
+    """One kernel pass: x [outer, length, inner] into out [outer, parts, inner]; wide: sums
+    accumulate in float64."""
     outer, parts, inner = out.shape
-    wide = _sums_in_float64(x)
     if inner == 1:
         geometry, local = (outer * parts * GROUP,), (GROUP,)
         if op == "sum":
@@ -212,18 +213,18 @@ def _reduce_pass(op: str, x: dc.Array, out: dc.Array, segment: int) -> None:
         extreme_columns.launch(geometry, x, out, segment, op == "max")
 
 
-def _reduce(op: str, x: dc.Array, out: dc.Array) -> None:
-    """x [outer, length, inner] into out [outer, 1, inner], through partials where it pays."""
+def _reduce(op: str, x: dc.Array, out: dc.Array, wide: bool) -> None:
+    """x [outer, length, inner] into out [outer, 1, inner], through partials where it pays;
+    wide: floating sums on a device with float64 (then the partials are float64 too)."""
     outer, length, inner = x.shape
-    segment = segment_length(outer, length, inner)
-    parts = -(-length // segment)
+    segment, parts = segment_parts(outer, length, inner)
     if parts == 1:
-        _reduce_pass(op, x, out, segment)
+        _reduce_pass(op, x, out, segment, wide)
         return
-    partial_dtype = "float64" if op == "sum" and _sums_in_float64(x) else out.dtype
+    partial_dtype = "float64" if op == "sum" and wide else out.dtype
     partials = dc.empty((outer, parts, inner), dtype=partial_dtype, device=x.device)
-    _reduce_pass(op, x, partials, segment)
-    _reduce(op, partials, out)
+    _reduce_pass(op, x, partials, segment, wide)
+    _reduce(op, partials, out, wide)
 
 
 def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int, inner: int):
@@ -236,4 +237,5 @@ def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int
     else:
         x = x.reshape((outer, length, inner))
         out = out.reshape((outer, 1, inner))
-    _reduce(op, x, out)
+    wide = dtype_name(x.dtype) in _FLOATING and has_float64(x.device)
+    _reduce(op, x, out, wide)
