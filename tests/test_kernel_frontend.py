@@ -36,6 +36,7 @@ from dotcompute.kernel.types import (
     UINT64,
     VOID,
     ArrayType,
+    PrivateArrayType,
     SharedArrayType,
 )
 
@@ -813,6 +814,8 @@ UNSUPPORTED = [
     ("x.shape[0] = 3  # <-", "read-only", ""),
     ("v = ki.shared_array(4, dc.float32) + 1  # <-", "must be assigned to a name", ""),
     ("if i > 0:\n        s = ki.shared_array(4, dc.float32)  # <-", "top level", ""),
+    ("v = ki.private_array(4, dc.float32) + 1  # <-", "must be assigned to a name", ""),
+    ("for j in range(3):\n        p = ki.private_array(4, dc.int32)  # <-", "top level", ""),
     ("v = (ki.global_id(0) < ki.atomic_add(x, 0, 1.0) < 3)  # <-", "comparison chain", ""),
     ("v = x @ x  # <-", "@ is not supported", ""),
     ("v = sorted(x)  # <-", "cannot be called in kernels", "@dc.func"),
@@ -891,6 +894,12 @@ TYPE_ERRORS = [
     ("s = ki.shared_array(i, dc.float32)  # <-", "positive integer constants", ""),
     ("s = ki.shared_array(4, dc.complex64)  # <-", "complex", ""),
     ("s = ki.shared_array(4, 'quux')  # <-", "dtype", ""),
+    ("p = ki.private_array((2, i), dc.float32)  # <-", "positive integer constants", ""),
+    ("p = ki.private_array(0, dc.float32)  # <-", "positive integer constants", ""),
+    ("p = ki.private_array((64, 17), dc.float32)  # <-", "at most 1024 elements", "shared"),
+    ("p = ki.private_array(4, dc.int32)\n    ki.atomic_add(p, 0, 1)  # <-", "private", "plain"),
+    ("p = ki.private_array(4, dc.int32)\n    v = p[4]  # <-", "out of range", ""),
+    ("p = ki.private_array(4, dc.int32)\n    p = 1  # <-", "cannot assign to array 'p'", ""),
     ("v = i(3)  # <-", "local variable, not a function", ""),
 ]
 
@@ -1101,6 +1110,42 @@ def test_shared_array_in_device_function(tmp_path):
         KernelTypeError,
         "only allowed in kernels",
     )
+
+
+def test_private_array_cannot_be_passed_to_a_device_function(tmp_path):
+    expect_error(
+        tmp_path,
+        """
+        @func
+        def f(values):
+            return values[0]
+
+        def k(x: dc.Array[dc.int32]):
+            p = ki.private_array(4, dc.int32)
+            x[0] = f(p)  # <-
+        """,
+        KernelTypeError,
+        "private arrays cannot be passed to device functions",
+        "declare the array in the device function",
+    )
+
+
+def test_private_array_ir(tmp_path):
+    f = lower(
+        tmp_path,
+        """
+        def k(x: dc.Array[dc.float32]):
+            p = ki.private_array((TILE // 4, 3), x.dtype)
+            p[1, 2] = x[0]
+            x[1] = p[1, 2] + p.size + p.shape[1] + len(p)
+        """,
+    )
+    assert f.private_arrays == {"p": PrivateArrayType(FLOAT32, (4, 3))}
+    assert f.shared_arrays == {}
+    assert isinstance(f.body[0], ir.PrivateArrayDecl)
+    # Its extents are constants: size, shape and len fold, no run-time extent is read.
+    extents = nodes_of(f, (ir.ArrayShape, ir.ArraySize))
+    assert not [n for n in extents if n.array.name == "p"]
 
 
 def test_store_converts_like_c_assignment(tmp_path):

@@ -1491,6 +1491,156 @@ def test_shared_memory_in_a_2d_group(device, rng):
 
 
 # =============================================================================================
+# Private arrays
+# =============================================================================================
+
+ROW = 9  # elements each work-item of sort_rows_in_private_arrays sorts
+BLOCK_ROWS, BLOCK_COLUMNS = 3, 4  # the output block of block_products and register_tiled_matmul
+
+
+@dc.kernel
+def sort_rows_in_private_arrays(a: dc.Array, out: dc.Array):
+    # Insertion sort of one row per work-item, indices known only at run time.
+    row = dc.private_array(ROW, a.dtype)
+    i = dc.global_id(0)
+    if i >= a.shape[0]:
+        return
+    for j in range(ROW):
+        row[j] = a[i, j]
+    for j in range(1, ROW):
+        value = row[j]
+        k = j - 1
+        while k >= 0 and row[k] > value:
+            row[k + 1] = row[k]
+            k -= 1
+        row[k + 1] = value
+    for j in range(ROW):
+        out[i, j] = row[j]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "int64", "uint16"])
+@pytest.mark.parametrize("n", [1, 1000])
+def test_private_array_sorts_a_row_per_work_item(device, rng, dtype, n):
+    a = random_array(rng, (n, ROW), dtype)
+    out = dc.zeros((n, ROW), dtype, device)
+    sort_rows_in_private_arrays[n](on(device, a), out)
+    np.testing.assert_array_equal(out.numpy(), np.sort(a, axis=1))
+
+
+@dc.kernel
+def block_products(
+    a: dc.Array[dc.float32, 2], b: dc.Array[dc.float32, 2], c: dc.Array[dc.float32, 2]
+):
+    # Each work-item of a 2-D index space computes a 3 x 4 block of c = a @ b in a 2-D private
+    # array, which starts zeroed.
+    acc = dc.private_array((BLOCK_ROWS, BLOCK_COLUMNS), dc.float32)
+    first_col = dc.global_id(0) * BLOCK_COLUMNS
+    first_row = dc.global_id(1) * BLOCK_ROWS
+    for k in range(a.shape[1]):
+        for i in range(BLOCK_ROWS):
+            for j in range(BLOCK_COLUMNS):
+                row = min(first_row + i, a.shape[0] - 1)
+                col = min(first_col + j, b.shape[1] - 1)
+                acc[i, j] += a[row, k] * b[k, col]
+    for i in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            if first_row + i < c.shape[0] and first_col + j < c.shape[1]:
+                c[first_row + i, first_col + j] = acc[i, j]
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(1, 1, 1), (7, 5, 9), (100, 33, 301)])
+def test_private_array_accumulates_a_block_per_work_item(device, rng, m, k, n):
+    a, b = random_array(rng, (m, k), "float32"), random_array(rng, (k, n), "float32")
+    c = dc.zeros((m, n), "float32", device)
+    global_size = (-(-n // BLOCK_COLUMNS), -(-m // BLOCK_ROWS))
+    block_products.launch(global_size, on(device, a), on(device, b), c)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(c.numpy(), expected, rtol=1e-5, atol=1e-5 * k)
+
+
+@dc.kernel
+def register_tiled_matmul(
+    a: dc.Array[dc.float32, 2], b: dc.Array[dc.float32, 2], c: dc.Array[dc.float32, 2]
+):
+    # Groups of TILE x TILE work-items stage tiles of a and b in shared memory; each work-item
+    # keeps a 3 x 4 block of c in a private array across the barriers (on the CPU: in scratch
+    # memory, one copy per work-item).
+    tile_a = dc.shared_array((TILE * BLOCK_ROWS, TILE), dc.float32)
+    tile_b = dc.shared_array((TILE, TILE * BLOCK_COLUMNS), dc.float32)
+    acc = dc.private_array((BLOCK_ROWS, BLOCK_COLUMNS), dc.float32)
+    tx = dc.local_id(0)
+    ty = dc.local_id(1)
+    first_row = dc.group_id(1) * TILE * BLOCK_ROWS
+    first_col = dc.group_id(0) * TILE * BLOCK_COLUMNS
+    for t in range(0, a.shape[1], TILE):
+        for i in range(BLOCK_ROWS):
+            row = first_row + ty + i * TILE
+            k = t + tx
+            inside = row < a.shape[0] and k < a.shape[1]
+            tile_a[ty + i * TILE, tx] = a[row, k] if inside else dc.float32(0)
+        for j in range(BLOCK_COLUMNS):
+            k = t + ty
+            col = first_col + tx + j * TILE
+            inside = k < b.shape[0] and col < b.shape[1]
+            tile_b[ty, tx + j * TILE] = b[k, col] if inside else dc.float32(0)
+        dc.barrier()
+        for p in range(TILE):
+            for i in range(BLOCK_ROWS):
+                for j in range(BLOCK_COLUMNS):
+                    acc[i, j] += tile_a[ty + i * TILE, p] * tile_b[p, tx + j * TILE]
+        dc.barrier()
+    for i in range(BLOCK_ROWS):
+        for j in range(BLOCK_COLUMNS):
+            row = first_row + ty + i * TILE
+            col = first_col + tx + j * TILE
+            if row < c.shape[0] and col < c.shape[1]:
+                c[row, col] = acc[i, j]
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(1, 1, 1), (37, 45, 29), (70, 129, 133)])
+def test_private_array_lives_across_barriers(device, rng, m, k, n):
+    a, b = random_array(rng, (m, k), "float32"), random_array(rng, (k, n), "float32")
+    c = dc.zeros((m, n), "float32", device)
+    groups = (-(-n // (TILE * BLOCK_COLUMNS)), -(-m // (TILE * BLOCK_ROWS)))
+    global_size = (groups[0] * TILE, groups[1] * TILE)
+    register_tiled_matmul.launch(
+        global_size, on(device, a), on(device, b), c, local_size=(TILE, TILE)
+    )
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(c.numpy(), expected, rtol=1e-4, atol=1e-4 * k)
+
+
+@dc.func
+def reversed_digits(value):
+    # A device function's own private array; every call starts from zeros.
+    digits = dc.private_array(10, dc.int32)
+    count = 0
+    while value > 0:
+        digits[count] = value % 10
+        value //= 10
+        count += 1
+    result = 0
+    for j in range(count):
+        result = result * 10 + digits[j]
+    return result + digits[9]  # never written: 0
+
+
+@dc.kernel
+def reverse_digits(a: dc.Array[dc.int32], out: dc.Array[dc.int32]):
+    i = dc.global_id(0)
+    if i < a.shape[0]:
+        out[i] = reversed_digits(a[i])
+
+
+def test_private_array_in_a_device_function(device, rng):
+    a = rng.integers(1, 1_000_000_000, 1001).astype(np.int32)
+    out = dc.zeros(1001, "int32", device)
+    reverse_digits[1001](on(device, a), out)
+    expected = [int(str(v)[::-1]) for v in a]
+    np.testing.assert_array_equal(out.numpy(), np.array(expected, np.int32))
+
+
+# =============================================================================================
 # Device functions
 # =============================================================================================
 
@@ -2056,6 +2206,18 @@ DEBUG_CASES = {
         (16, 32),
         (16, 16),
         lambda r: [float32s(r, (17, 9)), float32s(r, (9, 5)), zeros((17, 5), "float32")],
+    ),
+    "private-sort": (
+        sort_rows_in_private_arrays,
+        37,
+        None,
+        lambda r: [float32s(r, (37, ROW)), zeros((37, ROW), "float32")],
+    ),
+    "private-across-barriers": (
+        register_tiled_matmul,
+        (16, 16),
+        (16, 16),
+        lambda r: [float32s(r, (50, 21)), float32s(r, (21, 61)), zeros((50, 61), "float32")],
     ),
     "barrier-after-return": (
         group_maxima_with_return_and_break,

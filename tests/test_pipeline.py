@@ -66,6 +66,18 @@ def neighbour_sum(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
 
 
 @dc.kernel
+def cubic(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
+    # x + 2x^2 + 3x^3 through a private table of coefficients.
+    coefficients = dc.private_array(3, dc.float32)
+    for j in range(3):
+        coefficients[j] = j + 1
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        value = x[i]
+        out[i] = value * (coefficients[0] + value * (coefficients[1] + value * coefficients[2]))
+
+
+@dc.kernel
 def transpose_add(a: dc.Array[dc.float64, 2], out: dc.Array[dc.float64, 2]):
     i = dc.global_id(0)
     j = dc.global_id(1)
@@ -710,6 +722,23 @@ def test_fusion_declined_for_a_neighbour_access(rng):
     expected = doubled + np.append(doubled[1:], np.float32(0.0))
     np.testing.assert_allclose(result.outputs["b"].numpy(), expected, rtol=1e-6)
     assert "another index" in pipe.fusion_report["a+b"]
+
+
+def test_fusion_declined_for_a_private_array(rng):
+    x_host = random_array(rng, 3001, np.float32)
+    pipe = (
+        dc.PipelineBuilder()
+        .add_stage("a", KernelStage(scale, "x", Output(), 2.0))
+        .add_stage("b", KernelStage(cubic, "a", Output()))
+        .depends_on("a")
+        .with_optimization(fuse=True)
+        .build()
+    )
+    result = pipe.run({"x": dc.asarray(x_host)})
+    v = x_host.astype(np.float64) * 2.0
+    expected = v * (1 + v * (2 + v * 3))
+    np.testing.assert_allclose(result.outputs["b"].numpy(), expected, rtol=1e-5)
+    assert "private arrays" in pipe.fusion_report["a+b"]
 
 
 def test_no_fusion_with_an_explicit_size(rng):

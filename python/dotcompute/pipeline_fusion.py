@@ -95,8 +95,8 @@ def _work_item_index(function: ir.Function) -> str:
 
 def _check_elementwise(function: ir.Function, intermediates: set[str], index: str) -> None:
     label = f"kernel '{function.python_name}'"
-    if function.uses_barrier or function.shared_arrays:
-        raise FusionRefusedError(f"{label} uses barriers or shared arrays")
+    if function.uses_barrier or function.shared_arrays or function.private_arrays:
+        raise FusionRefusedError(f"{label} uses barriers, shared or private arrays")
     for node in _walk(function.body):
         if isinstance(node, ir.Index) and node.array.name in intermediates:
             if not (

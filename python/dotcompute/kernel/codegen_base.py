@@ -42,6 +42,15 @@ Note [Operator semantics] (the IR's conventions, made exact; every target prints
   is ignored); more arguments fold from the left. ``abs`` of the most negative integer wraps.
 - float16 values compute in float32: loads convert to float32, stores to float16 arrays and
   explicit casts to float16 round to half precision; float16 locals are held in float32.
+
+Note [Private arrays] ``dc.private_array(shape, dtype)`` is a C array of the function (flat,
+row-major, in the storage type, so float16 elements round like a float16 array's), declared and
+zeroed with ``= {0}`` at the top of the function: the lowering only accepts the declaration at
+the top level of the body, where it runs exactly once and before any use, so hoisting it changes
+nothing and keeps it in scope of every block the target wraps statements in. GPU compilers keep
+it in registers when every index is a constant after unrolling (loops over ``range`` of constant
+bounds), else in local memory. The CPU's kernels with barriers keep it per work-item in scratch
+memory instead, like the other locals that live across barriers (codegen_c, Note [Barriers]).
 """
 
 from __future__ import annotations
@@ -66,6 +75,7 @@ from .types import (
     UINT32,
     UINT64,
     ArrayType,
+    FixedArrayType,
     ScalarType,
     SharedArrayType,
 )
@@ -333,7 +343,7 @@ def stmt_exprs(stmt: ir.Stmt) -> list[ir.Expr]:
         return [stmt.var, stmt.start, stmt.stop, stmt.step]
     if isinstance(stmt, ir.Return):
         return [stmt.value] if stmt.value is not None else []
-    if isinstance(stmt, ir.SharedArrayDecl):
+    if isinstance(stmt, ir.SharedArrayDecl | ir.PrivateArrayDecl):
         return [stmt.var]
     return []
 
@@ -910,7 +920,12 @@ class CodeGenerator(abc.ABC):
 
     def element_ref(self, array: ir.Var, indices: list[ir.Expr], node: ir.Expr) -> CExpr:
         """``array[flat index]``, row-major over the array's extents (as stored)."""
-        if isinstance(array.type, SharedArrayType):
+        flat = self.flat_index(array, indices, node)
+        return CExpr(f"{self.names.user(array.name)}[{flat.text}]", PREC_PRIMARY)
+
+    def flat_index(self, array: ir.Var, indices: list[ir.Expr], node: ir.Expr) -> CExpr:
+        """The row-major position of ``array[indices]`` (int64)."""
+        if isinstance(array.type, FixedArrayType):
             shape = array.type.shape
             extents: list[CExpr] = [self.integer_literal(n, INT64) for n in shape]
         elif isinstance(array.type, ArrayType):
@@ -926,8 +941,7 @@ class CodeGenerator(abc.ABC):
         for index, extent in zip(indices[1:], extents[1:], strict=True):
             step = f"{flat.at(PREC_MUL)} * {extent.at(PREC_MUL + 1)}"
             flat = CExpr(f"{step} + {self.convert(index, INT64).at(PREC_ADD + 1)}", PREC_ADD)
-        name = self.names.user(array.name)
-        return CExpr(f"{name}[{flat.text}]", PREC_PRIMARY)
+        return flat
 
     def atomic_operands(self, expr: ir.AtomicOp) -> tuple[ScalarType, str, list[CExpr]]:
         """The checks every target makes on an atomic, then its element type, the element's
@@ -959,7 +973,7 @@ class CodeGenerator(abc.ABC):
 
     def emit_ArrayShape(self, expr: ir.ArrayShape) -> CExpr:
         array_type = expr.array.type
-        if isinstance(array_type, SharedArrayType):
+        if isinstance(array_type, FixedArrayType):
             if not 0 <= expr.dim < array_type.ndim:
                 raise self.fail(expr, f"shape[{expr.dim}] of a {array_type.ndim}-D array")
             return self.integer_literal(array_type.shape[expr.dim], INT64)
@@ -969,7 +983,7 @@ class CodeGenerator(abc.ABC):
 
     def emit_ArraySize(self, expr: ir.ArraySize) -> CExpr:
         array_type = expr.array.type
-        if isinstance(array_type, SharedArrayType):
+        if isinstance(array_type, FixedArrayType):
             return self.integer_literal(math.prod(array_type.shape), INT64)
         if not isinstance(array_type, ArrayType):
             raise self.fail(expr, f".size of {array_type}")
@@ -1272,6 +1286,18 @@ class CodeGenerator(abc.ABC):
         """Target hook."""
         raise self.fail(stmt, "dc.shared_array is not supported")
 
+    def emit_PrivateArrayDecl(self, stmt: ir.PrivateArrayDecl) -> None:
+        """Declared and zeroed at the top of the function (declare_private_arrays): the
+        declaration stands at the top level of the body, so it runs once before any use."""
+        return None
+
+    def declare_private_arrays(self, function: ir.Function) -> None:
+        """The function's private arrays, zeroed (Note [Private arrays])."""
+        for name, array_type in function.private_arrays.items():
+            c_type = self.storage_type(array_type.dtype)
+            size = math.prod(array_type.shape)
+            self.out.line(f"{c_type} {self.names.user(name)}[{size}] = {{0}};")
+
     # ----- functions -----------------------------------------------------------------------
 
     def local_variables(self, function: ir.Function) -> dict[str, ScalarType]:
@@ -1293,7 +1319,7 @@ class CodeGenerator(abc.ABC):
         """Give every user name its C spelling before the generator takes fresh names."""
         for param in function.params:
             self.names.user(param.name)
-        for name in function.shared_arrays:
+        for name in [*function.shared_arrays, *function.private_arrays]:
             self.names.user(name)
         for name in self.local_variables(function):
             self.names.user(name)

@@ -39,6 +39,7 @@ region. Shared arrays sit at the start of scratch at 64-byte aligned offsets.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -59,7 +60,14 @@ from .codegen_base import (
     walk_exprs,
     walk_stmts,
 )
-from .types import BOOL, FLOAT16, ArrayType, ScalarType, SharedArrayType
+from .types import (
+    BOOL,
+    FLOAT16,
+    ArrayType,
+    FixedArrayType,
+    ScalarType,
+    SharedArrayType,
+)
 
 SHARED_ALIGNMENT = 64
 
@@ -147,6 +155,7 @@ class CGenerator(CodeGenerator):
         self.region_mode = False
         self.uniform = False
         self.scratch_vars: set[str] = set()
+        self.scratch_arrays: set[str] = set()  # private arrays of a kernel with barriers
         self.item_name = "item"
         self.lead_name = ""
         self.local_id_names: list[str] = []
@@ -211,12 +220,25 @@ class CGenerator(CodeGenerator):
     def variable_ref(self, var: ir.Var) -> CExpr:
         name = self.names.user(var.name)
         if self.region_mode and var.name in self.scratch_vars:
-            if self.uniform:
-                index = self.lead_name if self.has_returns else "0"
-            else:
-                index = self.item_name
-            return CExpr(f"{name}[{index}]", PREC_PRIMARY)
+            return CExpr(f"{name}[{self.scratch_item()}]", PREC_PRIMARY)
         return CExpr(name, PREC_PRIMARY)
+
+    def scratch_item(self) -> str:
+        """The work-item whose scratch copy a reference means: the current one inside a region,
+        the lead work-item in a uniform condition."""
+        if self.uniform:
+            return self.lead_name if self.has_returns else "0"
+        return self.item_name
+
+    def element_ref(self, array: ir.Var, indices: list[ir.Expr], node: ir.Expr) -> CExpr:
+        if not (self.region_mode and array.name in self.scratch_arrays):
+            return super().element_ref(array, indices, node)
+        # Element e of work-item i at e * items + i: a region's loop over work-items reads
+        # consecutive addresses, so it still vectorizes.
+        flat = self.flat_index(array, indices, node)
+        name = self.names.user(array.name)
+        place = f"{flat.at(PREC_MUL)} * {self.items_name} + {self.scratch_item()}"
+        return CExpr(f"{name}[{place}]", PREC_PRIMARY)
 
     def emit_Barrier(self, stmt: ir.Barrier) -> None:
         if not self.region_mode:
@@ -231,6 +253,19 @@ class CGenerator(CodeGenerator):
             raise self.fail(stmt, "dc.shared_array inside a @dc.func device function")
         # The pointer into scratch is set once at kernel entry (Note [Barriers]); the
         # statement itself needs no code where it stands.
+
+    def emit_PrivateArrayDecl(self, stmt: ir.PrivateArrayDecl) -> None:
+        if not (self.region_mode and stmt.var.name in self.scratch_arrays):
+            return  # a C array declared at the top of the function (Note [Private arrays])
+        # This work-item's copy in scratch: zeroed where the declaration stands, which the
+        # lowering keeps at the kernel's top level, so once per work-item and group.
+        array_type = stmt.var.type
+        element = self.names.fresh("element")
+        size = math.prod(array_type.shape)
+        name, item = self.names.user(stmt.var.name), self.scratch_item()
+        self.out.open(f"for (int64_t {element} = 0; {element} < {size}; ++{element}) {{")
+        self.out.line(f"{name}[{element} * {self.items_name} + {item}] = 0;")
+        self.out.close()
 
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:
         t, pointer, operands = self.atomic_operands(expr)
@@ -391,6 +426,7 @@ class CGenerator(CodeGenerator):
         for name, t in names.items():
             unused = "" if name in read else f" {self.unused_attribute()}"
             self.out.line(f"{self.scalar_type(t)} {self.names.user(name)}{unused} = 0;")
+        self.declare_private_arrays(function)
 
     def plain_locals(self, function: ir.Function) -> dict[str, ScalarType]:
         """Locals declared at the top of a function: loop counters that do not outlive their
@@ -422,7 +458,7 @@ class CGenerator(CodeGenerator):
         return_type = function.return_type
         if isinstance(return_type, ScalarType):
             c_return = self.scalar_type(return_type)
-        elif isinstance(return_type, ArrayType | SharedArrayType):
+        elif isinstance(return_type, ArrayType | FixedArrayType):
             raise self.fail(function, f"a device function cannot return {return_type}")
         else:
             c_return = "void"
@@ -709,6 +745,7 @@ class CGenerator(CodeGenerator):
         barrier_loop_vars = {s.var.name for s in barrier_loops}
         locals_ = {n: t for n, t in locals_.items() if n not in barrier_loop_vars}
         self.scratch_vars = self.classify_locals(kernel, locals_)
+        self.scratch_arrays = set(kernel.private_arrays)
         self.region_locals = {n: t for n, t in locals_.items() if n not in self.scratch_vars}
 
         # Scratch layout: shared arrays first, then one array per scratch variable (widest
@@ -724,15 +761,29 @@ class CGenerator(CodeGenerator):
                 size *= extent
             offset += size
         shared_bytes = _align(offset)
-        per_item = [(self.names.user(n), locals_[n]) for n in self.scratch_vars]
+        # Entries (C name, C type, element bytes, elements): private arrays hold elements of
+        # their storage type, the scalars one value each.
+        per_item = [
+            (self.names.user(n), self.scalar_type(locals_[n]), self.value_size(locals_[n]), 1)
+            for n in self.scratch_vars
+        ]
+        for name, array_type in kernel.private_arrays.items():
+            storage = self.storage_type(array_type.dtype)
+            element_bytes = self.value_size(array_type.dtype)
+            if array_type.dtype == FLOAT16:
+                element_bytes = 2  # stored as _Float16, unlike float16 scalars
+            per_item.append(
+                (self.names.user(name), storage, element_bytes, math.prod(array_type.shape))
+            )
         if self.has_returns:
-            per_item.append((self.returned_name, BOOL))
-        per_item.sort(key=lambda entry: (-self.value_size(entry[1]), entry[0]))
+            per_item.append((self.returned_name, self.scalar_type(BOOL), 1, 1))
+        # Widest elements first: every entry then starts at a multiple of its element size.
+        per_item.sort(key=lambda entry: (-entry[2], entry[0]))
         per_item_bytes = 0
         layout: list[tuple[str, str, int]] = []
-        for name, t in per_item:
-            layout.append((name, self.scalar_type(t), per_item_bytes))
-            per_item_bytes += self.value_size(t)
+        for name, c_type, element_bytes, elements in per_item:
+            layout.append((name, c_type, per_item_bytes))
+            per_item_bytes += element_bytes * elements
 
         # The group loop first (into its own writer), so the prologue declares what it used.
         body = SourceWriter()
@@ -888,7 +939,8 @@ class CGenerator(CodeGenerator):
                 queries |= {d for q, d in self.infos[node.function].queries if q == "global_id"}
         referenced = {n.name for n in walk_exprs(stmts) if isinstance(n, ir.Var)}
         region_locals = [n for n in self.region_locals if n in referenced]
-        needs_item = self.has_returns or bool(referenced & self.scratch_vars)
+        per_item_names = self.scratch_vars | self.scratch_arrays
+        needs_item = self.has_returns or bool(referenced & per_item_names)
         self.exit_label = None
         if has_break or has_continue or has_return:
             self.exit_label = self.names.fresh("next_item")

@@ -71,6 +71,7 @@ from .types import (
     FLOAT64,
     INT64,
     ArrayType,
+    FixedArrayType,
     ScalarType,
     SharedArrayType,
 )
@@ -475,6 +476,7 @@ class CudaGenerator(CodeGenerator):
                 continue
             unused = "" if name in read else f" {self.unused_attribute()}"
             self.out.line(f"{self.scalar_type(t)} {self.names.user(name)}{unused} = 0;")
+        self.declare_private_arrays(function)
 
     # The spelling of extents and work-item positions in device function parameters.
     index_type = "int64_t"
@@ -507,7 +509,7 @@ class CudaGenerator(CodeGenerator):
         return_type = function.return_type
         if isinstance(return_type, ScalarType):
             c_return = self.scalar_type(return_type)
-        elif isinstance(return_type, ArrayType | SharedArrayType):
+        elif isinstance(return_type, ArrayType | FixedArrayType):
             raise self.fail(function, f"a device function cannot return {return_type}")
         else:
             c_return = "void"

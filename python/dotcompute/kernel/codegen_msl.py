@@ -70,7 +70,16 @@ from .codegen_base import (
 )
 from .codegen_c import GeneratedKernel
 from .codegen_opencl import OPENCL_TYPES, OpenclGenerator
-from .types import BOOL, FLOAT16, FLOAT32, FLOAT64, ArrayType, ScalarType, SharedArrayType
+from .types import (
+    BOOL,
+    FLOAT16,
+    FLOAT32,
+    FLOAT64,
+    ArrayType,
+    FixedArrayType,
+    ScalarType,
+    SharedArrayType,
+)
 
 # MSL spells its scalar types as OpenCL C does, and has no double.
 _MSL_TYPES = {name: c for name, c in OPENCL_TYPES.items() if name != "float64"}
@@ -225,7 +234,7 @@ def generate_msl(function: ir.Function) -> MslKernelSource:
 def _type_mentions_float64(t: object) -> bool:
     if t == FLOAT64:
         return True
-    return isinstance(t, ArrayType | SharedArrayType) and t.dtype == FLOAT64
+    return isinstance(t, ArrayType | FixedArrayType) and t.dtype == FLOAT64
 
 
 def _float64_use(function: ir.Function) -> tuple[object, str] | None:
@@ -234,9 +243,10 @@ def _float64_use(function: ir.Function) -> tuple[object, str] | None:
         if _type_mentions_float64(param.type):
             kind = "array" if isinstance(param.type, ArrayType) else "scalar"
             return function, f"the float64 {kind} parameter {param.name!r}"
-    for name, t in function.shared_arrays.items():
+    for name, t in [*function.shared_arrays.items(), *function.private_arrays.items()]:
         if _type_mentions_float64(t):
-            return function, f"the float64 shared array {name!r}"
+            kind = "shared" if isinstance(t, SharedArrayType) else "private"
+            return function, f"the float64 {kind} array {name!r}"
     for stmt in walk_stmts(function.body):
         if isinstance(stmt, ir.Assign) and _type_mentions_float64(stmt.target.type):
             return stmt, f"the float64 local {stmt.target.name!r}"

@@ -64,7 +64,16 @@ from .codegen_base import (
 )
 from .codegen_c import GeneratedKernel
 from .codegen_cuda import CudaGenerator
-from .types import BOOL, FLOAT16, FLOAT32, FLOAT64, ArrayType, ScalarType, SharedArrayType
+from .types import (
+    BOOL,
+    FLOAT16,
+    FLOAT32,
+    FLOAT64,
+    ArrayType,
+    FixedArrayType,
+    ScalarType,
+    SharedArrayType,
+)
 
 OPENCL_TYPES = {
     "bool": "bool",
@@ -150,7 +159,7 @@ def _reads_memory(expr: ir.Expr) -> bool:
     for node in walk_expr(expr):
         if isinstance(node, ir.FuncCall | ir.AtomicOp):
             return True
-        if isinstance(node, ir.Index) and not isinstance(node.array.type, SharedArrayType):
+        if isinstance(node, ir.Index) and not isinstance(node.array.type, FixedArrayType):
             return True
     return False
 
@@ -261,7 +270,7 @@ class OpenclGenerator(CudaGenerator):
             if self.free_loops:
                 self.out.line("break;")
             return
-        uniform = ir.Barrier | ir.Break | ir.Continue | ir.SharedArrayDecl
+        uniform = ir.Barrier | ir.Break | ir.Continue | ir.SharedArrayDecl | ir.PrivateArrayDecl
         if isinstance(stmt, uniform) or contains_barrier(stmt):
             super().stmt(stmt)  # uniform control flow: every work-item takes part
             return

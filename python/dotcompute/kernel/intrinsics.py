@@ -3,7 +3,8 @@
 """Intrinsics of the kernel language.
 
 Inside a kernel the frontend recognizes these objects by identity (however they were imported):
-the work-item queries (``dc.global_id(d)`` ...), ``dc.barrier()``, ``dc.shared_array``, the atomics,
+the work-item queries (``dc.global_id(d)`` ...), ``dc.barrier()``, ``dc.shared_array``,
+``dc.private_array``, the atomics,
 the math functions (``dc.sqrt``, the same names from :mod:`math`, the matching numpy ufuncs, and
 the builtins ``abs``, ``min``, ``max``), and the numpy scalar types as casts.
 
@@ -140,6 +141,14 @@ def barrier() -> None:
 def shared_array(shape, dtype):
     """Work-group-local scratch array of constant ``shape`` (kernels only)."""
     return _work_item("shared_array").shared_array(shape, dtype)
+
+
+def private_array(shape, dtype):
+    """The work-item's own zeroed array of constant ``shape`` (kernels and device functions).
+
+    Outside a compiled kernel (debug runs, device functions called as Python) it is a fresh
+    ``np.zeros``: every call gives the caller its own array, as every work-item has its own."""
+    return np.zeros(shape, dtype=dtype)
 
 
 #: Work-items of a debug run with barriers are Python threads: the read-modify-write of the
@@ -282,12 +291,14 @@ def reduce_or_max(*values, axis=None):
 
 
 def _intrinsic_table() -> dict[object, tuple[str, str]]:
-    """Python object -> (kind, name); kinds: query, barrier, shared_array, atomic, math."""
+    """Python object -> (kind, name); kinds: query, barrier, shared_array, private_array,
+    atomic, math."""
     table: dict[object, tuple[str, str]] = {}
     for name in WORK_ITEM_QUERIES:
         table[globals()[name]] = ("query", name)
     table[barrier] = ("barrier", "barrier")
     table[shared_array] = ("shared_array", "shared_array")
+    table[private_array] = ("private_array", "private_array")
     for op in ATOMIC_OPERATIONS:
         table[globals()[f"atomic_{op}"]] = ("atomic", op)
     numpy_names = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2"}

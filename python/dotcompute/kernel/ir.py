@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .types import ArrayType, KernelType, ScalarType, SharedArrayType
+from .types import ArrayType, KernelType, PrivateArrayType, ScalarType, SharedArrayType
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Const(Expr):
 
 @dataclass
 class Var(Expr):
-    """A local variable, a scalar parameter, an array parameter or a shared array."""
+    """A local variable, a scalar parameter, an array parameter, or a shared or private array."""
 
     name: str
 
@@ -250,6 +250,13 @@ class SharedArrayDecl(Stmt):
     var: Var  # its type is SharedArrayType
 
 
+@dataclass
+class PrivateArrayDecl(Stmt):
+    """``name = dc.private_array(shape, dtype)``: the work-item's array, zeroed here."""
+
+    var: Var  # its type is PrivateArrayType
+
+
 # ---------------------------------------------------------------------------------------------
 # Functions and kernels
 # ---------------------------------------------------------------------------------------------
@@ -279,6 +286,7 @@ class Function:
     is_kernel: bool
     uses_barrier: bool = False
     shared_arrays: dict[str, SharedArrayType] = field(default_factory=dict)
+    private_arrays: dict[str, PrivateArrayType] = field(default_factory=dict)
     callees: list[Function] = field(default_factory=list)
     loc: Location | None = None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import operator
 from typing import ClassVar
 
@@ -44,6 +45,8 @@ from .types import (
     UINT64,
     VOID,
     ArrayType,
+    FixedArrayType,
+    PrivateArrayType,
     ScalarType,
     SharedArrayType,
     VoidType,
@@ -96,6 +99,9 @@ _PYTHON_COMPARE = {
 _ATOMIC_TYPES = ("int32", "int64", "uint32", "uint64", "float32", "float64")
 # Constant folding of huge powers and shifts would stall the compiler: refuse beyond this.
 _MAX_FOLDED_EXPONENT = 4096
+#: Elements of one dc.private_array: every work-item has its own copy (registers, the stack,
+#: or on the CPU's barrier kernels one copy per work-item of the group in scratch memory).
+PRIVATE_ARRAY_LIMIT = 1024
 
 
 class Literal(ir.Const):
@@ -164,6 +170,7 @@ class Lowering:
             self.params.append(ir.Param(var.name, t))
         self.locals: dict[str, ScalarType] = {}
         self.shared: dict[str, SharedArrayType] = {}
+        self.private: dict[str, PrivateArrayType] = {}
         self.callees: dict[str, ir.Function] = {}
         self.uses_barrier = False
         self.returns: list[tuple[ir.Return, ast.Return]] = []
@@ -192,6 +199,7 @@ class Lowering:
             is_kernel=self.is_kernel,
             uses_barrier=self.uses_barrier,
             shared_arrays=self.shared,
+            private_arrays=self.private,
             callees=list(self.callees.values()),
             loc=self.source.location(self.template.tree),
         )
@@ -324,7 +332,7 @@ class Lowering:
 
     def array(self, node: ast.expr, purpose: str) -> ir.Var:
         value = self.expr(node)
-        if isinstance(value, ir.Var) and isinstance(value.type, ArrayType | SharedArrayType):
+        if isinstance(value, ir.Var) and isinstance(value.type, ArrayType | FixedArrayType):
             return value
         raise self.type_error(node, f"{purpose} needs an array here, got {value.type}")
 
@@ -440,11 +448,11 @@ class Lowering:
             )
         target = node.targets[0]
         if isinstance(target, ast.Name):
-            if isinstance(node.value, ast.Call) and self.resolve(node.value.func) is (
-                intrinsics.shared_array
-            ):
-                self.declare_shared_array(target, node.value)
-                return
+            if isinstance(node.value, ast.Call):
+                made_by = self.resolve(node.value.func)
+                if made_by is intrinsics.shared_array or made_by is intrinsics.private_array:
+                    self.declare_fixed_array(target, node.value, made_by)
+                    return
             self.assign(target.id, self.expr(node.value), target)
         elif isinstance(target, ast.Subscript):
             self.store(target, node.value)
@@ -626,14 +634,18 @@ class Lowering:
             ir.For(var=var, start=start, stop=stop, step=step, step_sign=step_sign, body=body)
         )
 
-    def declare_shared_array(self, target: ast.Name, call: ast.Call) -> None:
-        if not self.is_kernel:
+    def declare_fixed_array(self, target: ast.Name, call: ast.Call, made_by: object) -> None:
+        """``name = dc.shared_array(shape, dtype)`` (kernels) or ``dc.private_array`` (kernels
+        and device functions), at the top level of the body so it is declared exactly once."""
+        private = made_by is intrinsics.private_array
+        what = "private" if private else "shared"
+        if not private and not self.is_kernel:
             raise self.type_error(call, "dc.shared_array() is only allowed in kernels")
         if self.depth:
             raise self.syntax_error(
                 call,
-                "declare shared arrays at the top level of the kernel body (not inside "
-                "if/for/while)",
+                f"declare {what} arrays at the top level of the {self.where[:-1]} body (not "
+                "inside if/for/while)",
             )
         name = target.id
         if name in self.scope:
@@ -651,15 +663,31 @@ class Lowering:
             ):
                 raise self.type_error(
                     dim,
-                    "shared array shapes must be positive integer constants (literals or "
+                    f"{what} array shapes must be positive integer constants (literals or "
                     "module-level constants such as TILE = 16)",
                 )
             shape.append(value.value)
-        t = SharedArrayType(self.element_type(dtype_node, "dc.shared_array dtype"), tuple(shape))
-        var = ir.Var(type=t, name=self.template.c_names[name])
+        dtype = self.element_type(dtype_node, f"dc.{what}_array dtype")
+        if private and math.prod(shape) > PRIVATE_ARRAY_LIMIT:
+            raise self.type_error(
+                call,
+                f"a private array holds at most {PRIVATE_ARRAY_LIMIT} elements (this one "
+                f"{math.prod(shape)}): each work-item has its own copy, in registers or the "
+                "stack; use dc.shared_array or a global array for more",
+            )
+        var_type = (
+            PrivateArrayType(dtype, tuple(shape))
+            if private
+            else SharedArrayType(dtype, tuple(shape))
+        )
+        var = ir.Var(type=var_type, name=self.template.c_names[name])
         self.scope[name] = var
-        self.shared[var.name] = t
-        self.emit(ir.SharedArrayDecl(var=var))
+        if private:
+            self.private[var.name] = var_type
+            self.emit(ir.PrivateArrayDecl(var=var))
+        else:
+            self.shared[var.name] = var_type
+            self.emit(ir.SharedArrayDecl(var=var))
 
     # -----------------------------------------------------------------------------------------
     # Names, constants, attributes, indexing
@@ -726,7 +754,7 @@ class Lowering:
     def emit_Attribute(self, node: ast.Attribute) -> ir.Expr:
         if isinstance(node.value, ast.Name) and node.value.id in self.template.local_names:
             var = self.emit_Name(node.value)
-            if isinstance(var.type, ArrayType | SharedArrayType):
+            if isinstance(var.type, ArrayType | FixedArrayType):
                 return self.array_attribute(var, node)
             raise self.type_error(
                 node, f"'{node.value.id}' is a {var.type} scalar; it has no attribute '{node.attr}'"
@@ -739,11 +767,9 @@ class Lowering:
 
     def array_attribute(self, var: ir.Var, node: ast.Attribute) -> ir.Expr:
         t = var.type
-        shared = isinstance(t, SharedArrayType)
+        fixed = isinstance(t, FixedArrayType)
         if node.attr == "size":
-            return (
-                _literal(int(np.prod(t.shape))) if shared else ir.ArraySize(type=INT64, array=var)
-            )
+            return _literal(int(np.prod(t.shape))) if fixed else ir.ArraySize(type=INT64, array=var)
         if node.attr == "ndim":
             return _literal(t.ndim)
         if node.attr == "shape":
@@ -752,7 +778,7 @@ class Lowering:
             raise self.syntax_error(
                 node,
                 f"{var.name}.dtype can be called as a cast ({var.name}.dtype(x)) or passed to "
-                "dc.shared_array; it is not a value",
+                "dc.shared_array or dc.private_array; it is not a value",
             )
         raise self.type_error(
             node, f"arrays in kernels have .shape[d], .size, .ndim and .dtype, not .{node.attr}"
@@ -774,7 +800,7 @@ class Lowering:
             raise self.type_error(
                 dim_node, f"'{array_node.id}' is {ndim}-D; shape[{dim.value}] does not exist"
             )
-        if isinstance(var.type, SharedArrayType):
+        if isinstance(var.type, FixedArrayType):
             return _literal(var.type.shape[d])
         return ir.ArrayShape(type=INT64, array=var, dim=d)
 
@@ -782,7 +808,7 @@ class Lowering:
         if not isinstance(node.value, ast.Name):
             raise self.syntax_error(node, "only arrays can be indexed, by name: a[i, j]")
         var = self.expr(node.value)
-        if not isinstance(var.type, ArrayType | SharedArrayType):
+        if not isinstance(var.type, ArrayType | FixedArrayType):
             raise self.type_error(
                 node, f"'{node.value.id}' is a {var.type} scalar; only arrays can be indexed"
             )
@@ -810,7 +836,7 @@ class Lowering:
             if type(value.value) is not int:
                 raise self.type_error(node, f"array indices must be integers, not {value.value!r}")
             i = value.value
-            if isinstance(var.type, SharedArrayType):
+            if isinstance(var.type, FixedArrayType):
                 extent = var.type.shape[dim]
                 if not -extent <= i < extent:
                     raise self.type_error(node, f"index {i} is out of range (extent {extent})")
@@ -1011,7 +1037,7 @@ class Lowering:
         if obj is builtins.len:
             (arg,) = self.bind(node, ("obj",))
             var = self.array(arg, "len()")
-            if isinstance(var.type, SharedArrayType):
+            if isinstance(var.type, FixedArrayType):
                 return _literal(var.type.shape[0])
             return ir.ArrayShape(type=INT64, array=var, dim=0)
         if obj is builtins.range:
@@ -1093,12 +1119,25 @@ class Lowering:
             "tile = dc.shared_array((16, 16), dc.float32)",
         )
 
+    def call_private_array(self, name: str, node: ast.Call, statement: bool) -> None:
+        raise self.syntax_error(
+            node,
+            "dc.private_array() must be assigned to a name at the top level of the kernel or "
+            "device function: acc = dc.private_array((4, 4), dc.float32)",
+        )
+
     def call_atomic(self, op: str, node: ast.Call, statement: bool) -> ir.Expr:
         names = (
             ("array", "index", "compare", "value") if op == "cas" else ("array", "index", "value")
         )
         array_node, index_node, *operand_nodes = self.bind(node, names)
         var = self.array(array_node, f"dc.atomic_{op}")
+        if isinstance(var.type, PrivateArrayType):
+            raise self.type_error(
+                array_node,
+                f"dc.atomic_{op} on a private array: no other work-item can see it, so update "
+                "it with a plain assignment",
+            )
         dtype = var.type.dtype
         if dtype.name not in _ATOMIC_TYPES:
             raise self.type_error(
@@ -1169,6 +1208,12 @@ class Lowering:
             elif isinstance(value.type, SharedArrayType):
                 raise self.type_error(
                     arg, "shared arrays cannot be passed to device functions (yet)"
+                )
+            elif isinstance(value.type, PrivateArrayType):
+                raise self.type_error(
+                    arg,
+                    "private arrays cannot be passed to device functions (yet); pass their "
+                    "elements, or declare the array in the device function",
                 )
             elif isinstance(value.type, ArrayType):
                 if declared is not None and (

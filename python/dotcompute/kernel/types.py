@@ -98,8 +98,9 @@ class ArrayType:
 
 
 @dataclass(frozen=True)
-class SharedArrayType:
-    """A work-group-local array made by ``dc.shared_array(shape, dtype)``; shape is constant."""
+class FixedArrayType:
+    """An array declared in a kernel with a constant shape: indexed like an array parameter,
+    its extents are constants. The subclasses say where it lives."""
 
     dtype: ScalarType
     shape: tuple[int, ...]
@@ -108,8 +109,22 @@ class SharedArrayType:
     def ndim(self) -> int:
         return len(self.shape)
 
+
+@dataclass(frozen=True)
+class SharedArrayType(FixedArrayType):
+    """A work-group-local array made by ``dc.shared_array(shape, dtype)``."""
+
     def __str__(self) -> str:
         return f"shared_array[{self.dtype}, {self.shape}]"
+
+
+@dataclass(frozen=True)
+class PrivateArrayType(FixedArrayType):
+    """A work-item's own array made by ``dc.private_array(shape, dtype)``, zeroed where it is
+    declared (registers on GPUs when every index is a constant after unrolling)."""
+
+    def __str__(self) -> str:
+        return f"private_array[{self.dtype}, {self.shape}]"
 
 
 @dataclass(frozen=True)
@@ -122,4 +137,4 @@ class VoidType:
 
 VOID = VoidType()
 
-KernelType = ScalarType | ArrayType | SharedArrayType | VoidType
+KernelType = ScalarType | ArrayType | FixedArrayType | VoidType
