@@ -71,29 +71,27 @@ def test_matmul_batched_and_vectors(device, path, rng, dtype):
     np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, v))), v @ v, atol=atol)
 
 
-@pytest.mark.parametrize("blocked", [True, False], ids=["blocked", "tiled"])
+@pytest.mark.parametrize("kernel", ["blocked", "blocked_wide", "tiled"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_generated_gemm_kernels_on_edges_and_batches(device, rng, blocked, dtype):
-    # Both real GEMM kernels whatever run_matmul would choose: 64 x 64 tiles (gemm_blocked) and
-    # 16 x 16 tiles, partial on every side, a batch, and an inner dimension that is not a
-    # multiple of either k tile.
+def test_generated_gemm_kernels_on_edges_and_batches(device, rng, kernel, dtype):
+    # Every real GEMM kernel whatever run_matmul would choose: 64 x 64 tiles (gemm_blocked,
+    # gemm_blocked_wide) and 16 x 16 tiles, partial on every side, a batch, and an inner
+    # dimension that is not a multiple of either k tile.
     a = random_array(rng, (2, 3, 65, 47), dtype)
     b = random_array(rng, (2, 3, 47, 191), dtype)
     out = dc.empty((2, 3, 65, 191), dtype=dtype, device=device)
-    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, blocked=blocked)
+    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, kernel=kernel)
     atol = 47 * tolerance(dtype)
     np.testing.assert_allclose(host(out), a @ b, rtol=0, atol=atol)
     square = random_array(rng, (128, 128), dtype)
     out = dc.empty((128, 128), dtype=dtype, device=device)
-    algorithm_kernels.gemm.run_matmul(
-        on(device, square), on(device, square.T), out, blocked=blocked
-    )
+    algorithm_kernels.gemm.run_matmul(on(device, square), on(device, square.T), out, kernel=kernel)
     np.testing.assert_allclose(host(out), square @ square.T, rtol=0, atol=128 * tolerance(dtype))
     # A long k over few output tiles: k-split partials (Note [Split k]), a short last split.
     a = random_array(rng, (2, 70, 5_003), dtype)
     b = random_array(rng, (2, 5_003, 130), dtype)
     out = dc.empty((2, 70, 130), dtype=dtype, device=device)
-    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, blocked=blocked)
+    algorithm_kernels.gemm.run_matmul(on(device, a), on(device, b), out, kernel=kernel)
     scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
     assert np.all(np.abs(host(out) - a.astype(np.float64) @ b) <= tolerance(dtype) * scale)
 
@@ -552,6 +550,7 @@ def _algorithm_kernel_specializations():
         "gemm_tiled": [("float32",) * 3, ("float64",) * 3],
         "gemm_tiled_complex": [("float32",) * 3, ("float64",) * 3],
         "gemm_blocked": [("float32",) * 3, ("float64",) * 3],
+        "gemm_blocked_wide": [("float32",) * 3],
         "gemv_rows": [("float32",) * 3, ("float64",) * 3],
         "gemv_columns": [("float32",) * 3],
         "stockham_radix2": [("float32",) * 3, ("float64",) * 3],

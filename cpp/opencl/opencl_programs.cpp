@@ -89,6 +89,9 @@ std::string build_log(const DeviceState& state, cl_program program) {
 std::string full_options(const DeviceState& state, const std::string& options) {
   std::string all =
       state.correctly_rounded_divide_sqrt ? "-cl-fp32-correctly-rounded-divide-sqrt" : "";
+  // Generated kernels unroll loops over private arrays on GPUs only (codegen_opencl.py).
+  if ((state.type & CL_DEVICE_TYPE_CPU) != 0)
+    all += all.empty() ? "-D DC_CPU_DEVICE" : " -D DC_CPU_DEVICE";
   if (!options.empty()) all += (all.empty() ? "" : " ") + options;
   return all;
 }

@@ -178,6 +178,7 @@ def generate_cuda(function: ir.Function) -> GeneratedKernel:
 
 class CudaGenerator(CodeGenerator):
     target = "cuda"
+    unroll_private_loops = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -314,6 +314,9 @@ class MslGenerator(OpenclGenerator):
     def storage_type(self, t: ScalarType) -> str:
         return "half" if t == FLOAT16 else self.scalar_type(t)
 
+    def unroll_directive(self) -> str:
+        return "#pragma unroll"  # Metal devices are GPUs (the OpenCL generator asks the device)
+
     def space(self, opencl_space: str) -> str:
         return _SPACES[opencl_space]
 

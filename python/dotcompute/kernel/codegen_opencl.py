@@ -32,9 +32,10 @@ size], and real early returns), so this generator is the CUDA one with the OpenC
   read global memory) and conditions that read global memory run only while it is set, a
   barrier-free ``while`` loop ends when it is cleared (a ``for`` loop is left by ``break``),
   and every work-item keeps evaluating the control flow around barriers, which the language
-  requires to be uniform over the work-items that have not returned. Private assignments keep
-  running after the flag is cleared, so a returned work-item's loop counters around barriers
-  (``stride //= 2``) stay in step with the group's.
+  requires to be uniform over the work-items that have not returned. Private assignments (and
+  stores into private arrays that read no memory) keep running after the flag is cleared, so a
+  returned work-item's loop counters around barriers (``stride //= 2``) stay in step with the
+  group's, and an unrolled register block is not wrapped in tests of the flag.
 - Requirements: a program using float64 needs the device's fp64 (``cl_khr_fp64``), one using
   64-bit atomics (int64, uint64, float64) ``cl_khr_int64_*_atomics``. The generated kernel
   records them, and :meth:`OpenclKernelSource.check_device` raises a clear
@@ -71,6 +72,7 @@ from .types import (
     FLOAT64,
     ArrayType,
     FixedArrayType,
+    PrivateArrayType,
     ScalarType,
     SharedArrayType,
 )
@@ -154,6 +156,17 @@ class OpenclKernelSource(GeneratedKernel):
             )
 
 
+# Note [Private arrays] in codegen_base: GPUs keep private arrays in registers once loops are
+# unrolled. CPU devices (the plugin builds with -D DC_CPU_DEVICE there) vectorize across
+# work-items instead, and unrolling made PoCL's register-blocked GEMM 2x slower.
+_UNROLL_MACRO = """#ifdef DC_CPU_DEVICE
+#define DC_UNROLL
+#else
+#define DC_UNROLL _Pragma("unroll")
+#endif
+"""
+
+
 def _reads_memory(expr: ir.Expr) -> bool:
     """Whether evaluating expr reads a global array or calls a function (which may)."""
     for node in walk_expr(expr):
@@ -162,6 +175,15 @@ def _reads_memory(expr: ir.Expr) -> bool:
         if isinstance(node, ir.Index) and not isinstance(node.array.type, FixedArrayType):
             return True
     return False
+
+
+def _private_store(stmt: ir.Stmt) -> bool:
+    """A store into a private array whose index and value read no memory."""
+    if not isinstance(stmt, ir.Store):
+        return False
+    if not isinstance(stmt.target.array.type, PrivateArrayType):
+        return False
+    return not any(_reads_memory(e) for e in [stmt.value, *stmt.target.indices])
 
 
 def generate_opencl(function: ir.Function) -> OpenclKernelSource:
@@ -201,6 +223,9 @@ class OpenclGenerator(CudaGenerator):
 
     def half_helper(self, name: str) -> str:
         return self.require_helper(name, lambda: _HALF_HELPERS[name])
+
+    def unroll_directive(self) -> str:
+        return self.require_helper("DC_UNROLL", lambda: _UNROLL_MACRO)
 
     # OpenCL C's long and ulong are 64 bits everywhere.
     def int64_literal(self, value: int) -> CExpr:
@@ -286,6 +311,9 @@ class OpenclGenerator(CudaGenerator):
             return
         if isinstance(stmt, ir.Assign) and not _reads_memory(stmt.value):
             super().stmt(stmt)
+            return
+        if _private_store(stmt):
+            super().stmt(stmt)  # only the work-item sees it, as a local
             return
         self.out.open(f"if ({flag}) {{")
         super().stmt(stmt)
