@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import itertools
+import re
 import textwrap
 import time
 
@@ -42,6 +43,7 @@ from dotcompute.kernel.types import (
 
 HEADER = """\
 import math
+import re
 import numpy as np
 import dotcompute as dc
 from dotcompute.kernel import intrinsics as ki
@@ -1146,6 +1148,45 @@ def test_private_array_ir(tmp_path):
     # Its extents are constants: size, shape and len fold, no run-time extent is read.
     extents = nodes_of(f, (ir.ArrayShape, ir.ArraySize))
     assert not [n for n in extents if n.array.name == "p"]
+
+
+def test_loops_over_private_arrays_unroll_on_gpu_targets_within_a_budget(tmp_path):
+    from dotcompute.kernel.codegen_c import generate_c
+    from dotcompute.kernel.codegen_cuda import generate_cuda
+    from dotcompute.kernel.codegen_msl import generate_msl
+    from dotcompute.kernel.codegen_opencl import generate_opencl
+
+    f = lower(
+        tmp_path,
+        """
+        def k(x: dc.Array[dc.float32]):
+            small = ki.private_array(8, dc.float32)
+            big = ki.private_array((64, 16), dc.float32)
+            for j in range(8):  # unrolled: indexes small
+                small[j] = x[j]
+            for i in range(64):  # 64 x 16 x 3 statements: too many, only the inner loop
+                for j in range(16):
+                    big[i, j] = small[j % 8] * i
+                    big[i, j] += 1.0
+                    x[j] = big[i, j]
+            for j in range(x.shape[0]):  # run-time bound: not unrolled
+                small[j % 8] += x[j]
+            for j in range(4):  # no private array: left to the compiler
+                x[j] = 0.0
+        """,
+    )
+    loop = re.compile(r"for \((?:int64_t|long) (\w+) = 0; \1 < (\w+);")
+    for generate, directive in [
+        (generate_cuda, "#pragma unroll"),
+        (generate_opencl, "DC_UNROLL"),
+        (generate_msl, "#pragma unroll"),
+    ]:
+        lines = [line.strip() for line in generate(f).source.splitlines()]
+        after = [lines[n + 1] for n, line in enumerate(lines) if line == directive]
+        unrolled = [loop.match(line).group(2) for line in after]
+        assert unrolled == ["8", "16"], (generate.__name__, unrolled)
+    assert "#define DC_UNROLL _Pragma" in generate_opencl(f).source
+    assert "unroll" not in generate_c(f).source.lower()
 
 
 def test_store_converts_like_c_assignment(tmp_path):
