@@ -676,6 +676,37 @@ def floor_division_and_modulo(a: dc.Array, b: dc.Array, quotient: dc.Array, rest
         rest[i] = a[i] % b[i]
 
 
+@dc.kernel
+def power_of_two_divisions(a: dc.Array, out: dc.Array):
+    # Constant power-of-two divisors: the generators use shifts and masks (codegen_base).
+    i = dc.global_id(0)
+    if i < a.shape[0]:
+        out[0, i] = a[i] // 1
+        out[1, i] = a[i] // 2
+        out[2, i] = a[i] // 8
+        out[3, i] = a[i] // 64
+        out[4, i] = a[i] % 1
+        out[5, i] = a[i] % 2
+        out[6, i] = a[i] % 8
+        out[7, i] = a[i] % 64
+        out[8, i] = (a[i] + 3) // 16 + (a[i] - 5) % 16
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "uint32", "int64", "float32"])
+def test_floor_division_and_modulo_by_powers_of_two(device, rng, dtype):
+    a = random_array(rng, 1001, dtype)
+    if np.dtype(dtype).kind in "iu":  # the extremes of the type, and every residue near 0
+        info = np.iinfo(dtype)
+        a[:4] = [info.min, info.max, info.min + 1, info.max - 1]
+        a[4:134] = np.arange(-65, 65) if info.min < 0 else np.arange(0, 130)
+    out = dc.zeros((9, 1001), dtype, device)
+    power_of_two_divisions[1001](on(device, a), out)
+    with np.errstate(over="ignore"):
+        shifted = (a + a.dtype.type(3)) // 16 + (a - a.dtype.type(5)) % 16
+    expected = [a // 1, a // 2, a // 8, a // 64, a % 1, a % 2, a % 8, a % 64, shifted]
+    np.testing.assert_array_equal(out.numpy(), np.stack(expected).astype(dtype))
+
+
 @pytest.mark.parametrize("dtype", ["int32", "int64"])
 def test_floor_division_and_modulo_on_negative_operands(device, dtype):
     # Every sign combination, exact multiples, and |a| < |b|.
