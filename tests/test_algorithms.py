@@ -230,7 +230,7 @@ def test_matmul_refuses_operands_on_different_devices():
 
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
-@pytest.mark.parametrize("n", [1, 2, 4, 8, 32, 1024, 3, 5, 12, 97, 1000])
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 16, 32, 128, 256, 1024, 4096, 3, 5, 12, 97, 1000])
 def test_fft_matches_numpy(device, path, rng, dtype, n):
     x = random_array(rng, (3, n), dtype)
     expected = np.fft.fft(x.astype(np.complex128))
@@ -242,6 +242,25 @@ def test_fft_matches_numpy(device, path, rng, dtype, n):
     np.testing.assert_allclose(
         back, x, rtol=0, atol=np.abs(x).max() * bound / np.abs(expected).max() * 8
     )
+
+
+@pytest.mark.parametrize("sixteen", [True, False], ids=["radix16", "radix4"])
+@pytest.mark.parametrize("n", [16, 64, 128, 256, 1 << 13, 1 << 15, 5003])
+def test_generated_fft_with_and_without_radix_16_passes(device, rng, monkeypatch, sixteen, n):
+    # GPUs take radix-16 passes, CPU devices radix-4 ones (Note [Radix-16 passes]): both on
+    # every device, by telling the FFT what the device is.
+    monkeypatch.setattr(algorithm_kernels.reduce, "is_cpu_device", lambda device: not sixteen)
+    power = 1 << (2 * n - 2).bit_length() if n & (n - 1) else n  # Bluestein's length
+    assert (16 in algorithm_kernels.fft._radices(power, sixteen)) == sixteen
+    for dtype in ["complex64", "complex128"] if n < 1 << 15 else ["complex64"]:
+        x = random_array(rng, (2, n), dtype)
+        expected = np.fft.fft(x.astype(np.complex128))
+        with dc.algorithms.use_generated_kernels():
+            got = host(dc.fft(on(device, x)))
+            back = host(dc.ifft(on(device, got)))
+        precision = 2e-6 if dtype == "complex64" else 1e-13
+        np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+        np.testing.assert_allclose(back, x, rtol=0, atol=np.abs(x).max() * precision)
 
 
 @pytest.mark.parametrize("n", [1 << 13, 1 << 15, 5003])
@@ -555,6 +574,7 @@ def _algorithm_kernel_specializations():
         "gemv_columns": [("float32",) * 3],
         "stockham_radix2": [("float32",) * 3, ("float64",) * 3],
         "stockham_radix4": [("float32",) * 3, ("float64",) * 3],
+        "stockham_radix16": [("float32",) * 3, ("float64",) * 3],
         "twiddle_table": [("float32",), ("float64",)],
         "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
         "add_block_offsets": [("int64",) * 2, ("float32",) * 2],

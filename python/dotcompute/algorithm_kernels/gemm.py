@@ -41,7 +41,7 @@ import dotcompute as dc
 from .. import _core
 from .._dtypes import dtype_name
 from .gemv import run_vector_product
-from .reduce import run_reduce_axis
+from .reduce import is_cpu_device, run_reduce_axis
 
 TILE = 16
 BLOCK_TILE = 64  # gemm_blocked(_wide): output tile edge
@@ -217,21 +217,6 @@ def _split_count(output_tiles: int, k: int) -> tuple[int, int]:
     return split_tiles, -(-k_tiles // split_tiles)
 
 
-_CPU_DEVICES: dict[str, bool] = {}
-
-
-def _is_cpu_device(device) -> bool:
-    """Whether the device is a CPU (an OpenCL CPU device such as PoCL), known once per device
-    (capabilities can cost milliseconds)."""
-    known = _CPU_DEVICES.get(device.spec)
-    if known is None:
-        known = device.backend == "cpu" or (
-            device.backend == "opencl" and device.capabilities.get("device_type") == "cpu"
-        )
-        _CPU_DEVICES[device.spec] = known
-    return known
-
-
 def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
     """Whether gemm_blocked beats gemm_tiled here (Note [Register blocks]): its groups, k
     splits included, fill the device's compute units."""
@@ -264,7 +249,7 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, kernel: str | None = Non
     if kernel is None:
         kernel = "tiled"
         if _blocked_pays(m, n, k, batch, a.device):
-            kernel = "blocked_wide" if _is_cpu_device(a.device) else "blocked"
+            kernel = "blocked_wide" if is_cpu_device(a.device) else "blocked"
     if kernel == "tiled":
         _launch_split(gemm_tiled, a, b, out, k, *tiled)
         return

@@ -178,6 +178,21 @@ def has_float64(device) -> bool:
     return known
 
 
+_CPU_BY_DEVICE: dict[str, bool] = {}
+
+
+def is_cpu_device(device) -> bool:
+    """Whether the device is a CPU (the cpu backend, or an OpenCL CPU device such as PoCL),
+    known once per device like has_float64."""
+    known = _CPU_BY_DEVICE.get(device.spec)
+    if known is None:
+        known = device.backend == "cpu" or (
+            device.backend == "opencl" and device.capabilities.get("device_type") == "cpu"
+        )
+        _CPU_BY_DEVICE[device.spec] = known
+    return known
+
+
 def segment_length(outer: int, length: int, inner: int) -> int:
     """The elements of the axis one part covers (Note [Reduction segments]); length: one pass."""
     if inner == 1:
