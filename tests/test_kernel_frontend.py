@@ -1114,21 +1114,22 @@ def test_shared_array_in_device_function(tmp_path):
     )
 
 
-def test_private_array_cannot_be_passed_to_a_device_function(tmp_path):
+def test_private_array_passed_to_a_device_function_that_uses_it_in_an_atomic(tmp_path):
     expect_error(
         tmp_path,
         """
         @func
         def f(values):
-            return values[0]
+            return ki.atomic_add(values, 0, 1)
 
         def k(x: dc.Array[dc.int32]):
             p = ki.private_array(4, dc.int32)
-            x[0] = f(p)  # <-
+            x[0] = f(x)
+            x[1] = f(p)  # <-
         """,
         KernelTypeError,
-        "private arrays cannot be passed to device functions",
-        "declare the array in the device function",
+        "uses its parameter 'values' in dc.atomic_add",
+        "plain assignment",
     )
 
 

@@ -1642,6 +1642,68 @@ def test_private_array_lives_across_barriers(device, rng, m, k, n):
 
 
 @dc.func
+def sort_in_place(values):
+    # Insertion sort of an array passed by reference: here always a private array.
+    for j in range(1, len(values)):
+        value = values[j]
+        k = j - 1
+        while k >= 0 and values[k] > value:
+            values[k + 1] = values[k]
+            k -= 1
+        values[k + 1] = value
+
+
+@dc.kernel
+def sort_rows_with_a_device_function(a: dc.Array, out: dc.Array):
+    row = dc.private_array(ROW, a.dtype)
+    i = dc.global_id(0)
+    if i < a.shape[0]:
+        for j in range(ROW):
+            row[j] = a[i, j]
+        sort_in_place(row)
+        for j in range(ROW):
+            out[i, j] = row[j]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16", "uint64"])
+def test_private_array_passed_to_a_device_function(device, rng, dtype):
+    a = random_array(rng, (1000, ROW), dtype)
+    out = dc.zeros((1000, ROW), dtype, device)
+    sort_rows_with_a_device_function[1000](on(device, a), out)
+    np.testing.assert_array_equal(out.numpy(), np.sort(a, axis=1))
+
+
+@dc.kernel
+def medians_of_five(a: dc.Array[dc.float32], out: dc.Array[dc.float32]):
+    # A group stages its inputs and 4 more in shared memory; after the barrier each work-item
+    # sorts its window of 5 in a private array through the device function (on the CPU: its
+    # copy in scratch memory, passed as a plain array).
+    tile = dc.shared_array(TILE + 4, dc.float32)
+    window = dc.private_array(5, dc.float32)
+    lid = dc.local_id(0)
+    gid = dc.global_id(0)
+    n = a.shape[0]
+    tile[lid] = a[gid] if gid < n else dc.float32(0)
+    if lid < 4:
+        tile[TILE + lid] = a[gid + TILE] if gid + TILE < n else dc.float32(0)
+    dc.barrier()
+    for q in range(5):
+        window[q] = tile[lid + q]
+    sort_in_place(window)
+    if gid < out.shape[0]:
+        out[gid] = window[2]
+
+
+def test_private_array_passed_to_a_device_function_after_a_barrier(device, rng):
+    n = 1001
+    a = random_array(rng, n, "float32")
+    out = dc.zeros(n, "float32", device)
+    medians_of_five.launch(padded(n, TILE), on(device, a), out, local_size=TILE)
+    windows = np.lib.stride_tricks.sliding_window_view(np.append(a, np.zeros(4, np.float32)), 5)
+    np.testing.assert_array_equal(out.numpy(), np.median(windows, axis=1).astype(np.float32))
+
+
+@dc.func
 def reversed_digits(value):
     # A device function's own private array; every call starts from zeros.
     digits = dc.private_array(10, dc.int32)

@@ -67,6 +67,28 @@ def twiddle_part(table, t, half, part):
     return table[t, part] if t < half else -table[t - half, part]
 
 
+@dc.func
+def dft4(re, im, first, out_re, out_im, out_first, out_stride, sign):
+    """The 4-point DFT of (re, im)[first + 4 q], q < 4, into out[out_first + out_stride p]:
+    stockham_radix16's butterflies, on its private arrays."""
+    sum02_re = re[first] + re[first + 8]
+    sum02_im = im[first] + im[first + 8]
+    diff02_re = re[first] - re[first + 8]
+    diff02_im = im[first] - im[first + 8]
+    sum13_re = re[first + 4] + re[first + 12]
+    sum13_im = im[first + 4] + im[first + 12]
+    turned13_re = -sign * (im[first + 4] - im[first + 12])  # (sign i) (x1 - x3)
+    turned13_im = sign * (re[first + 4] - re[first + 12])
+    out_re[out_first] = sum02_re + sum13_re
+    out_im[out_first] = sum02_im + sum13_im
+    out_re[out_first + out_stride] = diff02_re + turned13_re
+    out_im[out_first + out_stride] = diff02_im + turned13_im
+    out_re[out_first + 2 * out_stride] = sum02_re - sum13_re
+    out_im[out_first + 2 * out_stride] = sum02_im - sum13_im
+    out_re[out_first + 3 * out_stride] = diff02_re - turned13_re
+    out_im[out_first + 3 * out_stride] = diff02_im - turned13_im
+
+
 @dc.kernel
 def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
     half = n // 2
@@ -160,22 +182,7 @@ def stockham_radix16(
         x_im[q] = a_re * w_im + a_im * w_re
     # 4-point DFTs over q2 of x[q1 + 4 q2], output p2 to y[4 q1 + p2]...
     for q1 in range(4):
-        sum02_re = x_re[q1] + x_re[q1 + 8]
-        sum02_im = x_im[q1] + x_im[q1 + 8]
-        diff02_re = x_re[q1] - x_re[q1 + 8]
-        diff02_im = x_im[q1] - x_im[q1 + 8]
-        sum13_re = x_re[q1 + 4] + x_re[q1 + 12]
-        sum13_im = x_im[q1 + 4] + x_im[q1 + 12]
-        turned13_re = -sign * (x_im[q1 + 4] - x_im[q1 + 12])  # (sign i) (x1 - x3)
-        turned13_im = sign * (x_re[q1 + 4] - x_re[q1 + 12])
-        y_re[4 * q1] = sum02_re + sum13_re
-        y_im[4 * q1] = sum02_im + sum13_im
-        y_re[4 * q1 + 1] = diff02_re + turned13_re
-        y_im[4 * q1 + 1] = diff02_im + turned13_im
-        y_re[4 * q1 + 2] = sum02_re - sum13_re
-        y_im[4 * q1 + 2] = sum02_im - sum13_im
-        y_re[4 * q1 + 3] = diff02_re - turned13_re
-        y_im[4 * q1 + 3] = diff02_im - turned13_im
+        dft4(x_re, x_im, q1, y_re, y_im, 4 * q1, 1, sign)
     # ...turned by exp(sign 2 pi i p2 q1 / 16), table entry p2 q1 n / 16...
     for q1 in range(1, 4):
         for p2 in range(1, 4):
@@ -187,24 +194,12 @@ def stockham_radix16(
             y_re[4 * q1 + p2] = b_re * w_re - b_im * w_im
             y_im[4 * q1 + p2] = b_re * w_im + b_im * w_re
     # ...then 4-point DFTs over q1 of y[4 q1 + p2], output p1 to point 4 p1 + p2.
-    d = (j // span) * 16 * span + k
     for p2 in range(4):
-        sum02_re = y_re[p2] + y_re[p2 + 8]
-        sum02_im = y_im[p2] + y_im[p2 + 8]
-        diff02_re = y_re[p2] - y_re[p2 + 8]
-        diff02_im = y_im[p2] - y_im[p2 + 8]
-        sum13_re = y_re[p2 + 4] + y_re[p2 + 12]
-        sum13_im = y_im[p2 + 4] + y_im[p2 + 12]
-        turned13_re = -sign * (y_im[p2 + 4] - y_im[p2 + 12])
-        turned13_im = sign * (y_re[p2 + 4] - y_re[p2 + 12])
-        dst[row, 2 * (d + p2 * span)] = sum02_re + sum13_re
-        dst[row, 2 * (d + p2 * span) + 1] = sum02_im + sum13_im
-        dst[row, 2 * (d + (4 + p2) * span)] = diff02_re + turned13_re
-        dst[row, 2 * (d + (4 + p2) * span) + 1] = diff02_im + turned13_im
-        dst[row, 2 * (d + (8 + p2) * span)] = sum02_re - sum13_re
-        dst[row, 2 * (d + (8 + p2) * span) + 1] = sum02_im - sum13_im
-        dst[row, 2 * (d + (12 + p2) * span)] = diff02_re - turned13_re
-        dst[row, 2 * (d + (12 + p2) * span) + 1] = diff02_im - turned13_im
+        dft4(y_re, y_im, p2, x_re, x_im, p2, 4, sign)
+    d = (j // span) * 16 * span + k
+    for p in range(16):
+        dst[row, 2 * (d + p * span)] = x_re[p]
+        dst[row, 2 * (d + p * span) + 1] = x_im[p]
 
 
 @dc.kernel

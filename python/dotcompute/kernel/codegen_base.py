@@ -55,8 +55,10 @@ it in registers when every index is a constant after unrolling, else in local me
 targets (``unroll_private_loops``) put ``#pragma unroll`` before each loop of constant bounds
 that indexes a private array, up to MAX_UNROLLED_STATEMENTS statements unrolled; OpenCL asks
 for it only on GPU devices (CPU devices vectorize across work-items instead: unrolled, PoCL ran
-a register-blocked GEMM 2x slower). The CPU's kernels with barriers keep private arrays per
-work-item in scratch memory, like the other locals that live across barriers (codegen_c, Note
+a register-blocked GEMM 2x slower). A call that is passed a private array counts as indexing
+it (device functions are inlined). The CPU's kernels with barriers keep private arrays per
+work-item in scratch memory, each work-item's copy contiguous so that it can be passed to a
+device function, like the other locals that live across barriers (codegen_c, Note
 [Barriers]).
 """
 
@@ -434,13 +436,20 @@ def _unrolls_private_indices(loop: ir.For) -> bool:
     bounds = (loop.start, loop.stop, loop.step)
     if not all(isinstance(b, ir.Const) for b in bounds):
         return False
-    if not any(
-        isinstance(n, ir.Index) and isinstance(n.array.type, PrivateArrayType)
-        for n in walk_exprs(loop.body)
-    ):
+    if not any(_uses_private_array(n) for n in walk_exprs(loop.body)):
         return False
     trips = len(range(*(int(b.value) for b in bounds)))
     return trips * _unrolled_size(loop.body) <= MAX_UNROLLED_STATEMENTS
+
+
+def _uses_private_array(node: ir.Expr) -> bool:
+    """An element of a private array, or a call that is passed one (inlined, its indices can
+    become constants too)."""
+    if isinstance(node, ir.Index):
+        return isinstance(node.array.type, PrivateArrayType)
+    return isinstance(node, ir.FuncCall) and any(
+        isinstance(a.type, PrivateArrayType) for a in node.args
+    )
 
 
 def _unrolled_size(stmts: list[ir.Stmt]) -> int:
@@ -1149,10 +1158,10 @@ class CodeGenerator(abc.ABC):
         for param, arg in zip(callee.params, expr.args, strict=True):
             if isinstance(param.type, ArrayType):
                 if not isinstance(arg, ir.Var) or not isinstance(
-                    arg.type, ArrayType | SharedArrayType
+                    arg.type, ArrayType | FixedArrayType
                 ):
                     raise self.fail(expr, f"argument {param.name!r} must be an array")
-                args.append(self.names.user(arg.name))
+                args.append(self.array_argument(arg))
                 for dim in sorted(info.extents.get(param.name, ())):
                     args.append(self.emit_ArrayShape(ir.ArrayShape(INT64, arg, dim)).text)
             else:
@@ -1352,6 +1361,10 @@ class CodeGenerator(abc.ABC):
     def emit_SharedArrayDecl(self, stmt: ir.SharedArrayDecl) -> None:
         """Target hook."""
         raise self.fail(stmt, "dc.shared_array is not supported")
+
+    def array_argument(self, array: ir.Var) -> str:
+        """An array passed to a device function: a pointer to its first element."""
+        return self.names.user(array.name)
 
     def unroll_directive(self) -> str:
         """Target hook: the line that asks for the next loop to be unrolled."""

@@ -233,12 +233,16 @@ class CGenerator(CodeGenerator):
     def element_ref(self, array: ir.Var, indices: list[ir.Expr], node: ir.Expr) -> CExpr:
         if not (self.region_mode and array.name in self.scratch_arrays):
             return super().element_ref(array, indices, node)
-        # Element e of work-item i at e * items + i: a region's loop over work-items reads
-        # consecutive addresses, so it still vectorizes.
         flat = self.flat_index(array, indices, node)
-        name = self.names.user(array.name)
-        place = f"{flat.at(PREC_MUL)} * {self.items_name} + {self.scratch_item()}"
-        return CExpr(f"{name}[{place}]", PREC_PRIMARY)
+        return CExpr(f"{self.array_argument(array)}[{flat.text}]", PREC_PRIMARY)
+
+    def array_argument(self, array: ir.Var) -> str:
+        if not (self.region_mode and array.name in self.scratch_arrays):
+            return super().array_argument(array)
+        # Work-item i's copy of a private array in scratch: elements i * size to (i + 1) *
+        # size - 1, a plain array that device functions can be passed.
+        size = math.prod(array.type.shape)
+        return f"({self.names.user(array.name)} + {self.scratch_item()} * {size})"
 
     def emit_Barrier(self, stmt: ir.Barrier) -> None:
         if not self.region_mode:
@@ -259,12 +263,10 @@ class CGenerator(CodeGenerator):
             return  # a C array declared at the top of the function (Note [Private arrays])
         # This work-item's copy in scratch: zeroed where the declaration stands, which the
         # lowering keeps at the kernel's top level, so once per work-item and group.
-        array_type = stmt.var.type
         element = self.names.fresh("element")
-        size = math.prod(array_type.shape)
-        name, item = self.names.user(stmt.var.name), self.scratch_item()
+        size = math.prod(stmt.var.type.shape)
         self.out.open(f"for (int64_t {element} = 0; {element} < {size}; ++{element}) {{")
-        self.out.line(f"{name}[{element} * {self.items_name} + {item}] = 0;")
+        self.out.line(f"{self.array_argument(stmt.var)}[{element}] = 0;")
         self.out.close()
 
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:

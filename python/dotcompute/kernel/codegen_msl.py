@@ -85,7 +85,7 @@ from .types import (
 _MSL_TYPES = {name: c for name, c in OPENCL_TYPES.items() if name != "float64"}
 
 # OpenCL-style address-space names (the OpenCL generator's bookkeeping) in MSL.
-_SPACES = {"__global": "device", "__local": "threadgroup"}
+_SPACES = {"__global": "device", "__local": "threadgroup", "__private": "thread"}
 
 # Names MSL and <metal_stdlib> declare that user identifiers must not hide.
 _MSL_WORDS = """
@@ -395,6 +395,7 @@ class MslGenerator(OpenclGenerator):
 
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:
         t, pointer, operands = self.atomic_operands(expr)
+        self.refuse_private_atomic(expr, self.array_space(expr.array))
         if t.bits != 32:
             raise self.refuse(
                 expr,

@@ -253,11 +253,21 @@ class OpenclGenerator(CudaGenerator):
 
     def array_space(self, array: ir.Var) -> str:
         """``__local`` for shared arrays and for device-function parameters that are passed
-        shared arrays, ``__global`` otherwise."""
+        shared arrays, ``__private`` for parameters passed private arrays, ``__global``
+        otherwise."""
         if isinstance(array.type, SharedArrayType):
             return "__local"
         assert self.function is not None
         return self.parameter_spaces.get((self.function.name, array.name), "__global")
+
+    def refuse_private_atomic(self, expr: ir.AtomicOp, space: str) -> None:
+        """Atomics need global or local memory; a parameter passed a private array has none."""
+        if space == "__private":
+            raise self.fail(
+                expr,
+                f"atomic_{expr.op} on {expr.array.name!r}, which is passed a private array: "
+                "no other work-item sees it, so update it with a plain assignment",
+            )
 
     def find_parameter_spaces(self, kernel: ir.Function, functions: list[ir.Function]) -> None:
         """The address space of every device-function array parameter, from the call sites
@@ -272,15 +282,17 @@ class OpenclGenerator(CudaGenerator):
                         continue
                     if isinstance(arg.type, SharedArrayType):
                         space = "__local"
+                    elif isinstance(arg.type, PrivateArrayType):
+                        space = "__private"
                     else:
                         space = self.parameter_spaces.get((caller.name, arg.name), "__global")
                     key = (callee.name, param.name)
                     if self.parameter_spaces.setdefault(key, space) != space:
                         raise self.fail(
                             expr,
-                            f"device function {callee.python_name!r} is passed both a shared "
-                            f"array and a global array as {param.name!r}; OpenCL C 1.2 needs "
-                            "one address space per parameter (write two functions)",
+                            f"device function {callee.python_name!r} is passed arrays of two "
+                            f"kinds (global, shared, private) as {param.name!r}; OpenCL C 1.2 "
+                            "needs one address space per parameter (write two functions)",
                         )
 
     # ----- returns in kernels with barriers (Note [OpenCL barriers and return]) -------------------
@@ -341,6 +353,7 @@ class OpenclGenerator(CudaGenerator):
     def emit_AtomicOp(self, expr: ir.AtomicOp) -> CExpr:
         t, pointer, operands = self.atomic_operands(expr)
         space = self.array_space(expr.array)
+        self.refuse_private_atomic(expr, space)
         name = f"dc_atomic_{expr.op}_{self.type_suffix(t)}_{space.strip('_')}"
         if t.bits == 64:
             self.uses_int64_atomics = True

@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import KernelTypeError
 from . import intrinsics, ir
 from .annotations import AnnotationError, scalar_type
+from .codegen_base import walk_exprs
 from .frontend import _NOT_FOUND, Template, active_templates, function_name, specialize
 from .function import DeviceFunction
 from .promotion import (
@@ -1119,6 +1120,23 @@ class Lowering:
             "tile = dc.shared_array((16, 16), dc.float32)",
         )
 
+    def check_private_arguments(
+        self, function: ir.Function, args: list[ir.Expr], nodes: list[ast.expr]
+    ) -> None:
+        """A device function passed a private array must not use it in an atomic (no other
+        work-item sees it, and OpenCL and Metal have no atomics on private memory)."""
+        for param, arg, node in zip(function.params, args, nodes, strict=True):
+            if not isinstance(arg.type, PrivateArrayType):
+                continue
+            for expr in walk_exprs(function.body):
+                if isinstance(expr, ir.AtomicOp) and expr.array.name == param.name:
+                    raise self.type_error(
+                        node,
+                        f"{function.python_name} uses its parameter '{param.name}' in "
+                        f"dc.atomic_{expr.op}, and it is passed a private array here: no other "
+                        "work-item sees it, so update it with a plain assignment",
+                    )
+
     def call_private_array(self, name: str, node: ast.Call, statement: bool) -> None:
         raise self.syntax_error(
             node,
@@ -1209,13 +1227,7 @@ class Lowering:
                 raise self.type_error(
                     arg, "shared arrays cannot be passed to device functions (yet)"
                 )
-            elif isinstance(value.type, PrivateArrayType):
-                raise self.type_error(
-                    arg,
-                    "private arrays cannot be passed to device functions (yet); pass their "
-                    "elements, or declare the array in the device function",
-                )
-            elif isinstance(value.type, ArrayType):
+            elif isinstance(value.type, ArrayType | PrivateArrayType):
                 if declared is not None and (
                     (declared.dtype is not None and declared.dtype != value.type.dtype)
                     or declared.ndim != value.type.ndim
@@ -1229,8 +1241,14 @@ class Lowering:
                 self.check_scalar(value, arg)
                 value = self.materialize(value, arg)
             args.append(value)
-            types.append(value.type)
+            # A private array is passed by reference like a global one (its extents become
+            # the constants passed for the parameter's shape).
+            if isinstance(value.type, PrivateArrayType):
+                types.append(ArrayType(value.type.dtype, value.type.ndim))
+            else:
+                types.append(value.type)
         specialized = specialize(callee, types)
+        self.check_private_arguments(specialized, args, arg_nodes)
         for inner in (*specialized.callees, specialized):
             self.callees.setdefault(inner.name, inner)
         if specialized.return_type == VOID and not statement:
