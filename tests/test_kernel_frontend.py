@@ -1133,6 +1133,32 @@ def test_private_array_passed_to_a_device_function_that_uses_it_in_an_atomic(tmp
     )
 
 
+def test_one_device_function_parameter_passed_global_and_private_arrays(tmp_path):
+    # Fine where pointers are generic (C, CUDA); OpenCL and Metal need one address space.
+    from dotcompute.errors import UnsupportedError
+    from dotcompute.kernel.codegen_cuda import generate_cuda
+    from dotcompute.kernel.codegen_msl import generate_msl
+    from dotcompute.kernel.codegen_opencl import generate_opencl
+
+    f = lower(
+        tmp_path,
+        """
+        @func
+        def first(values):
+            return values[0]
+
+        def k(x: dc.Array[dc.float32]):
+            p = ki.private_array(4, dc.float32)
+            p[0] = x[1]
+            x[0] = first(x) + first(p)
+        """,
+    )
+    assert "first" in generate_cuda(f).source
+    for generate in (generate_opencl, generate_msl):
+        with pytest.raises(UnsupportedError, match="arrays of two kinds"):
+            generate(f)
+
+
 def test_private_array_ir(tmp_path):
     f = lower(
         tmp_path,

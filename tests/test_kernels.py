@@ -2312,6 +2312,12 @@ DEBUG_CASES = {
         (16, 16),
         lambda r: [float32s(r, (50, 21)), float32s(r, (21, 61)), zeros((50, 61), "float32")],
     ),
+    "private-in-device-function": (
+        medians_of_five,
+        32,
+        16,
+        lambda r: [float32s(r, 30), zeros(30, "float32")],
+    ),
     "barrier-after-return": (
         group_maxima_with_return_and_break,
         64,
