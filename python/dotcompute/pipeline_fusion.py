@@ -30,7 +30,7 @@ import numpy as np
 from . import _core
 from .kernel import cache, ir
 from .kernel.kernel import _GENERATORS, _param_spec, _written_arrays
-from .kernel.types import ArrayType, ScalarType
+from .kernel.types import ArrayType, PrivateArrayType, ScalarType
 from .pipeline_stages import KernelStage, Output, _resolve
 
 
@@ -95,8 +95,8 @@ def _work_item_index(function: ir.Function) -> str:
 
 def _check_elementwise(function: ir.Function, intermediates: set[str], index: str) -> None:
     label = f"kernel '{function.python_name}'"
-    if function.uses_barrier or function.shared_arrays or function.private_arrays:
-        raise FusionRefusedError(f"{label} uses barriers, shared or private arrays")
+    if function.uses_barrier or function.shared_arrays:
+        raise FusionRefusedError(f"{label} uses barriers or shared arrays")
     for node in _walk(function.body):
         if isinstance(node, ir.Index) and node.array.name in intermediates:
             if not (
@@ -210,6 +210,7 @@ def fuse_chain(names: list[str], stages: list[KernelStage], arg_types: list[list
     arguments: list[tuple[str, Any]] = []
     by_reference: dict[str, str] = {}
     locals_: dict[str, ScalarType] = {index: None}
+    private_arrays: dict[str, PrivateArrayType] = {}  # each stage's, renamed like its locals
     body: list[ir.Stmt] = []
     callees: dict[str, ir.Function] = {}
     # The intermediate produced by stage k is its single Output; the next stage reads it by name.
@@ -263,9 +264,12 @@ def fuse_chain(names: list[str], stages: list[KernelStage], arg_types: list[list
             if name != own_index:
                 locals_[f"s{k}_{name}"] = t
         locals_[index] = function.locals.get(own_index) or locals_[index]
+        for name, t in function.private_arrays.items():
+            private_arrays[f"s{k}_{name}"] = t
+        own_names = set(function.locals) | set(function.private_arrays)
 
         rewriter = _StageRewriter(
-            renames, own_index, index, f"s{k}_", set(function.locals), temps, length_source
+            renames, own_index, index, f"s{k}_", own_names, temps, length_source
         )
         guarded = _guarded_body(function)
         stage_body = [
@@ -295,6 +299,7 @@ def fuse_chain(names: list[str], stages: list[KernelStage], arg_types: list[list
         body=prologue + _merge_guards(body),
         locals=locals_,
         is_kernel=True,
+        private_arrays=private_arrays,
         callees=list(callees.values()),
     )
     return FusedKernel(fused, arguments, {})
@@ -307,7 +312,7 @@ class _StageRewriter:
     renames: dict[str, ir.Var]  # parameters -> fused parameters or intermediate temps
     own_index: str  # the stage's dc.global_id(0) local
     index: str  # the fused function's
-    prefix: str  # for the stage's other locals
+    prefix: str  # for the stage's other locals and its private arrays
     local_names: set[str]
     temps: dict[int, ir.Var]
     length_source: ir.Var | None
