@@ -96,6 +96,23 @@ def test_generated_gemm_kernels_on_edges_and_batches(device, rng, kernel, dtype)
     assert np.all(np.abs(host(out) - a.astype(np.float64) @ b) <= tolerance(dtype) * scale)
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_generated_complex_products_through_real_ones(device, rng, monkeypatch, dtype):
+    # Complex products large enough for the blocked kernels run as four real ones on CPU
+    # devices (Note [Complex products as real ones]): forced here on every device, batched,
+    # with edges and with a long k (the real products split it).
+    gemm = algorithm_kernels.gemm
+    monkeypatch.setattr(gemm, "_blocked_pays", lambda m, n, k, batch, device: True)
+    monkeypatch.setattr(gemm, "is_cpu_device", lambda device: True)
+    for a_shape, b_shape in [((2, 65, 47), (2, 47, 191)), ((70, 5003), (5003, 66))]:
+        a, b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
+        out = dc.empty((*a.shape[:-1], b.shape[-1]), dtype=dtype, device=device)
+        gemm.run_matmul(on(device, a), on(device, b), out)
+        exact = a.astype(np.complex128) @ b.astype(np.complex128)
+        scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+        assert np.all(np.abs(host(out) - exact) <= tolerance(dtype) * scale)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
 @pytest.mark.parametrize(
     "a_shape,b_shape",
