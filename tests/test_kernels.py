@@ -1531,22 +1531,23 @@ BLOCK_ROWS, BLOCK_COLUMNS = 3, 4  # the output block of block_products and regis
 
 @dc.kernel
 def sort_rows_in_private_arrays(a: dc.Array, out: dc.Array):
-    # Insertion sort of one row per work-item, indices known only at run time.
+    # Rank sort of one row per work-item: each element goes to the place its rank (ties broken
+    # by position) gives it in a second private array, an index known only at run time.
     row = dc.private_array(ROW, a.dtype)
+    ranked = dc.private_array(ROW, a.dtype)
     i = dc.global_id(0)
     if i >= a.shape[0]:
         return
     for j in range(ROW):
         row[j] = a[i, j]
-    for j in range(1, ROW):
-        value = row[j]
-        k = j - 1
-        while k >= 0 and row[k] > value:
-            row[k + 1] = row[k]
-            k -= 1
-        row[k + 1] = value
     for j in range(ROW):
-        out[i, j] = row[j]
+        rank = 0
+        for q in range(ROW):
+            if row[q] < row[j] or (row[q] == row[j] and q < j):
+                rank += 1
+        ranked[rank] = row[j]
+    for j in range(ROW):
+        out[i, j] = ranked[j]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "int64", "uint16"])
