@@ -1521,6 +1521,61 @@ def test_shared_memory_in_a_2d_group(device, rng):
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
+@dc.func
+def window_sum(values, first, count):
+    total = dc.float32(0)
+    for q in range(count):
+        total += values[first + q]
+    return total
+
+
+@dc.func
+def count_key(bins, key):
+    dc.atomic_add(bins, key, 1)
+
+
+@dc.kernel
+def shared_arrays_through_device_functions(
+    keys: dc.Array[dc.int32],
+    x: dc.Array[dc.float32],
+    sums: dc.Array[dc.float32],
+    bins: dc.Array[dc.int32],
+):
+    # Device functions read a shared tile (a window running into the next group's inputs) and
+    # update a shared histogram with atomics.
+    tile = dc.shared_array(TILE + 2, dc.float32)
+    local_bins = dc.shared_array(BINS, dc.int32)
+    lid = dc.local_id(0)
+    gid = dc.global_id(0)
+    n = x.shape[0]
+    tile[lid] = x[gid] if gid < n else dc.float32(0)
+    if lid < 2:
+        tile[TILE + lid] = x[gid + TILE] if gid + TILE < n else dc.float32(0)
+    if lid < BINS:
+        local_bins[lid] = 0
+    dc.barrier()
+    if gid < n:
+        sums[gid] = window_sum(tile, lid, 3)
+        count_key(local_bins, keys[gid])
+    dc.barrier()
+    if lid < BINS:
+        dc.atomic_add(bins, lid, local_bins[lid])
+
+
+def test_shared_arrays_passed_to_device_functions(device, rng):
+    n = 1001
+    keys = rng.integers(0, BINS, n).astype(np.int32)
+    x = random_array(rng, n, "float32")
+    sums, bins = dc.zeros(n, "float32", device), dc.zeros(BINS, "int32", device)
+    shared_arrays_through_device_functions.launch(
+        padded(n, TILE), on(device, keys), on(device, x), sums, bins, local_size=TILE
+    )
+    padded_x = np.append(x, np.zeros(2, np.float32))
+    expected = (np.float32(0) + padded_x[:n] + padded_x[1 : n + 1]) + padded_x[2 : n + 2]
+    np.testing.assert_allclose(sums.numpy(), expected, rtol=1e-6)
+    np.testing.assert_array_equal(bins.numpy(), np.bincount(keys, minlength=BINS))
+
+
 # =============================================================================================
 # Private arrays
 # =============================================================================================
@@ -2312,6 +2367,17 @@ DEBUG_CASES = {
         (16, 16),
         (16, 16),
         lambda r: [float32s(r, (50, 21)), float32s(r, (21, 61)), zeros((50, 61), "float32")],
+    ),
+    "shared-in-device-functions": (
+        shared_arrays_through_device_functions,
+        48,
+        16,
+        lambda r: [
+            r.integers(0, BINS, 40).astype(np.int32),
+            float32s(r, 40),
+            zeros(40, "float32"),
+            zeros(BINS, "int32"),
+        ],
     ),
     "private-in-device-function": (
         medians_of_five,

@@ -1223,11 +1223,7 @@ class Lowering:
             if isinstance(declared, ScalarType):
                 what = f"argument '{name}' of {callee.name}"
                 value = self.convert(value, declared, arg, what)
-            elif isinstance(value.type, SharedArrayType):
-                raise self.type_error(
-                    arg, "shared arrays cannot be passed to device functions (yet)"
-                )
-            elif isinstance(value.type, ArrayType | PrivateArrayType):
+            elif isinstance(value.type, ArrayType | FixedArrayType):
                 if declared is not None and (
                     (declared.dtype is not None and declared.dtype != value.type.dtype)
                     or declared.ndim != value.type.ndim
@@ -1241,9 +1237,9 @@ class Lowering:
                 self.check_scalar(value, arg)
                 value = self.materialize(value, arg)
             args.append(value)
-            # A private array is passed by reference like a global one (its extents become
-            # the constants passed for the parameter's shape).
-            if isinstance(value.type, PrivateArrayType):
+            # Shared and private arrays are passed by reference like global ones (their extents
+            # become the constants passed for the parameter's shape).
+            if isinstance(value.type, FixedArrayType):
                 types.append(ArrayType(value.type.dtype, value.type.ndim))
             else:
                 types.append(value.type)
