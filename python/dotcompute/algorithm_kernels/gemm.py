@@ -256,8 +256,9 @@ def _blocked_pays(m: int, n: int, k: int, batch: int, device) -> bool:
 
 def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, kernel: str | None = None) -> None:
     """Writes a @ b into out (shapes [..., m, k], [..., k, n], [..., m, n], checked by the core).
-    kernel: for real dtypes, force "tiled", "blocked" or "blocked_wide"; None chooses, and
-    takes the vector kernels of gemv.py for one output row or column."""
+    kernel: for real dtypes, force "tiled", "blocked" or "blocked_wide". None chooses: the
+    vector kernels of gemv.py for one output row or column, the blocked kernels when they pay,
+    and on CPU devices four real products for a large complex one."""
     m, k = a.shape[-2], a.shape[-1]
     n = b.shape[-1]
     batch = out.size // (m * n)
