@@ -1697,6 +1697,43 @@ def test_private_array_lives_across_barriers(device, rng, m, k, n):
     np.testing.assert_allclose(c.numpy(), expected, rtol=1e-4, atol=1e-4 * k)
 
 
+@dc.kernel
+def rounds_from_a_private_array(x: dc.Array[dc.int32], out: dc.Array[dc.int32]):
+    # A private array holds the group's round count (the same in every work-item, so the loop
+    # condition is uniform) and drives a loop with barriers; the last 4 work-items of each group
+    # return first. On the CPU the condition reads the lead work-item's copy in scratch.
+    rounds = dc.private_array(2, dc.int32)
+    tile = dc.shared_array(TILE, dc.int32)
+    lid = dc.local_id(0)
+    gid = dc.global_id(0)
+    rounds[0] = x[dc.group_id(0) * TILE] % 4 + 1
+    if lid >= TILE - 4:
+        return
+    total = 0
+    while rounds[1] < rounds[0]:
+        tile[lid] = x[gid] + rounds[1]
+        dc.barrier()
+        total += tile[(lid + 1) % (TILE - 4)]
+        dc.barrier()
+        rounds[1] += 1
+    out[gid] = total
+
+
+def test_private_array_in_a_uniform_loop_condition_after_returns(device, rng):
+    groups = 7
+    x = rng.integers(0, 1000, groups * TILE).astype(np.int32)
+    out = dc.zeros(groups * TILE, "int32", device)
+    rounds_from_a_private_array.launch(groups * TILE, on(device, x), out, local_size=TILE)
+    expected = np.zeros(groups * TILE, np.int64)
+    for g in range(groups):
+        block = x[g * TILE : (g + 1) * TILE].astype(np.int64)
+        rounds = block[0] % 4 + 1
+        for lid in range(TILE - 4):
+            neighbour = block[(lid + 1) % (TILE - 4)]
+            expected[g * TILE + lid] = sum(neighbour + r for r in range(rounds))
+    np.testing.assert_array_equal(out.numpy(), expected.astype(np.int32))
+
+
 @dc.func
 def sort_in_place(values):
     # Insertion sort of an array passed by reference: here always a private array.
