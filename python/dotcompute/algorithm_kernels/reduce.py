@@ -32,6 +32,10 @@ too). min and max keep the input type and let a NaN win, as numpy does.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import dotcompute as dc
 
 from .. import _core
@@ -163,34 +167,35 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _FLOATING = {"float16", "float32", "float64"}
 
 
-_FLOAT64_BY_DEVICE: dict[str, bool] = {}
+def _once_per_device(question: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """question(device), answered once per device: reading capabilities can cost milliseconds
+    (CUDA looks for NVRTC)."""
+    answers: dict[str, bool] = {}
+
+    @functools.wraps(question)
+    def answer(device) -> bool:
+        known = answers.get(device.spec)
+        if known is None:
+            known = answers[device.spec] = question(device)
+        return known
+
+    return answer
 
 
+@_once_per_device
 def has_float64(device) -> bool:
-    """Whether kernels on the device may use float64. Known once per device: reading
-    capabilities can cost milliseconds (CUDA looks for NVRTC)."""
-    known = _FLOAT64_BY_DEVICE.get(device.spec)
-    if known is None:
-        known = device.backend in ("cpu", "cuda") or (
-            device.backend != "metal" and bool(device.capabilities.get("fp64", True))
-        )
-        _FLOAT64_BY_DEVICE[device.spec] = known
-    return known
+    """Whether kernels on the device may use float64."""
+    return device.backend in ("cpu", "cuda") or (
+        device.backend != "metal" and bool(device.capabilities.get("fp64", True))
+    )
 
 
-_CPU_BY_DEVICE: dict[str, bool] = {}
-
-
+@_once_per_device
 def is_cpu_device(device) -> bool:
-    """Whether the device is a CPU (the cpu backend, or an OpenCL CPU device such as PoCL),
-    known once per device like has_float64."""
-    known = _CPU_BY_DEVICE.get(device.spec)
-    if known is None:
-        known = device.backend == "cpu" or (
-            device.backend == "opencl" and device.capabilities.get("device_type") == "cpu"
-        )
-        _CPU_BY_DEVICE[device.spec] = known
-    return known
+    """Whether the device is a CPU (the cpu backend, or an OpenCL CPU device such as PoCL)."""
+    return device.backend == "cpu" or (
+        device.backend == "opencl" and device.capabilities.get("device_type") == "cpu"
+    )
 
 
 def segment_length(outer: int, length: int, inner: int) -> int:

@@ -429,17 +429,24 @@ def _power_of_two_exponent(divisor: ir.Expr) -> int | None:
 
 
 def _unrolls_private_indices(loop: ir.For) -> bool:
-    """Whether ``loop`` gets ``#pragma unroll`` (Note [Private arrays]): its bounds are
-    constants, its body indexes a private array (unrolling can make those indices constants),
-    and unrolled, it and the loops unrolled inside it come to at most MAX_UNROLLED_STATEMENTS
-    statements."""
+    """Whether ``loop`` gets ``#pragma unroll`` (Note [Private arrays]): see _loop_unrolling."""
+    return _loop_unrolling(loop)[0]
+
+
+def _loop_unrolling(loop: ir.For) -> tuple[bool, int]:
+    """(whether loop is unrolled, the statements it stands for). It is when its bounds are
+    constants, its body uses a private array (unrolling can make those indices constants),
+    and, unrolled with the loops picked inside it, it comes to at most MAX_UNROLLED_STATEMENTS
+    statements. Each loop's body is measured once."""
+    body = _unrolled_size(loop.body)
     bounds = (loop.start, loop.stop, loop.step)
-    if not all(isinstance(b, ir.Const) for b in bounds):
-        return False
-    if not any(_uses_private_array(n) for n in walk_exprs(loop.body)):
-        return False
-    trips = len(range(*(int(b.value) for b in bounds)))
-    return trips * _unrolled_size(loop.body) <= MAX_UNROLLED_STATEMENTS
+    if all(isinstance(b, ir.Const) for b in bounds) and any(
+        _uses_private_array(n) for n in walk_exprs(loop.body)
+    ):
+        unrolled = len(range(*(int(b.value) for b in bounds))) * body
+        if unrolled <= MAX_UNROLLED_STATEMENTS:
+            return True, unrolled
+    return False, 1 + body
 
 
 def _uses_private_array(node: ir.Expr) -> bool:
@@ -453,12 +460,11 @@ def _uses_private_array(node: ir.Expr) -> bool:
 
 
 def _unrolled_size(stmts: list[ir.Stmt]) -> int:
-    """Statements of ``stmts`` once the loops _unrolls_private_indices picks are unrolled."""
+    """Statements of ``stmts`` once the loops _loop_unrolling picks are unrolled."""
     total = 0
     for stmt in stmts:
-        if isinstance(stmt, ir.For) and _unrolls_private_indices(stmt):
-            bounds = (stmt.start, stmt.stop, stmt.step)
-            total += len(range(*(int(b.value) for b in bounds))) * _unrolled_size(stmt.body)
+        if isinstance(stmt, ir.For):
+            total += _loop_unrolling(stmt)[1]
         else:
             total += 1 + _unrolled_size(child_stmts(stmt))
     return total

@@ -230,14 +230,18 @@ class CGenerator(CodeGenerator):
             return self.lead_name if self.has_returns else "0"
         return self.item_name
 
+    def in_scratch(self, array: ir.Var) -> bool:
+        """A private array kept per work-item in scratch (a kernel with barriers)."""
+        return self.region_mode and array.name in self.scratch_arrays
+
     def element_ref(self, array: ir.Var, indices: list[ir.Expr], node: ir.Expr) -> CExpr:
-        if not (self.region_mode and array.name in self.scratch_arrays):
+        if not self.in_scratch(array):
             return super().element_ref(array, indices, node)
         flat = self.flat_index(array, indices, node)
         return CExpr(f"{self.array_argument(array)}[{flat.text}]", PREC_PRIMARY)
 
     def array_argument(self, array: ir.Var) -> str:
-        if not (self.region_mode and array.name in self.scratch_arrays):
+        if not self.in_scratch(array):
             return super().array_argument(array)
         # Work-item i's copy of a private array in scratch: elements i * size to (i + 1) *
         # size - 1, a plain array that device functions can be passed.
@@ -259,7 +263,7 @@ class CGenerator(CodeGenerator):
         # statement itself needs no code where it stands.
 
     def emit_PrivateArrayDecl(self, stmt: ir.PrivateArrayDecl) -> None:
-        if not (self.region_mode and stmt.var.name in self.scratch_arrays):
+        if not self.in_scratch(stmt.var):
             return  # a C array declared at the top of the function (Note [Private arrays])
         # This work-item's copy in scratch: zeroed where the declaration stands, which the
         # lowering keeps at the kernel's top level, so once per work-item and group.
