@@ -39,6 +39,7 @@ from dotcompute.kernel.types import (
     ArrayType,
     PrivateArrayType,
     SharedArrayType,
+    TupleType,
 )
 
 HEADER = """\
@@ -781,7 +782,7 @@ KERNEL = "def k(x: dc.Array[dc.float32], i: dc.int32, u: dc.uint32):\n"
 
 UNSUPPORTED = [
     ("v = [1, 2]  # <-", "lists are not supported", "dc.shared_array"),
-    ("v = (1, 2)  # <-", "tuples are not supported", "one value per statement"),
+    ("v = (1, 2)  # <-", "tuples are not supported", "unpacking (a, b = x, y)"),
     ("v = {1: 2}  # <-", "dicts are not supported", "scalar arguments"),
     ("v = {1}  # <-", "sets are not supported", ""),
     ("v = [j for j in range(3)]  # <-", "list comprehensions", "for loop"),
@@ -791,7 +792,11 @@ UNSUPPORTED = [
     ("v = 'text'  # <-", "str constants are not supported", ""),
     ("v = None  # <-", "None are not supported", ""),
     ("x[0:2] = 1.0  # <-", "slices are not supported", "one element"),
-    ("a, b = 1, 2  # <-", "tuple assignment", "one value per statement"),
+    ("a, (b, c) = 1, (2, 3)  # <-", "nested or starred targets", ""),
+    ("a, *b = 1, 2, 3  # <-", "nested or starred targets", ""),
+    ("a, b = 1, 2, 3  # <-", "2 names are assigned 3 values", ""),
+    ("a, b = i  # <-", "not int32", "unpacking takes a tuple of values"),
+    ("a.b, c = 1, 2  # <-", "nested or starred targets", ""),
     ("a = b = 1  # <-", "chained assignment", ""),
     ("del i  # <-", "del is not supported", ""),
     ("with open('f'):  # <-\n        pass", "with blocks are not supported", ""),
@@ -1064,6 +1069,144 @@ def test_device_function_without_final_return(tmp_path):
         KernelTypeError,
         "can reach its end without returning",
     )
+
+
+def test_device_function_returns_a_tuple(tmp_path):
+    f = lower(
+        tmp_path,
+        """
+        @func
+        def split(v, n):
+            if v > 0:
+                return v, 1
+            return 0.5, n
+
+        @func
+        def widened(v: dc.float32, n: dc.int32) -> tuple[dc.float64, dc.int64]:
+            return v, n
+
+        @func
+        def forwarded(v: dc.float32, n: dc.int32):
+            return split(v, n)
+
+        def k(x: dc.Array[dc.float32], y: dc.Array[dc.float64], n: dc.Array[dc.int32]):
+            i = ki.global_id(0)
+            a, n[i] = split(x[i], n[i])
+            b, c = widened(a, n[i])
+            x[i], y[i] = forwarded(a, 3)
+            d = x[0]
+            a, d = d, a
+        """,
+    )
+    split, widened, forwarded = f.callees
+    # Position by position: float32 and a weak 0.5; a weak 1 and int32.
+    assert split.return_type == TupleType((FLOAT32, INT32))
+    assert split.body[-1].value.values == [
+        ir.Const(type=FLOAT32, value=0.5),
+        ir.Var(type=INT32, name="n"),
+    ]
+    assert widened.return_type == TupleType((FLOAT64, INT64))
+    assert [type(v) for v in widened.body[-1].value.values] == [ir.Cast, ir.Cast]
+    assert forwarded.return_type == TupleType((FLOAT32, INT32))
+    assert isinstance(forwarded.body[-1].value, ir.FuncCall)
+    unpacks = [s for s in f.body if isinstance(s, ir.Unpack)]
+    assert [[t.type for t in s.targets] for s in unpacks] == [
+        [FLOAT32, INT32],
+        [FLOAT64, INT64],
+        [FLOAT32, INT32],
+    ]
+    # The values land in fresh locals first, then in the targets, left to right.
+    first = f.body.index(unpacks[0])
+    assign, store = f.body[first + 1 : first + 3]
+    assert isinstance(assign, ir.Assign) and assign.target.name == "a"
+    assert assign.value == unpacks[0].targets[0]
+    assert isinstance(store, ir.Store) and store.value == unpacks[0].targets[1]
+    # a, d = d, a: both values are read before either name is written.
+    swap = f.body[-4:]
+    assert [type(s) for s in swap] == [ir.Assign] * 4
+    assert [s.target.name for s in swap[2:]] == ["a", "d"]
+    assert swap[2].value == swap[0].target and swap[3].value == swap[1].target
+
+
+TUPLE_ERRORS = [
+    (
+        "@func\ndef f(v):\n    return v, v\n\ndef k(x: dc.Array[dc.int32]):\n"
+        "    x[0] = f(x[1])  # <-",
+        KernelTypeError,
+        ["returns 2 values (tuple[int32, int32])", "a, b = f(...)"],
+    ),
+    (
+        "@func\ndef f(v):\n    if v > 0:\n        return v, v\n    return v, v, v  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1])",
+        KernelTypeError,
+        ["returns 2 value(s) elsewhere and 3 here"],
+    ),
+    (
+        "@func\ndef f(v) -> tuple[dc.int32]:  # <-\n    return v\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    x[0] = f(x[1])",
+        KernelTypeError,
+        ["two or more values"],
+    ),
+    (
+        "@func\ndef f(v) -> tuple[dc.int32, ...]:  # <-\n    return v, v\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1])",
+        KernelTypeError,
+        ["two or more values"],
+    ),
+    (
+        "@func\ndef f(v) -> tuple[dc.int32, dc.int32]:\n    return v  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    x[0] = f(x[1])",
+        KernelTypeError,
+        ["is declared to return tuple[int32, int32]"],
+    ),
+    (
+        "@func\ndef f(v) -> dc.int32:\n    return v, v  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1])",
+        KernelTypeError,
+        ["is declared to return int32"],
+    ),
+    (
+        "@func\ndef f(v) -> tuple[dc.int32, dc.int32]:\n    return v, 1.5  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1])",
+        KernelTypeError,
+        ["value 2 returned by f"],
+    ),
+    (
+        "@func\ndef g(v):\n    return v, v\n\n"
+        "@func\ndef f(v) -> tuple[dc.int64, dc.int32]:\n    return g(v)  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1])",
+        KernelTypeError,
+        ["this call returns tuple[int32, int32] but f returns tuple[int64, int32]"],
+    ),
+    (
+        "@func\ndef f(v):\n    return (v,)  # <-\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    x[0] = f(x[1])",
+        KernelTypeError,
+        ["not as a 1-tuple"],
+    ),
+    (
+        "@func\ndef f(v):\n    return v, v\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b, c = f(x[1])  # <-",
+        KernelTypeError,
+        ["3 names are assigned the 2 values of tuple[int32, int32]"],
+    ),
+    (
+        "@func\ndef f(v):\n    return v, v\n\n"
+        "def k(x: dc.Array[dc.int32]):\n    a, b = f(x[1]) + 1  # <-",
+        KernelTypeError,
+        ["returns 2 values"],
+    ),
+    (
+        "def k(x: dc.Array[dc.int32]):\n    return x[0], x[1]  # <-",
+        KernelTypeError,
+        ["kernels return nothing"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "error", "hints"), TUPLE_ERRORS)
+def test_tuple_return_errors(tmp_path, source, error, hints):
+    expect_error(tmp_path, source, error, *hints)
 
 
 def test_void_device_function_has_no_value(tmp_path):

@@ -1889,6 +1889,105 @@ def test_device_functions_call_each_other_and_return_values(device, rng):
     np.testing.assert_array_equal(out_i.numpy(), np.stack([n * n, np.clip(n, -5, 5), above]))
 
 
+@dc.func
+def divide_with_remainder(a, b):
+    """Python's divmod of two integers."""
+    return a // b, a % b
+
+
+@dc.func
+def smaller_first(a: dc.float32, b: dc.float32) -> tuple[dc.float32, dc.float32]:
+    if b < a:
+        return b, a
+    return a, b
+
+
+@dc.func
+def in_order(a: dc.float32, b: dc.float32):
+    return smaller_first(a, b)  # passes the tuple on
+
+
+@dc.func
+def row_minimum(a, r):
+    """The smallest value of row r and its first column."""
+    best, where = a[r, 0], dc.int64(0)
+    for j in range(1, a.shape[1]):
+        if a[r, j] < best:
+            best, where = a[r, j], j
+    return best, where
+
+
+@dc.kernel
+def tuple_returns(
+    x: dc.Array[dc.float32],
+    n: dc.Array[dc.int32],
+    m: dc.Array[dc.float32, 2],
+    low_high: dc.Array[dc.float32, 2],
+    quotient_remainder: dc.Array[dc.int32, 2],
+    row_min: dc.Array[dc.float32],
+    row_argmin: dc.Array[dc.int64],
+):
+    i = dc.global_id(0)
+    if i < x.shape[0]:
+        low_high[0, i], low_high[1, i] = in_order(x[i], x[x.shape[0] - 1 - i])
+        q, r = divide_with_remainder(n[i], 7)
+        q, r = r, q
+        quotient_remainder[0, i], quotient_remainder[1, i] = r, q
+    if i < m.shape[0]:
+        row_min[i], row_argmin[i] = row_minimum(m, i)
+
+
+def test_device_functions_return_tuples(device, rng):
+    size, rows, columns = 1001, 37, 45
+    x = random_array(rng, size, "float32")
+    n = rng.integers(-(2**31), 2**31 - 1, size, dtype=np.int32)
+    m = random_array(rng, (rows, columns), "float32")
+    low_high = dc.zeros((2, size), "float32", device)
+    quotient_remainder = dc.zeros((2, size), "int32", device)
+    row_min, row_argmin = dc.zeros(rows, "float32", device), dc.zeros(rows, "int64", device)
+    tuple_returns[size](
+        on(device, x),
+        on(device, n),
+        on(device, m),
+        low_high,
+        quotient_remainder,
+        row_min,
+        row_argmin,
+    )
+    mirrored = x[::-1]
+    np.testing.assert_array_equal(
+        low_high.numpy(), np.stack([np.minimum(x, mirrored), np.maximum(x, mirrored)])
+    )
+    np.testing.assert_array_equal(quotient_remainder.numpy(), np.stack([n // 7, n % 7]))
+    np.testing.assert_array_equal(row_min.numpy(), m.min(axis=1))
+    np.testing.assert_array_equal(row_argmin.numpy(), m.argmin(axis=1))
+
+
+@dc.kernel
+def tuple_returns_across_barriers(x: dc.Array[dc.int32], out: dc.Array[dc.int32, 2]):
+    tile = dc.shared_array(64, dc.int32)
+    i = dc.global_id(0)
+    own = dc.local_id(0)
+    value = x[i] if i < x.shape[0] else 0
+    q, r = divide_with_remainder(value, 5)
+    tile[own] = q
+    dc.barrier()
+    if i < x.shape[0]:  # r was kept across the barrier
+        out[0, i], out[1, i] = tile[(own + 1) % 64], r
+
+
+def test_tuple_returns_across_barriers(device, rng):
+    size, group = 601, 64
+    x = rng.integers(-1000, 1000, size, dtype=np.int32)
+    out = dc.zeros((2, size), "int32", device)
+    tuple_returns_across_barriers.launch(640, on(device, x), out, local_size=group)
+    padded = np.zeros(640, np.int32)
+    padded[:size] = x
+    items = np.arange(size)
+    neighbours = items // group * group + (items % group + 1) % group
+    np.testing.assert_array_equal(out.numpy(), np.stack([padded[neighbours] // 5, x % 5]))
+
+
 # =============================================================================================
 # Generic kernels
 # =============================================================================================
@@ -2421,6 +2520,20 @@ DEBUG_CASES = {
         32,
         16,
         lambda r: [float32s(r, 30), zeros(30, "float32")],
+    ),
+    "tuple-returns": (
+        tuple_returns,
+        101,
+        None,
+        lambda r: [
+            float32s(r, 101),
+            r.integers(-1000, 1000, 101).astype(np.int32),
+            float32s(r, (13, 9)),
+            zeros((2, 101), "float32"),
+            zeros((2, 101), "int32"),
+            zeros(13, "float32"),
+            zeros(13, "int64"),
+        ],
     ),
     "barrier-after-return": (
         group_maxima_with_return_and_break,

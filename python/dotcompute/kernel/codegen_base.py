@@ -88,6 +88,7 @@ from .types import (
     PrivateArrayType,
     ScalarType,
     SharedArrayType,
+    TupleType,
 )
 
 #: The most statements a loop that unroll_private_loops unrolls may become (Note [Private
@@ -324,6 +325,7 @@ _CHILD_EXPRS: dict[type, Callable[[ir.Expr], tuple[ir.Expr, ...]]] = {
     ir.ArraySize: lambda e: (e.array,),
     ir.MathCall: lambda e: tuple(e.args),
     ir.FuncCall: lambda e: tuple(e.args),
+    ir.TupleValue: lambda e: tuple(e.values),
     ir.AtomicOp: lambda e: (e.array, *e.indices, *e.operands),
 }
 
@@ -352,6 +354,8 @@ def stmt_exprs(stmt: ir.Stmt) -> list[ir.Expr]:
         return [stmt.target, stmt.value]
     if isinstance(stmt, ir.ExprStmt):
         return [stmt.value]
+    if isinstance(stmt, ir.Unpack):
+        return [*stmt.targets, stmt.value]
     if isinstance(stmt, (ir.If, ir.While)):
         return [stmt.condition]
     if isinstance(stmt, ir.For):
@@ -409,12 +413,22 @@ def escaping_loop_variables(body: list[ir.Stmt]) -> set[str]:
     return escaping
 
 
+def assigned_locals(stmt: ir.Stmt) -> list[ir.Var]:
+    """The locals ``stmt`` itself assigns (not those of nested statements)."""
+    if isinstance(stmt, ir.Assign):
+        return [stmt.target]
+    if isinstance(stmt, ir.Unpack):
+        return list(stmt.targets)
+    return []
+
+
 def variables_read(body: list[ir.Stmt]) -> set[str]:
-    """Names read anywhere (an Assign's target is a write, not a read)."""
+    """Names read anywhere (the targets of Assign and Unpack are writes, not reads)."""
     names: set[str] = set()
     for stmt in walk_stmts(body):
+        written = assigned_locals(stmt)
         for expr in stmt_exprs(stmt):
-            if isinstance(stmt, ir.Assign) and expr is stmt.target:
+            if any(expr is target for target in written):
                 continue
             names.update(n.name for n in walk_expr(expr) if isinstance(n, ir.Var))
     return names
@@ -1269,7 +1283,7 @@ class CodeGenerator(abc.ABC):
 
     def is_loop_invariant(self, expr: ir.Expr, body: list[ir.Stmt]) -> bool:
         """True when re-evaluating ``expr`` each iteration gives the value of the first."""
-        assigned = {s.target.name for s in walk_stmts(body) if isinstance(s, ir.Assign)}
+        assigned = {v.name for s in walk_stmts(body) for v in assigned_locals(s)}
         for node in walk_expr(expr):
             if isinstance(node, ir.Var):
                 if node.name in assigned:
@@ -1356,9 +1370,72 @@ class CodeGenerator(abc.ABC):
         if stmt.value is None:
             self.out.line("return;")
             return
+        if isinstance(return_type, TupleType):
+            if isinstance(stmt.value, ir.TupleValue):
+                values = [
+                    self.convert(v, t)
+                    for v, t in zip(stmt.value.values, return_type.elements, strict=True)
+                ]
+                self.emit_tuple_return(return_type, values)
+            else:  # a call returning the same tuple type
+                self.out.line(f"return {self.expr(stmt.value).text};")
+            return
         if not isinstance(return_type, ScalarType):
             raise self.fail(stmt, f"returning a value from a function returning {return_type}")
         self.out.line(f"return {self.convert(stmt.value, return_type).text};")
+
+    # Note [Tuple returns]: a device function returning several values returns a struct of
+    # one field per value (a typedef among the helpers, named after the element types). The
+    # IR keeps tuples out of every other place: the caller unpacks the call at once (ir.Unpack)
+    # into fresh scalar locals, in a block of its own, so no struct local is ever declared at
+    # the function top (where locals are zeroed, or live in the CPU's per-item scratch).
+    # Fields are filled one by one rather than with compound literals or brace initializers,
+    # which the C, OpenCL C, CUDA C++ and MSL dialects do not all accept alike.
+
+    def tuple_struct(self, t: TupleType) -> str:
+        """The name of the struct of ``t``'s values, defined among the helpers."""
+        name = "dc_tuple_" + "_".join(naming.type_code(e) for e in t.elements)
+        fields = " ".join(f"{self.scalar_type(e)} v{k};" for k, e in enumerate(t.elements))
+        return self.require_helper(name, lambda: f"typedef struct {{ {fields} }} {name};")
+
+    def return_type_name(self, function: ir.Function) -> str:
+        """The C return type of a device function."""
+        t = function.return_type
+        if isinstance(t, ScalarType):
+            return self.scalar_type(t)
+        if isinstance(t, TupleType):
+            return self.tuple_struct(t)
+        if isinstance(t, ArrayType | FixedArrayType):
+            raise self.fail(function, f"a device function cannot return {t}")
+        return "void"
+
+    def emit_final_return(self, function: ir.Function) -> None:
+        """A return of zeros after a body that C cannot see always returns (the lowering
+        checked that it does), so compilers do not warn."""
+        t = function.return_type
+        if definitely_returns(function.body):
+            return
+        if isinstance(t, ScalarType):
+            self.out.line(f"return {self.literal(0, t).text};")
+        elif isinstance(t, TupleType):
+            self.emit_tuple_return(t, [self.literal(0, e) for e in t.elements])
+
+    def emit_tuple_return(self, t: TupleType, values: list[CExpr]) -> None:
+        self.out.open("{")
+        self.out.line(f"{self.tuple_struct(t)} dc_result;")
+        for k, value in enumerate(values):
+            self.out.line(f"dc_result.v{k} = {value.text};")
+        self.out.line("return dc_result;")
+        self.out.close()
+
+    def emit_Unpack(self, stmt: ir.Unpack) -> None:
+        struct = self.tuple_struct(stmt.value.type)
+        call = self.expr(stmt.value)
+        self.out.open("{")
+        self.out.line(f"{struct} dc_unpacked = {call.text};")
+        for k, target in enumerate(stmt.targets):
+            self.out.line(f"{self.emit_Var(target).text} = dc_unpacked.v{k};")
+        self.out.close()
 
     def emit_Barrier(self, stmt: ir.Barrier) -> None:
         """Target hook."""
@@ -1399,8 +1476,9 @@ class CodeGenerator(abc.ABC):
             if name not in params:
                 found[name] = t
         for stmt in walk_stmts(function.body):
-            if isinstance(stmt, ir.Assign) and stmt.target.name not in params:
-                found.setdefault(stmt.target.name, self.scalar(stmt.target))
+            for target in assigned_locals(stmt):
+                if target.name not in params:
+                    found.setdefault(target.name, self.scalar(target))
             if isinstance(stmt, ir.For):
                 found.setdefault(stmt.var.name, self.scalar(stmt.var))
         return found

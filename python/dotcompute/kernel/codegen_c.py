@@ -53,7 +53,6 @@ from .codegen_base import (
     FunctionInfo,
     SourceWriter,
     contains_barrier,
-    definitely_returns,
     stmt_exprs,
     variables_read,
     walk_expr,
@@ -64,7 +63,6 @@ from .types import (
     BOOL,
     FLOAT16,
     ArrayType,
-    FixedArrayType,
     ScalarType,
     SharedArrayType,
 )
@@ -461,13 +459,7 @@ class CGenerator(CodeGenerator):
     def emit_device_function(self, function: ir.Function) -> None:
         info = self.infos[function.name]
         self.prepare_names(function, info)
-        return_type = function.return_type
-        if isinstance(return_type, ScalarType):
-            c_return = self.scalar_type(return_type)
-        elif isinstance(return_type, ArrayType | FixedArrayType):
-            raise self.fail(function, f"a device function cannot return {return_type}")
-        else:
-            c_return = "void"
+        c_return = self.return_type_name(function)
         params = self.parameter_list(function, info, all_params=True)
         name = self.function_names[function.name]
         parameters = ", ".join(params) or "void"
@@ -479,8 +471,7 @@ class CGenerator(CodeGenerator):
                 self.out.line(f"(void){self.names.user(param.name)};")
         self.declare_locals(function, self.plain_locals(function))
         self.stmts(function.body)
-        if isinstance(return_type, ScalarType) and not definitely_returns(function.body):
-            self.out.line(f"return {self.literal(0, return_type).text};")
+        self.emit_final_return(function)
         self.out.close()
 
     # ----- kernels without barriers (Note [Work-item loops]) --------------------------------

@@ -58,7 +58,6 @@ from .codegen_base import (
     CodeGenerator,
     NameTable,
     contains_barrier,
-    definitely_returns,
     escaping_loop_variables,
     variables_read,
     walk_exprs,
@@ -71,7 +70,6 @@ from .types import (
     FLOAT64,
     INT64,
     ArrayType,
-    FixedArrayType,
     ScalarType,
     SharedArrayType,
 )
@@ -507,13 +505,7 @@ class CudaGenerator(CodeGenerator):
 
     def emit_device_function(self, function: ir.Function) -> None:
         self.prepare_names(function, all_extents=False)
-        return_type = function.return_type
-        if isinstance(return_type, ScalarType):
-            c_return = self.scalar_type(return_type)
-        elif isinstance(return_type, ArrayType | FixedArrayType):
-            raise self.fail(function, f"a device function cannot return {return_type}")
-        else:
-            c_return = "void"
+        c_return = self.return_type_name(function)
         params = self.parameter_list(function)
         name = self.function_names[function.name]
         self.out.line(f"{self.helper_qualifiers()} {c_return} {name}({', '.join(params)})")
@@ -524,8 +516,7 @@ class CudaGenerator(CodeGenerator):
                 self.out.line(f"(void){self.names.user(param.name)};")
         self.declare_locals(function)
         self.stmts(function.body)
-        if isinstance(return_type, ScalarType) and not definitely_returns(function.body):
-            self.out.line(f"return {self.literal(0, return_type).text};")
+        self.emit_final_return(function)
         self.out.close()
 
     def kernel_shared_arrays(self, kernel: ir.Function) -> dict[str, SharedArrayType]:

@@ -79,6 +79,7 @@ from .types import (
     FixedArrayType,
     ScalarType,
     SharedArrayType,
+    TupleType,
 )
 
 # MSL spells its scalar types as OpenCL C does, and has no double.
@@ -234,6 +235,8 @@ def generate_msl(function: ir.Function) -> MslKernelSource:
 def _type_mentions_float64(t: object) -> bool:
     if t == FLOAT64:
         return True
+    if isinstance(t, TupleType):
+        return FLOAT64 in t.elements
     return isinstance(t, ArrayType | FixedArrayType) and t.dtype == FLOAT64
 
 

@@ -25,7 +25,8 @@ UNSUPPORTED: dict[str, tuple[str, str]] = {
     "Set": ("sets are", "use scalars or an array argument"),
     "Tuple": (
         "tuples are",
-        "tuples only appear as indices a[i, j] and shapes; assign one value per statement",
+        "tuples only appear as indices a[i, j], shapes, unpacking (a, b = x, y) and the "
+        "values a device function returns (return a, b)",
     ),
     "Lambda": ("lambdas are", "define a @dc.func device function"),
     "JoinedStr": ("f-strings are", "strings do not exist in kernels; run with DOTCOMPUTE_DEBUG=1"),

@@ -91,6 +91,7 @@ import inspect
 import linecache
 import textwrap
 import threading
+import typing
 import weakref
 from dataclasses import dataclass, field
 
@@ -100,7 +101,7 @@ from .annotations import AnnotationError, ArrayAnnotation, to_kernel_type
 from .diagnostics import SourceMap
 from .intrinsics import INTRINSICS, MATH_FUNCTIONS
 from .naming import c_safe_name, specialized_name
-from .types import ArrayType, ScalarType
+from .types import ArrayType, ScalarType, TupleType
 
 __all__ = ["MATH_FUNCTIONS", "Template", "default_arg_types", "parse", "specialize"]
 
@@ -169,7 +170,7 @@ class Template:
     tree: ast.FunctionDef = field(repr=False)
     source: SourceMap = field(repr=False)
     environment: Environment = field(repr=False)
-    return_type: ScalarType | None = None  # from a `-> type` annotation of a @dc.func
+    return_type: ScalarType | TupleType | None = None  # from a `-> type` annotation of a @dc.func
     local_names: frozenset[str] = frozenset()  # parameters and every assigned name
     c_names: dict[str, str] = field(default_factory=dict, repr=False)
     name_stem: str = ""  # device functions: unique C name stem (func_<name>[_N])
@@ -449,15 +450,39 @@ def _return_type(python_function, tree, source, environment, is_kernel):
             "kernels return nothing; write results into an array argument and drop the "
             "return annotation",
         )
+    annotation = _annotation_object(annotation, environment)
+    if typing.get_origin(annotation) is tuple:
+        return _tuple_return_type(typing.get_args(annotation), tree.returns, source)
     try:
-        result = to_kernel_type(_annotation_object(annotation, environment))
+        result = to_kernel_type(annotation)
     except AnnotationError as error:
         raise source.type_error(tree.returns, f"return annotation: {error}") from None
     if not isinstance(result, ScalarType):
         raise source.type_error(
-            tree.returns, "device functions return scalars; write arrays through arguments"
+            tree.returns,
+            "device functions return scalars or tuples of scalars; write arrays through arguments",
         )
     return result
+
+
+def _tuple_return_type(elements: tuple, node: ast.AST, source: SourceMap) -> TupleType:
+    """``-> tuple[dc.float32, dc.int32]``: two or more scalar types."""
+    if len(elements) < 2 or Ellipsis in elements:
+        raise source.type_error(
+            node,
+            "return annotation: a tuple names the type of each of its two or more values, "
+            "e.g. tuple[dc.float32, dc.int32]",
+        )
+    types = []
+    for element in elements:
+        try:
+            t = to_kernel_type(element)
+        except AnnotationError as error:
+            raise source.type_error(node, f"return annotation: {error}") from None
+        if not isinstance(t, ScalarType):
+            raise source.type_error(node, f"return annotation: a tuple holds scalars, not {t}")
+        types.append(t)
+    return TupleType(tuple(types))
 
 
 def _infer_ndims(nodes, source, environment, local_names, param_names, explicit):

@@ -164,6 +164,14 @@ class FuncCall(Expr):
     args: list[Expr]
 
 
+@dataclass
+class TupleValue(Expr):
+    """``return a, b`` in a device function: ``values`` already converted to the elements of
+    ``type`` (a TupleType). Appears only as the value of a Return."""
+
+    values: list[Expr]
+
+
 # ---------------------------------------------------------------------------------------------
 # Statements
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +189,16 @@ class Assign(Stmt):
     target: Var
     value: Expr
     declare: bool = False
+
+
+@dataclass
+class Unpack(Stmt):
+    """``targets = value``: the values of a call of a device function returning a TupleType,
+    one to each target, a scalar local of exactly that element's type (the lowering converts
+    and stores from there, so ``a, b[i] = f(x)`` keeps Python's conversions and order)."""
+
+    targets: list[Var]
+    value: FuncCall
 
 
 @dataclass

@@ -50,6 +50,7 @@ from .types import (
     PrivateArrayType,
     ScalarType,
     SharedArrayType,
+    TupleType,
     VoidType,
 )
 
@@ -140,6 +141,11 @@ def _is_pure(expr: ir.Expr) -> bool:
     if isinstance(expr, ir.MathCall):
         return all(map(_is_pure, expr.args))
     return True
+
+
+def _value_count(t: object) -> int:
+    """How many values a return of type t gives."""
+    return len(t.elements) if isinstance(t, TupleType) else 1
 
 
 def _always_returns(block: list[ir.Stmt]) -> bool:
@@ -245,6 +251,14 @@ class Lowering:
             return
         if isinstance(value.type, VoidType):
             raise self.type_error(node, "this device function returns nothing; it has no value")
+        if isinstance(value.type, TupleType):
+            count = len(value.type.elements)
+            names = ", ".join("abcdefgh"[:count]) if count <= 8 else "a, b, ..."
+            raise self.type_error(
+                node,
+                f"this device function returns {count} values ({value.type}); unpack them "
+                f"into names or array elements at once: {names} = f(...)",
+            )
         name = value.name if isinstance(value, ir.Var) else "an array"
         raise self.type_error(
             node, f"array '{name}' is used as a value; index it to read an element, e.g. {name}[i]"
@@ -338,12 +352,16 @@ class Lowering:
         raise self.type_error(node, f"{purpose} needs an array here, got {value.type}")
 
     def temporary(self, value: ir.Expr) -> ir.Var:
-        name = f"dc_t{self.temporaries}"
-        self.temporaries += 1
-        var = ir.Var(type=value.type, name=name)
-        self.locals[name] = value.type
+        var = self.fresh_local(value.type)
         self.emit(ir.Assign(target=var, value=value, declare=True))
         return var
+
+    def fresh_local(self, t: ScalarType) -> ir.Var:
+        """A new local that no Python name refers to."""
+        name = f"dc_t{self.temporaries}"
+        self.temporaries += 1
+        self.locals[name] = t
+        return ir.Var(type=t, name=name)
 
     def resolve(self, node: ast.expr) -> object:
         return self.environment.resolve(node, self.template.local_names)
@@ -403,17 +421,36 @@ class Lowering:
                 "kernels return nothing; write results into an array argument (a bare "
                 "'return' ends the work-item early)",
             )
+        elif isinstance(node.value, ast.Tuple):
+            stmt = ir.Return(value=self.tuple_value(node.value))
         else:
             value = self.expr(node.value)
-            self.check_scalar(value, node.value)
+            if not isinstance(value.type, TupleType):  # a call returning a tuple passes it on
+                self.check_scalar(value, node.value)
             stmt = ir.Return(value=value)
         if not self.is_kernel:
             self.returns.append((stmt, node))
         self.emit(stmt)
 
-    def finish_returns(self, body: list[ir.Stmt]) -> ScalarType | VoidType:
+    def tuple_value(self, node: ast.Tuple) -> ir.TupleValue:
+        """``return a, b``: the values as they are (finish_returns converts them)."""
+        if len(node.elts) < 2:
+            raise self.type_error(node, "return one value as itself, not as a 1-tuple")
+        values = []
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                raise self.syntax_error(element, "starred values cannot be returned; name each")
+            value = self.expr(element)
+            self.check_scalar(value, element)
+            values.append(value)
+        element_types = tuple(
+            self.materialize(v, e).type for v, e in zip(values, node.elts, strict=True)
+        )
+        return ir.TupleValue(type=TupleType(element_types), values=values)
+
+    def finish_returns(self, body: list[ir.Stmt]) -> ScalarType | TupleType | VoidType:
         """A device function's return type: its annotation, else the promotion of its return
-        values; converts every return value to it."""
+        values (position by position for tuples); converts every return value to it."""
         name = self.template.name
         with_value = [(s, n) for s, n in self.returns if s.value is not None]
         if with_value and len(with_value) != len(self.returns):
@@ -428,19 +465,78 @@ class Lowering:
                     self.template.tree, f"device function {name} is declared to return {declared}"
                 )
             return VOID
-        if declared is not None:
-            t = declared
+        if any(isinstance(s.value.type, TupleType) for s, _ in with_value):
+            self.finish_tuple_returns(with_value, declared)
         else:
-            t = self.common_type([s.value for s, _ in with_value], with_value[0][1])
-        for stmt, node in with_value:
-            stmt.value = self.convert(stmt.value, t, node, f"the return value of {name}")
+            if isinstance(declared, TupleType):
+                raise self.type_error(
+                    with_value[0][1], f"device function {name} is declared to return {declared}"
+                )
+            t = (
+                declared
+                if declared is not None
+                else self.common_type([s.value for s, _ in with_value], with_value[0][1])
+            )
+            for stmt, node in with_value:
+                stmt.value = self.convert(stmt.value, t, node, f"the return value of {name}")
         if not _always_returns(body):
             raise self.type_error(
                 self.template.tree,
                 f"device function {name} can reach its end without returning a value; add a "
                 "return at the end",
             )
-        return t
+        return with_value[0][0].value.type
+
+    def finish_tuple_returns(self, returns: list, declared: ScalarType | TupleType | None) -> None:
+        """Every return gives the same number of values; each position takes the declared type,
+        else the promotion of the values returned there. A call returning a tuple is returned
+        as it is, so its types must already be the function's."""
+        name = self.template.name
+        count = _value_count(returns[0][0].value.type)
+        for stmt, node in returns:
+            here = _value_count(stmt.value.type)
+            if here != count:
+                raise self.type_error(
+                    node,
+                    f"device function {name} returns {count} value(s) elsewhere and {here} "
+                    "here; return the same number everywhere",
+                )
+        if declared is not None and not (
+            isinstance(declared, TupleType) and len(declared.elements) == count
+        ):
+            raise self.type_error(
+                returns[0][1], f"device function {name} is declared to return {declared}"
+            )
+        if declared is None:
+            columns = [
+                [
+                    s.value.values[k]
+                    if isinstance(s.value, ir.TupleValue)
+                    else ir.Var(type=s.value.type.elements[k], name="")
+                    for s, _ in returns
+                ]
+                for k in range(count)
+            ]
+            declared = TupleType(
+                tuple(self.common_type(column, returns[0][1]) for column in columns)
+            )
+        for stmt, node in returns:
+            if isinstance(stmt.value, ir.TupleValue):
+                stmt.value = ir.TupleValue(
+                    type=declared,
+                    values=[
+                        self.convert(v, t, e, f"value {k + 1} returned by {name}")
+                        for k, (v, t, e) in enumerate(
+                            zip(stmt.value.values, declared.elements, node.value.elts, strict=True)
+                        )
+                    ],
+                )
+            elif stmt.value.type != declared:
+                raise self.type_error(
+                    node,
+                    f"this call returns {stmt.value.type} but {name} returns {declared}; "
+                    "unpack it and return the values converted",
+                )
 
     def emit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1:
@@ -458,17 +554,59 @@ class Lowering:
         elif isinstance(target, ast.Subscript):
             self.store(target, node.value)
         elif isinstance(target, ast.Tuple | ast.List):
-            raise self.syntax_error(
-                target,
-                "tuple assignment (unpacking) is not supported in kernels; assign one value "
-                "per statement",
-            )
+            self.unpack(target, node.value)
         elif isinstance(target, ast.Attribute):
             raise self.syntax_error(
                 target, "attributes cannot be assigned in kernels (array shapes are read-only)"
             )
         else:
             raise self.source.unsupported(target, self.where)
+
+    def unpack(self, target: ast.Tuple | ast.List, value_node: ast.expr) -> None:
+        """``a, b[i] = x, y`` or ``= f(...)`` of a device function returning a tuple. As in
+        Python, every value is computed before the first target is assigned (so ``a, b = b, a``
+        swaps), then the targets are assigned left to right."""
+        for element in target.elts:
+            if not isinstance(element, ast.Name | ast.Subscript):
+                raise self.syntax_error(
+                    element,
+                    "unpacking assigns names or array elements (a, b[i] = ...); nested or "
+                    "starred targets are not supported",
+                )
+        count = len(target.elts)
+        if isinstance(value_node, ast.Tuple | ast.List):
+            if any(isinstance(v, ast.Starred) for v in value_node.elts):
+                raise self.syntax_error(value_node, "starred values cannot be unpacked; name each")
+            if len(value_node.elts) != count:
+                raise self.syntax_error(
+                    value_node, f"{count} names are assigned {len(value_node.elts)} values"
+                )
+            values = []
+            for element in value_node.elts:
+                value = self.expr(element)
+                self.check_scalar(value, element)
+                values.append(value if isinstance(value, Literal) else self.temporary(value))
+        else:
+            call = self.expr(value_node)
+            if not isinstance(call.type, TupleType):
+                raise self.type_error(
+                    value_node,
+                    "unpacking takes a tuple of values (a, b = x, y) or a call of a device "
+                    f"function returning a tuple, not {call.type}",
+                )
+            if len(call.type.elements) != count:
+                raise self.type_error(
+                    value_node,
+                    f"{count} names are assigned the {len(call.type.elements)} values of "
+                    f"{call.type}",
+                )
+            values = [self.fresh_local(t) for t in call.type.elements]
+            self.emit(ir.Unpack(targets=values, value=call))
+        for element, value in zip(target.elts, values, strict=True):
+            if isinstance(element, ast.Name):
+                self.assign(element.id, value, element)
+            else:
+                self.store(element, value)
 
     def assign(
         self, name: str, value: ir.Expr, node: ast.AST, annotation: ScalarType | None = None
@@ -531,11 +669,16 @@ class Lowering:
         else:
             raise self.syntax_error(target, "augmented assignment needs a local or a[i] target")
 
-    def store(self, target: ast.Subscript, value_node: ast.expr) -> None:
+    def store(self, target: ast.Subscript, value_node: ast.expr | ir.Expr) -> None:
+        """``target = value``; the value as source (evaluated after the index, as Python
+        does) or already lowered (unpacking)."""
         if isinstance(target.value, ast.Attribute) and target.value.attr == "shape":
             raise self.syntax_error(target, "array shapes are read-only in kernels")
         element = self.index(target)
-        value = self.expr(value_node)
+        if isinstance(value_node, ir.Expr):
+            value, value_node = value_node, target
+        else:
+            value = self.expr(value_node)
         name = element.array.name
         value = self.convert(value, element.type, value_node, f"an element of '{name}'", store=True)
         self.emit(ir.Store(target=element, value=value))

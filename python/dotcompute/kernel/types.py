@@ -137,4 +137,16 @@ class VoidType:
 
 VOID = VoidType()
 
-KernelType = ScalarType | ArrayType | FixedArrayType | VoidType
+
+@dataclass(frozen=True)
+class TupleType:
+    """What a device function returning several values returns (``return a, b``); the caller
+    unpacks it at once (``x, y = f(...)``), so no local or array ever holds one."""
+
+    elements: tuple[ScalarType, ...]
+
+    def __str__(self) -> str:
+        return f"tuple[{', '.join(map(str, self.elements))}]"
+
+
+KernelType = ScalarType | ArrayType | FixedArrayType | VoidType | TupleType
