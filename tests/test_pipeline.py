@@ -77,6 +77,21 @@ def cubic(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
         out[i] = value * (coefficients[0] + value * (coefficients[1] + value * coefficients[2]))
 
 
+@dc.func
+def split_fraction(v: dc.float32):
+    whole = dc.floor(v)
+    return whole, v - whole
+
+
+@dc.kernel
+def fraction_plus_whole_half(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
+    # frac(x) + floor(x) / 2, through a device function returning a tuple.
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        whole, fraction = split_fraction(x[i])
+        out[i] = fraction + whole * 0.5
+
+
 @dc.kernel
 def transpose_add(a: dc.Array[dc.float64, 2], out: dc.Array[dc.float64, 2]):
     i = dc.global_id(0)
@@ -742,6 +757,27 @@ def test_fusion_of_stages_with_private_arrays(device, rng):
     v = v * (1 + v * (2 + v * 3))
     expected = v * (1 + v * (2 + v * 3))
     np.testing.assert_allclose(result.outputs["b"].numpy(), expected, rtol=1e-4)
+
+
+def test_fusion_of_stages_calling_tuple_returning_functions(device, rng):
+    # Each stage unpacks the device function's tuple into its own (renamed) locals.
+    x_host = random_array(rng, 3001, np.float32) * np.float32(10)
+    pipe = (
+        dc.PipelineBuilder()
+        .add_stage("a", KernelStage(fraction_plus_whole_half, "x", Output(), device=device))
+        .add_stage("b", KernelStage(fraction_plus_whole_half, "a", Output(), device=device))
+        .depends_on("a")
+        .with_optimization(fuse=True)
+        .build()
+    )
+    result = pipe.run({"x": dc.asarray(x_host, device=device)})
+    assert pipe.fusion_report == {"a+b": "fused"}
+
+    def step(v):
+        whole = np.floor(v)
+        return (v - whole) + whole * np.float32(0.5)
+
+    np.testing.assert_allclose(result.outputs["b"].numpy(), step(step(x_host)), rtol=1e-6)
 
 
 def test_no_fusion_with_an_explicit_size(rng):
