@@ -68,6 +68,16 @@ def twiddle_part(table, t, half, part):
 
 
 @dc.func
+def stockham_item(part, span, radix: int):
+    """(row, j, t, d) of this work-item in a radix-``radix`` pass of ``part`` work-items a row
+    (Note [Stockham passes]): it reads points j + q part, turns point q by table entry q t, and
+    writes point p to d + p span."""
+    j = dc.global_id(0) % part
+    k = j % span
+    return dc.global_id(0) // part, j, k * (part // span), (j // span) * radix * span + k
+
+
+@dc.func
 def dft4(re, im, first, out_re, out_im, out_first, out_stride, sign):
     """The 4-point DFT of (re, im)[first + 4 q], q < 4, into out[out_first + out_stride p]:
     stockham_radix16's butterflies, on its private arrays."""
@@ -114,11 +124,8 @@ def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
 @dc.kernel
 def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
     quarter = n // 4
-    j = dc.global_id(0) % quarter  # one dimension: Note [Flat grids] in reduce.py
-    row = dc.global_id(0) // quarter
+    row, j, t, d = stockham_item(quarter, span, 4)  # one dimension: Note [Flat grids]
     half = n // 2
-    k = j % span
-    t = k * (quarter // span)  # exp(sign 2 pi i q k / (4 span)) is entry q t
     y1_re = src[row, 2 * (j + quarter)]
     y1_im = src[row, 2 * (j + quarter) + 1]
     y2_re = src[row, 2 * (j + 2 * quarter)]
@@ -147,7 +154,6 @@ def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
     sum13_im = x1_im + x3_im
     turned13_re = -sign * (x1_im - x3_im)  # (sign i) (x1 - x3)
     turned13_im = sign * (x1_re - x3_re)
-    d = (j // span) * 4 * span + k
     dst[row, 2 * d] = sum02_re + sum13_re
     dst[row, 2 * d + 1] = sum02_im + sum13_im
     dst[row, 2 * (d + span)] = diff02_re + turned13_re
@@ -164,11 +170,8 @@ def stockham_radix16(
 ):
     """A radix-16 pass (Note [Radix-16 passes]): 16 points a work-item, in private arrays."""
     part = n // 16
-    j = dc.global_id(0) % part  # one dimension: Note [Flat grids] in reduce.py
-    row = dc.global_id(0) // part
+    row, j, t, d = stockham_item(part, span, 16)  # one dimension: Note [Flat grids]
     half = n // 2
-    k = j % span
-    t = k * (part // span)  # exp(sign 2 pi i q k / (16 span)) is entry q t
     x_re = dc.private_array(16, table.dtype)
     x_im = dc.private_array(16, table.dtype)
     y_re = dc.private_array(16, table.dtype)
@@ -196,7 +199,6 @@ def stockham_radix16(
     # ...then 4-point DFTs over q1 of y[4 q1 + p2], output p1 to point 4 p1 + p2.
     for p2 in range(4):
         dft4(y_re, y_im, p2, x_re, x_im, p2, 4, sign)
-    d = (j // span) * 16 * span + k
     for p in range(16):
         dst[row, 2 * (d + p * span)] = x_re[p]
         dst[row, 2 * (d + p * span) + 1] = x_im[p]

@@ -63,6 +63,15 @@ TARGET_GROUPS = 1024  # and then up to this many groups, splits included
 MIN_SPLIT_TILES = 16  # each split covering at least this many k tiles (256 of k)
 
 
+@dc.func
+def split_k_range(z, batches, layers, split_tiles, inner, tile):
+    """(batch, first k tile, end k tile) of layer z of c = [batches * splits, m, n]: the k
+    tiles that layer sums (Note [Split k])."""
+    splits = layers // batches
+    first = (z % splits) * split_tiles
+    return z // splits, first, min(first + split_tiles, (inner + tile - 1) // tile)
+
+
 @dc.kernel
 def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
     """Real GEMM over [batch, m, k] @ [batch, k, n]; dimension 0 is the column, 1 the row,
@@ -77,10 +86,9 @@ def gemm_tiled(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
     m = a.shape[1]
     inner = a.shape[2]
     n = b.shape[2]
-    splits = c.shape[0] // a.shape[0]
-    batch = z // splits
-    first_tile = (z % splits) * split_tiles
-    last_tile = min(first_tile + split_tiles, (inner + TILE - 1) // TILE)
+    batch, first_tile, last_tile = split_k_range(
+        z, a.shape[0], c.shape[0], split_tiles, inner, TILE
+    )
     acc = c.dtype(0)
     for t in range(first_tile, last_tile):  # uniform over the group
         ka = t * TILE + tx
@@ -117,10 +125,9 @@ def _blocked_kernel(item_rows: int, item_columns: int, group_rows: int, group_co
         m = a.shape[1]
         inner = a.shape[2]
         n = b.shape[2]
-        splits = c.shape[0] // a.shape[0]
-        batch = z // splits
-        first_tile = (z % splits) * split_tiles
-        last_tile = min(first_tile + split_tiles, (inner + BLOCK_K - 1) // BLOCK_K)
+        batch, first_tile, last_tile = split_k_range(
+            z, a.shape[0], c.shape[0], split_tiles, inner, BLOCK_K
+        )
         rank = ty * group_columns + tx
         for t in range(first_tile, last_tile):  # uniform over the group
             k0 = t * BLOCK_K
@@ -178,10 +185,9 @@ def gemm_tiled_complex(a: dc.Array, b: dc.Array, c: dc.Array, split_tiles: int):
     m = a.shape[1]
     inner = b.shape[1]
     n = b.shape[2] // 2
-    splits = c.shape[0] // a.shape[0]
-    batch = z // splits
-    first_tile = (z % splits) * split_tiles
-    last_tile = min(first_tile + split_tiles, (inner + TILE - 1) // TILE)
+    batch, first_tile, last_tile = split_k_range(
+        z, a.shape[0], c.shape[0], split_tiles, inner, TILE
+    )
     acc_re = c.dtype(0)
     acc_im = c.dtype(0)
     for t in range(first_tile, last_tile):  # uniform over the group
