@@ -93,6 +93,13 @@ def fraction_plus_whole_half(x: dc.Array[dc.float32], out: dc.Array[dc.float32])
 
 
 @dc.kernel
+def triple_index(out: dc.Array[dc.int64]):
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        out[i] = 3 * i
+
+
+@dc.kernel
 def transpose_add(a: dc.Array[dc.float64, 2], out: dc.Array[dc.float64, 2]):
     i = dc.global_id(0)
     j = dc.global_id(1)
@@ -658,6 +665,28 @@ def test_op_and_transfer_stages(device, rng):
     assert result.outputs["back"].device.spec == "cpu"
     np.testing.assert_allclose(result.outputs["back"].numpy(), a_host + b_host, rtol=1e-6)
     assert result.metrics.stages["a_dev"].bytes_moved == 4099 * 4
+
+
+def test_output_specs(device, rng):
+    # An int or tuple shape and a dtype for a kernel without array inputs; like= another entry.
+    x_host = random_array(rng, 300, np.float32)
+    pipe = (
+        dc.PipelineBuilder()
+        .add_stage(
+            "iota", KernelStage(triple_index, Output(shape=257, dtype="int64"), device=device)
+        )
+        .add_stage("grid", KernelStage(triple_index, Output(shape=(10,), dtype=np.int64)))
+        .add_stage("scaled", KernelStage(scale, "x", Output(like="y"), 2.0, device=device))
+        .build()
+    )
+    x = dc.asarray(x_host, device=device)
+    result = pipe.run({"x": x, "y": dc.zeros(300, "float32", device)})
+    np.testing.assert_array_equal(result.outputs["iota"].numpy(), 3 * np.arange(257))
+    np.testing.assert_array_equal(result.outputs["grid"].numpy(), 3 * np.arange(10))
+    np.testing.assert_array_equal(result.outputs["scaled"].numpy(), x_host * np.float32(2))
+    unsized = dc.PipelineBuilder().add_stage("s", KernelStage(triple_index, Output())).build()
+    with pytest.raises(dc.PipelineError, match=r"Output\(\) needs like=, or shape= and dtype="):
+        unsized.run({})
 
 
 def test_missing_context_entry_names_the_fix():

@@ -35,6 +35,9 @@ class Output:
     dtype: Any = None
 
 
+_MISSING = object()
+
+
 def _resolve(value: Any, ctx: Mapping[str, Any], stage: str) -> Any:
     if isinstance(value, str):
         try:
@@ -55,10 +58,6 @@ def _on_device(value: Any, device: str) -> Any:
     return value
 
 
-def _dtype_key(dtype: Any) -> np.dtype:
-    return dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
-
-
 class BufferPool:
     """Intermediate arrays returned by their last reader, reused by later allocations of the
     same (device, dtype, shape).
@@ -77,20 +76,23 @@ class BufferPool:
         self.reused = 0
 
     def take(self, shape: tuple, dtype: Any, device: str, stream: Any) -> _core.Array:
-        key = (device, _dtype_key(dtype), tuple(shape))  # dtype objects: .name is slow
+        if not isinstance(dtype, np.dtype):
+            dtype = np.dtype(dtype)
+        key = (device, dtype, tuple(shape))  # dtype objects: .name is slow
         with self._lock:
             entries = self._free.get(key)
-            entry = entries.pop() if entries else None
-            if entry is None:
+            if not entries:
                 self.allocated += 1
+                entry = None
             else:
                 self.reused += 1
+                entry = entries.pop()
         if entry is None:
             return _core.empty(shape, dtype, device)
         array, reader_streams = entry
         if stream is not None:
             for reader_stream in reader_streams:
-                if reader_stream != stream:
+                if reader_stream is not stream:
                     stream.wait_event(reader_stream.record_event())
         return array
 
@@ -142,7 +144,12 @@ class DeviceStage(abc.ABC):
     device: str | None = None
 
     def arrays_of(self, values: list) -> int:
-        return sum(v.nbytes for v in values if isinstance(v, _core.Array))
+        """The bytes of the arrays among values."""
+        total = 0
+        for value in values:
+            if isinstance(value, _core.Array):
+                total += value.nbytes
+        return total
 
     def references(self) -> list[str]:
         """Context names the stage reads."""
@@ -179,11 +186,24 @@ class KernelStage(DeviceStage):
         self, ctx: Mapping[str, Any], device: str, stream: Any, pool: BufferPool | None, stage: str
     ) -> tuple[list, list]:
         """Argument values on device, and the output arrays (allocated or taken from pool)."""
+        # Note [Stage-by-stage cost]: this runs for every kernel stage of every run, so it is
+        # written as plain loops (no generators, helpers only off the common path).
         values = list(self.args)  # constants and Output() as they are; references resolved:
         for index, name in self._references:
-            values[index] = _on_device(_resolve(name, ctx, stage), device)
+            value = ctx.get(name, _MISSING)
+            if value is _MISSING:
+                value = _resolve(name, ctx, stage)  # raises the error naming the fix
+            if isinstance(value, _core.Array) and value._device_spec != device:
+                value = value.to(device)
+            values[index] = value
         outputs = []
-        first_array = next((v for v in values if isinstance(v, _core.Array)), None)
+        if not self.outputs:
+            return values, outputs
+        first_array = None
+        for value in values:
+            if isinstance(value, _core.Array):
+                first_array = value
+                break
         for index in self.outputs:
             spec: Output = self.args[index]
             like = _resolve(spec.like, ctx, stage) if spec.like is not None else first_array
@@ -192,9 +212,10 @@ class KernelStage(DeviceStage):
                     f"stage '{stage}': Output() needs like=, or shape= and dtype=, when the "
                     "kernel has no array input"
                 )
-            shape = tuple(spec.shape) if spec.shape is not None else tuple(like.shape)
-            if isinstance(spec.shape, int):
-                shape = (spec.shape,)
+            if spec.shape is None:
+                shape = like.shape
+            else:
+                shape = (spec.shape,) if isinstance(spec.shape, int) else tuple(spec.shape)
             dtype = spec.dtype if spec.dtype is not None else like.dtype
             array = (
                 pool.take(shape, dtype, device, stream)
@@ -209,8 +230,12 @@ class KernelStage(DeviceStage):
         if self.size is not None:
             size = _resolve(self.size, ctx, stage)
             return tuple(size) if isinstance(size, list) else size
-        shaped = outputs[0] if outputs else next(v for v in values if isinstance(v, _core.Array))
-        return tuple(shaped.shape)
+        if outputs:
+            return outputs[0].shape
+        for value in values:
+            if isinstance(value, _core.Array):
+                return value.shape
+        raise PipelineError(f"stage '{stage}' has no array to take its size from; pass size=")
 
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
         # Each attribute of the executor's StageContext is a C++ call: read them once.
