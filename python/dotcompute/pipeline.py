@@ -428,6 +428,16 @@ class Pipeline:
                 dependents[dependency] = dependents.get(dependency, 0) + 1
         self._readers = dependents
         self._sinks = {o.name for o, _ in units if o.name not in dependents}
+        # Per unit: (name, output key, whether it is a run's output, whether the pool made it).
+        self._unit_outputs = [
+            (
+                o.name,
+                self._output_name(o.name),
+                o.name in self._sinks or o.keep,
+                self._pool_owned(o.name),
+            )
+            for o, _ in units
+        ]
         self._executor = _core.Pipeline(
             [self._spec(o, self._body(o, fused)) for o, fused in units], strategy.value
         )
@@ -867,14 +877,14 @@ class Pipeline:
         """With buffer reuse, only sinks and kept stages are outputs; any other pooled array
         still held (its readers did not all run) goes back to the pool now."""
         outputs = {}
-        for options, _ in self._units:
-            key = self._output_name(options.name)
-            if key not in state.values:
+        values = state.values
+        for name, key, is_output, pool_owned in self._unit_outputs:
+            if key not in values:
                 continue
-            if options.name in self._sinks or options.keep:
-                outputs[key] = state.values[key]
-            elif options.name not in state.released and self._pool_owned(options.name):
-                value = state.values[key]
+            if is_output:
+                outputs[key] = values[key]
+            elif pool_owned and name not in state.released:
+                value = values[key]
                 for array in value if isinstance(value, tuple) else (value,):
                     if isinstance(array, _core.Array):
                         self._pool.give(array, ())
