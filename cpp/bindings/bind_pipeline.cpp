@@ -32,12 +32,30 @@ void keep_thread_state() {
   kept = true;
 }
 
-/// A stage body calling fn(context, run_data) under the GIL; Python exceptions become
-/// StageFailure carrying the exception object. Without pass_context the body gets None for the
-/// context: making the Python view of a StageContext costs more than a trivial stage.
-StageBody python_body(py::object function, bool pass_context) {
+/// What a Python stage body gets as its first argument (the spec's "context" entry).
+enum class BodyArgument {
+  Context,  ///< True: the StageContext
+  None,     ///< False: None; making the Python view of a StageContext costs more than a
+            ///< trivial host stage
+  Stream,   ///< "stream": the stage's stream; the body returns the bytes it moved (or None).
+            ///< Kernel stages read nothing else, and each StageContext attribute is a call.
+};
+
+BodyArgument body_argument(const py::dict& stage) {
+  if (!stage.contains("context")) return BodyArgument::Context;
+  py::handle value = stage["context"];
+  if (py::isinstance<py::str>(value)) {
+    if (py::cast<std::string>(value) == "stream") return BodyArgument::Stream;
+    raise(ErrorKind::InvalidArgument, "a stage's context entry is True, False or 'stream'");
+  }
+  return py::cast<bool>(value) ? BodyArgument::Context : BodyArgument::None;
+}
+
+/// A stage body calling fn(argument, run_data) under the GIL; Python exceptions become
+/// StageFailure carrying the exception object.
+StageBody python_body(py::object function, BodyArgument argument) {
   std::shared_ptr<void> held = hold_python(std::move(function));
-  return [held, pass_context](StageContext& context) {
+  return [held, argument](StageContext& context) {
     keep_thread_state();
     py::gil_scoped_acquire gil;
     const py::object& callable = *static_cast<const py::object*>(held.get());
@@ -45,8 +63,12 @@ StageBody python_body(py::object function, bool pass_context) {
                               ? py::handle(static_cast<PyObject*>(context.run_data))
                               : py::handle(Py_None);
     try {
-      if (pass_context) {
+      if (argument == BodyArgument::Context) {
         callable(py::cast(&context, py::return_value_policy::reference), run_data);
+      } else if (argument == BodyArgument::Stream) {
+        py::object stream = context.stream ? py::cast(context.stream) : py::none();
+        py::object moved = callable(stream, run_data);
+        if (!moved.is_none()) context.bytes_moved = py::cast<uint64_t>(moved);
       } else {
         callable(py::none(), run_data);
       }
@@ -153,10 +175,8 @@ void bind_pipeline(py::module_& m) {
                StageSpec spec;
                spec.name = py::cast<std::string>(stage["name"]);
                spec.dependencies = py::cast<std::vector<std::string>>(stage["dependencies"]);
-               const bool pass_context =
-                   !stage.contains("context") || py::cast<bool>(stage["context"]);
-               spec.body =
-                   python_body(py::reinterpret_borrow<py::object>(stage["body"]), pass_context);
+               spec.body = python_body(py::reinterpret_borrow<py::object>(stage["body"]),
+                                       body_argument(stage));
                spec.device = py::cast<std::string>(stage["device"]);
                spec.fallback_device = py::cast<std::string>(stage["fallback_device"]);
                spec.retries = py::cast<int>(stage["retries"]);
@@ -169,7 +189,8 @@ void bind_pipeline(py::module_& m) {
            py::arg("stages"), py::arg("strategy") = "stop_on_error",
            "stages: dicts with name, dependencies, body (fn(context, run_data)), device, "
            "fallback_device, retries, backoff, timeout, and optionally context (False: the body "
-           "gets None instead of the StageContext).")
+           "gets None instead of the StageContext; 'stream': the stage's stream, and the body "
+           "returns the bytes it moved).")
       .def_property_readonly("order",
                              [](const Pipeline& self) {
                                std::vector<std::string> names;

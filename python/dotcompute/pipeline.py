@@ -589,6 +589,9 @@ class Pipeline:
             def work(call, state):
                 return state.owner._run_fused(fused, call, state)
 
+        elif isinstance(stage, KernelStage) and self._gate is None:
+            return self._kernel_body(options, stage, releasable)
+
         elif isinstance(stage, DeviceStage):
             pooled = isinstance(stage, KernelStage)
 
@@ -626,35 +629,81 @@ class Pipeline:
             else:
                 state.values[output_name] = work(call, state)
             if releasable and owner._pool is not None:
-                owner._finished(releasable, call, state)
+                owner._finished(releasable, call.stream if call is not None else None, state)
 
         return body
 
+    def _kernel_body(self, options: StageOptions, stage: KernelStage, releasable: tuple):
+        """The body of a kernel stage, the common stage: it takes the stage's stream instead of
+        the StageContext, whose every attribute is a C++ call (see _spec), and returns the
+        bytes it moved. With a fallback device it reads the device from the context."""
+        name = options.name
+
+        def finish(state, output, stream):
+            state.values[name] = output
+            owner = state.owner
+            if releasable and owner._pool is not None:
+                owner._finished(releasable, stream, state)
+
+        if options.fallback_device:
+
+            def kernel_body_with_fallback(call, state):
+                stream = call.stream
+                output, call.bytes_moved = stage.launch_in(
+                    state.view, call.device, stream, state.owner._pool, name
+                )
+                finish(state, output, stream)
+
+            return kernel_body_with_fallback
+
+        device = self._device_of(options)
+
+        def kernel_body(stream, state):
+            output, moved = stage.launch_in(state.view, device, stream, state.owner._pool, name)
+            finish(state, output, stream)
+            return moved
+
+        kernel_body.needs_context = "stream"
+        return kernel_body
+
     def _releasable(self, options: StageOptions) -> tuple:
-        """(dependency, its output key, whether the pool made it) for each dependency whose
-        output a run may release after its last reader: not a sink, not kept."""
+        """(dependency, its output key, whether the pool made it, whether this stage is its
+        only reader) for each dependency whose output a run may release after its last
+        reader: not a sink, not kept."""
         return tuple(
-            (dependency, self._output_name(dependency), self._pool_owned(dependency))
+            (
+                dependency,
+                self._output_name(dependency),
+                self._pool_owned(dependency),
+                self._readers.get(dependency) == 1,
+            )
             for dependency in options.dependencies
             if dependency not in self._sinks and not self._unit_options[dependency].keep
         )
 
-    def _finished(self, releasable: tuple, call: Any, state: _RunState) -> None:
+    def _finished(self, releasable: tuple, stream: Any, state: _RunState) -> None:
         """Buffer reuse: dependencies whose last reader this was give their arrays back, with
-        the streams every reader queued work on (Note [Reused buffers and streams])."""
-        stream = call.stream if call is not None else None
-        with state.lock:
-            give = []
-            for entry in releasable:
-                dependency = entry[0]
-                streams = state.reader_streams.get(dependency, ())
-                if stream is not None and stream not in streams:
-                    streams = state.reader_streams[dependency] = (*streams, stream)
-                state.readers_left[dependency] -= 1
-                if state.readers_left[dependency] == 0:
-                    give.append((entry, streams))
-                    state.released.add(dependency)
-        for (_, key, pool_owned), streams in give:
+        the streams every reader queued work on (the reader that finished used stream: Note
+        [Reused buffers and streams]). An only reader (a chain) needs no count and no lock."""
+        give = []
+        shared = []
+        for entry in releasable:
+            if entry[3]:
+                give.append((entry, () if stream is None else (stream,)))
+            else:
+                shared.append(entry)
+        if shared:
+            with state.lock:
+                for entry in shared:
+                    dependency = entry[0]
+                    streams = state.reader_streams.get(dependency, ())
+                    if stream is not None and stream not in streams:
+                        streams = state.reader_streams[dependency] = (*streams, stream)
+                    state.readers_left[dependency] -= 1
+                    if state.readers_left[dependency] == 0:
+                        give.append((entry, streams))
+        for (dependency, key, pool_owned, _), streams in give:
+            state.released.add(dependency)
             value = state.values.pop(key, None)
             if not pool_owned:
                 continue

@@ -239,17 +239,32 @@ class KernelStage(DeviceStage):
 
     def run(self, call: Any, ctx: Mapping[str, Any], pool: BufferPool | None) -> Any:
         # Each attribute of the executor's StageContext is a C++ call: read them once.
-        stage, stream = call.stage, call.stream
-        values, outputs = self.bind(ctx, call.device, stream, pool, stage)
+        output, call.bytes_moved = self.launch_in(
+            ctx, call.device, call.stream, pool, call.stage, dry=call.dry
+        )
+        return output
+
+    def launch_in(
+        self,
+        ctx: Mapping[str, Any],
+        device: str,
+        stream: Any,
+        pool: BufferPool | None,
+        stage: str,
+        dry: bool = False,
+    ) -> tuple[Any, int]:
+        """Binds and launches on device and stream: (the stage's output, the bytes of its
+        arrays). ``dry`` (before a graph capture) builds the plan and launches nothing."""
+        values, outputs = self.bind(ctx, device, stream, pool, stage)
         size = self.launch_size(values, outputs, ctx, stage)
-        if call.dry:  # before a graph capture: build, do not run
+        if dry:
             self.kernel._plan_for(values, None)
         else:
             self.kernel.launch(size, *values, local_size=self.local_size, stream=stream)
-        call.bytes_moved = self.arrays_of(values)
+        moved = self.arrays_of(values)
         if not outputs:
-            return None
-        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+            return None, moved
+        return (outputs[0] if len(outputs) == 1 else tuple(outputs)), moved
 
 
 class OpStage(DeviceStage):
