@@ -133,3 +133,47 @@ def test_a_faulting_kernel_raises_launch_error_naming_the_fix(tmp_path):
     second = next(line for line in lines if line.startswith("SECOND"))
     # Either the device recovered, or the error says what to do.
     assert second.startswith("SECOND OK 1.0") or "restart the process" in second, result.stdout
+
+
+PIPELINE_FAULT_SCRIPT = textwrap.dedent(
+    """
+    import dotcompute as dc
+    from dotcompute.pipeline import KernelStage, Output
+
+    @dc.kernel
+    def read_far(a: dc.Array[dc.float32], out: dc.Array[dc.float32], offset: dc.int64):
+        i = dc.global_id(0)
+        out[i] = a[i + offset]
+
+    pipe = (
+        dc.PipelineBuilder()
+        .add_stage("near", KernelStage(read_far, "a", Output(), 0, device="cuda:0"))
+        .add_stage("far", KernelStage(read_far, "near", Output(), 1 << 40, device="cuda:0"))
+        .depends_on("near")
+        .build()
+    )
+    try:
+        pipe.run({"a": dc.ones(1024, device="cuda:0")})
+        print("NO ERROR")
+    except dc.PipelineError as error:
+        far = error.result.metrics.stages["far"]
+        print("FAR:", far.status, far.message)
+    """
+)
+
+
+def test_a_faulting_kernel_stage_fails_its_pipeline_run(tmp_path):
+    # The fault surfaces when the run synchronizes its streams at the end; the stage whose
+    # kernel faulted is reported failed with the driver's error (in a child process, as above).
+    script = tmp_path / "faulting_stage.py"
+    script.write_text(PIPELINE_FAULT_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    far = next(line for line in result.stdout.splitlines() if line.startswith(("FAR:", "NO ")))
+    assert far.startswith("FAR: failed") and "ILLEGAL_ADDRESS" in far, result.stdout

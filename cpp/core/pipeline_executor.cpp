@@ -16,7 +16,8 @@
 // else a stream of their own. Work on other streams they depend on is joined with events
 // (stream.wait_event, no host wait); dependencies on another device, and every device
 // dependency of a host stage, are waited for on the host (event.synchronize). Each device
-// stage records a start and an end event; device times are read once the run has finished.
+// stage records a start and an end event; device times are read once the run has finished,
+// after one synchronize per stream.
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -457,13 +458,31 @@ void PipelineRun::finish(RunResult& result) {
   result.wall_seconds = seconds_between(start_, end);
   result.cancelled = options_.cancel != nullptr && options_.cancel->cancelled();
   std::vector<std::shared_ptr<Stream>> streams;
+  for (const StageState& stage : stages_) {
+    if (stage.stream && std::find(streams.begin(), streams.end(), stage.stream) == streams.end()) {
+      streams.push_back(stage.stream);
+    }
+  }
+  // Device work is asynchronous: its errors surface here, at the run's sync point. One
+  // synchronize per stream completes every event recorded on it (each driver call costs about
+  // a microsecond on CUDA, and a chain of stages shares one stream); where that fails, each
+  // stage's end event is synchronized on its own, so the failure lands on the stages it hit.
+  std::vector<const Stream*> unsettled;
+  for (const std::shared_ptr<Stream>& stream : streams) {
+    try {
+      stream->synchronize();
+    } catch (const Error&) {
+      unsettled.push_back(stream.get());
+    }
+  }
   std::vector<std::shared_ptr<Event>> events;
   for (StageState& stage : stages_) {
     StageRecord& record = stage.record;
     if (stage.end_event) {
-      // Device work is asynchronous: its errors surface here, at the run's sync point.
       try {
-        stage.end_event->synchronize();
+        if (std::find(unsettled.begin(), unsettled.end(), stage.stream.get()) != unsettled.end()) {
+          stage.end_event->synchronize();
+        }
         // Both events have completed: the next run may record them again.
         events.push_back(stage.start_event);
         events.push_back(stage.end_event);
@@ -474,9 +493,6 @@ void PipelineRun::finish(RunResult& result) {
           record.message = std::string("device work failed: ") + error.what();
         }
       }
-    }
-    if (stage.stream && std::find(streams.begin(), streams.end(), stage.stream) == streams.end()) {
-      streams.push_back(stage.stream);
     }
     result.stages.push_back(record);
     record.payload.reset();  // the result owns the failure now; this run may outlive it
