@@ -113,11 +113,12 @@ FAULTING_SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_faulting_kernel_raises_launch_error_naming_the_fix(tmp_path):
-    # In a child process: a fault poisons the whole CUDA context of the process that ran it.
-    # The kernel lives in a file because dotcompute reads kernel source with inspect.
-    script = tmp_path / "faulting_kernel.py"
-    script.write_text(FAULTING_SCRIPT)
+def run_in_child(tmp_path, name: str, source: str) -> str:
+    """source's output, run as a script in a child process: a fault poisons the whole CUDA
+    context of the process that ran it. Kernels live in a file because dotcompute reads kernel
+    source with inspect."""
+    script = tmp_path / name
+    script.write_text(source)
     result = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
@@ -126,13 +127,18 @@ def test_a_faulting_kernel_raises_launch_error_naming_the_fix(tmp_path):
         env=dict(os.environ),
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    return result.stdout
+
+
+def test_a_faulting_kernel_raises_launch_error_naming_the_fix(tmp_path):
+    output = run_in_child(tmp_path, "faulting_kernel.py", FAULTING_SCRIPT)
+    lines = output.splitlines()
     first = next(line for line in lines if line.startswith(("FIRST:", "NO ERROR")))
-    assert first.startswith("FIRST:") and "ILLEGAL_ADDRESS" in first, result.stdout
-    assert "restart the process" in first, result.stdout
+    assert first.startswith("FIRST:") and "ILLEGAL_ADDRESS" in first, output
+    assert "restart the process" in first, output
     second = next(line for line in lines if line.startswith("SECOND"))
     # Either the device recovered, or the error says what to do.
-    assert second.startswith("SECOND OK 1.0") or "restart the process" in second, result.stdout
+    assert second.startswith("SECOND OK 1.0") or "restart the process" in second, output
 
 
 PIPELINE_FAULT_SCRIPT = textwrap.dedent(
@@ -164,16 +170,7 @@ PIPELINE_FAULT_SCRIPT = textwrap.dedent(
 
 def test_a_faulting_kernel_stage_fails_its_pipeline_run(tmp_path):
     # The fault surfaces when the run synchronizes its streams at the end; the stage whose
-    # kernel faulted is reported failed with the driver's error (in a child process, as above).
-    script = tmp_path / "faulting_stage.py"
-    script.write_text(PIPELINE_FAULT_SCRIPT)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-    )
-    assert result.returncode == 0, result.stderr
-    far = next(line for line in result.stdout.splitlines() if line.startswith(("FAR:", "NO ")))
-    assert far.startswith("FAR: failed") and "ILLEGAL_ADDRESS" in far, result.stdout
+    # kernel faulted is reported failed with the driver's error.
+    output = run_in_child(tmp_path, "faulting_stage.py", PIPELINE_FAULT_SCRIPT)
+    far = next(line for line in output.splitlines() if line.startswith(("FAR:", "NO ")))
+    assert far.startswith("FAR: failed") and "ILLEGAL_ADDRESS" in far, output

@@ -768,17 +768,22 @@ def test_fusion_declined_for_a_neighbour_access(rng):
     assert "another index" in pipe.fusion_report["a+b"]
 
 
-def test_fusion_of_stages_with_private_arrays(device, rng):
-    # Each stage keeps its own private table in the fused kernel (renamed like its locals).
-    x_host = random_array(rng, 3001, np.float32)
-    pipe = (
+def fused_twice(kernel, device):
+    """x -> a -> b, both stages the same elementwise kernel, fused."""
+    return (
         dc.PipelineBuilder()
-        .add_stage("a", KernelStage(cubic, "x", Output(), device=device))
-        .add_stage("b", KernelStage(cubic, "a", Output(), device=device))
+        .add_stage("a", KernelStage(kernel, "x", Output(), device=device))
+        .add_stage("b", KernelStage(kernel, "a", Output(), device=device))
         .depends_on("a")
         .with_optimization(fuse=True)
         .build()
     )
+
+
+def test_fusion_of_stages_with_private_arrays(device, rng):
+    # Each stage keeps its own private table in the fused kernel (renamed like its locals).
+    x_host = random_array(rng, 3001, np.float32)
+    pipe = fused_twice(cubic, device)
     result = pipe.run({"x": dc.asarray(x_host, device=device)})
     assert pipe.fusion_report == {"a+b": "fused"}
     assert pipe.fused_source("a+b").count("{0}") == 2  # two zeroed private arrays
@@ -791,14 +796,7 @@ def test_fusion_of_stages_with_private_arrays(device, rng):
 def test_fusion_of_stages_calling_tuple_returning_functions(device, rng):
     # Each stage unpacks the device function's tuple into its own (renamed) locals.
     x_host = random_array(rng, 3001, np.float32) * np.float32(10)
-    pipe = (
-        dc.PipelineBuilder()
-        .add_stage("a", KernelStage(fraction_plus_whole_half, "x", Output(), device=device))
-        .add_stage("b", KernelStage(fraction_plus_whole_half, "a", Output(), device=device))
-        .depends_on("a")
-        .with_optimization(fuse=True)
-        .build()
-    )
+    pipe = fused_twice(fraction_plus_whole_half, device)
     result = pipe.run({"x": dc.asarray(x_host, device=device)})
     assert pipe.fusion_report == {"a+b": "fused"}
 
