@@ -19,7 +19,11 @@ private arrays: PoCL here, 256^3 float32, 4 x 4 blocks 5.8-10.4 ms, 8 x 8 blocks
 (15-19 GFLOP/s); H200 CUDA, 1024^3, 4 x 4 blocks 0.134 ms, 8 x 8 blocks on 8 x 8 work-items
 0.288 ms. The private arrays themselves (the kernel had sixteen named accumulators before) made
 gemm_blocked faster on CUDA, 0.155 -> 0.134 ms at 1024^3 and 8.68 -> 7.73 ms at 4096^3, and
-changed nothing through NVIDIA's OpenCL (0.234 -> 0.222 ms, 17.5 -> 17.7 ms).
+changed nothing through NVIDIA's OpenCL (0.234 -> 0.222 ms, 17.5 -> 17.7 ms). Larger blocks did
+not pay on GPUs: 128 x 128 tiles of 8 x 8 outputs on 16 x 16 work-items ran 0.62-1.12x
+gemm_blocked's speed through CUDA on an H100 (float32 1024^3 0.159 against 0.139 ms, 4096^3
+7.15 against 7.64 ms; float64 0.87-0.95x) and 0.58-0.98x through OpenCL; on PoCL they matched
+gemm_blocked_wide (512^3 13.0 against 13.9 ms).
 
 Note [Split k]: an output of few tiles over a long k (a dot product of two long vectors,
 (8, 1M) @ (1M, 8), (256, 32K) @ (32K, 256)) gave a GPU a handful of groups each walking all of
