@@ -981,20 +981,78 @@ def test_bad_atomic_dtype(tmp_path):
     )
 
 
-def test_barrier_in_device_function(tmp_path):
-    expect_error(
+def test_device_functions_with_barriers_and_shared_arrays_are_inlined(tmp_path):
+    f = lower(
         tmp_path,
         """
         @func
-        def sync():
-            ki.barrier()  # <-
+        def publish(tile, v):
+            tile[ki.local_id(0)] = v
+            ki.barrier()
+
+        @func
+        def neighbour_sum(v: dc.float32) -> dc.float32:
+            tile = ki.shared_array(16, dc.float32)
+            total = dc.float32(0)
+            publish(tile, v)
+            for j in range(2):
+                total += tile[(ki.local_id(0) + j) % 16]
+            ki.barrier()
+            return total
 
         def k(x: dc.Array[dc.float32]):
-            sync()
+            i = ki.global_id(0)
+            a = neighbour_sum(x[i])
+            b = neighbour_sum(a)
+            x[i] = a + b
         """,
-        KernelTypeError,
-        "barrier() is only allowed in kernels",
     )
+    assert f.callees == [] and f.uses_barrier
+    # Each call site has its own shared array and its own locals, zeroed where the call stands.
+    assert sorted(f.shared_arrays) == ["dc_i0_tile", "dc_i1_tile"]
+    assert len(nodes_of(f, ir.Barrier)) == 4
+    assert "dc_i0_total" in f.locals and "dc_i1_total" in f.locals
+    zeroed = [s for s in f.body if isinstance(s, ir.Assign) and s.target.name == "dc_i1_total"]
+    assert zeroed[0].value == ir.Const(type=FLOAT32, value=0.0)
+    # The nested function was inlined into neighbour_sum first: its parameter became a local
+    # and its array parameter the shared array itself.
+    stores = [s for s in nodes_of(f, ir.Store) if s.target.array.name.endswith("_tile")]
+    assert {s.target.array.name for s in stores} == {"dc_i0_tile", "dc_i1_tile"}
+    # The calls' values land where the calls stood.
+    assigned = [s.target.name for s in f.body if isinstance(s, ir.Assign)]
+    assert assigned.index("a") < assigned.index("dc_i1_v") < assigned.index("b")
+
+
+INLINING_ERRORS = [
+    (
+        "@func\ndef g(v):\n    ki.barrier()\n    return v\n\n"
+        "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1]) + 1.0  # <-",
+        "its call must stand alone",
+    ),
+    (
+        "@func\ndef g(v):\n    if v > 0:\n        return v\n    ki.barrier()\n    return -v\n\n"
+        "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1])  # <-",
+        "may return only as its last statement",
+    ),
+    (
+        "@func\ndef g(v):\n    p = ki.private_array(4, dc.float32)\n    ki.barrier()\n"
+        "    return v + p[0]\n\n"
+        "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1])  # <-",
+        "cannot declare private arrays",
+    ),
+    (
+        "@func\ndef g(v):\n    if v > 0:\n        s = ki.shared_array(4, dc.float32)  # <-\n"
+        "    return v\n\n"
+        "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1])",
+        "top level",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "hint"), INLINING_ERRORS)
+def test_inlining_errors(tmp_path, source, hint):
+    error = KernelSyntaxError if hint == "top level" else KernelTypeError
+    expect_error(tmp_path, source, error, hint)
 
 
 def test_recursion(tmp_path):
@@ -1237,23 +1295,6 @@ def test_plain_python_function_is_not_callable(tmp_path):
         """,
         KernelTypeError,
         "Decorate it with @dc.func",
-    )
-
-
-def test_shared_array_in_device_function(tmp_path):
-    expect_error(
-        tmp_path,
-        """
-        @func
-        def f(v):
-            s = ki.shared_array(4, dc.float32)  # <-
-            return v
-
-        def k(x: dc.Array[dc.int32]):
-            x[0] = f(1)
-        """,
-        KernelTypeError,
-        "only allowed in kernels",
     )
 
 

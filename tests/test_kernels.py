@@ -1988,6 +1988,74 @@ def test_tuple_returns_across_barriers(device, rng):
     np.testing.assert_array_equal(out.numpy(), np.stack([padded[neighbours] // 5, x % 5]))
 
 
+SCAN_GROUP = 32  # work-items of inclusive_group_scan's groups
+
+
+@dc.func
+def group_barrier():
+    dc.barrier()
+
+
+@dc.func
+def inclusive_group_scan(value):
+    """The inclusive prefix sum of value over the work-group (Hillis-Steele), and the group's
+    total; every work-item calls it."""
+    sums = dc.shared_array(SCAN_GROUP, dc.int64)
+    own = dc.local_id(0)
+    sums[own] = value
+    group_barrier()  # a barrier in a device function called by one
+    step = 1
+    while step < SCAN_GROUP:
+        add = sums[own - step] if own >= step else dc.int64(0)
+        dc.barrier()
+        sums[own] += add
+        dc.barrier()
+        step *= 2
+    mine, total = sums[own], sums[SCAN_GROUP - 1]
+    dc.barrier()  # everyone has read sums before the next call writes it
+    return mine, total
+
+
+@dc.func
+def publish_rank(ranks, value):
+    """Writes into a shared array, no barrier: inlined as well."""
+    ranks[dc.local_id(0)] = value
+
+
+@dc.kernel
+def group_scans_in_device_functions(
+    x: dc.Array[dc.int32], scan: dc.Array[dc.int64, 2], totals: dc.Array[dc.int64]
+):
+    ranks = dc.shared_array(SCAN_GROUP, dc.int64)
+    i = dc.global_id(0)
+    value = dc.int64(x[i]) if i < x.shape[0] else dc.int64(0)
+    for round in range(2):  # inlined inside a loop
+        running, total = inclusive_group_scan(value + round)
+        if i < x.shape[0]:
+            scan[round, i] = running
+    publish_rank(ranks, running)
+    dc.barrier()
+    if dc.local_id(0) == 0:
+        totals[dc.group_id(0)] = total + ranks[SCAN_GROUP - 1]
+
+
+def test_device_functions_wait_at_barriers_and_declare_shared_arrays(device, rng):
+    size, groups = 1000, -(-1000 // SCAN_GROUP)
+    x = rng.integers(-1000, 1000, size, dtype=np.int32)
+    scan = dc.zeros((2, size), "int64", device)
+    totals = dc.zeros(groups, "int64", device)
+    group_scans_in_device_functions.launch(
+        groups * SCAN_GROUP, on(device, x), scan, totals, local_size=SCAN_GROUP
+    )
+    padded = np.zeros(groups * SCAN_GROUP, np.int64)
+    padded[:size] = x
+    rows = [padded.reshape(groups, SCAN_GROUP) + r for r in range(2)]  # round r adds r
+    expected = [np.cumsum(row, axis=1).ravel()[:size] for row in rows]
+    np.testing.assert_array_equal(scan.numpy(), np.stack(expected))
+    last = np.cumsum(rows[1], axis=1)[:, -1]
+    np.testing.assert_array_equal(totals.numpy(), 2 * last)
+
+
 # =============================================================================================
 # Generic kernels
 # =============================================================================================
@@ -2520,6 +2588,16 @@ DEBUG_CASES = {
         32,
         16,
         lambda r: [float32s(r, 30), zeros(30, "float32")],
+    ),
+    "barriers-in-device-functions": (
+        group_scans_in_device_functions,
+        3 * SCAN_GROUP,
+        SCAN_GROUP,
+        lambda r: [
+            r.integers(-1000, 1000, 90).astype(np.int32),
+            zeros((2, 90), "int64"),
+            zeros(3, "int64"),
+        ],
     ),
     "tuple-returns": (
         tuple_returns,

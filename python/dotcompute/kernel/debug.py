@@ -22,6 +22,7 @@ import numpy as np
 from .. import _core
 from ..errors import InvalidArgumentError
 from . import intrinsics
+from .function import DeviceFunction
 from .types import ArrayType, ScalarType
 
 #: Largest work-group the CPU backend forms when the launch names no local size.
@@ -171,8 +172,31 @@ def run_debug(python_function, template, global_size, args, local_size) -> None:
         _core._copy_from_host(array, host)
 
 
+def _waits_at_barriers(python_function, seen: set | None = None) -> bool:
+    """Whether python_function, or a device function it calls (directly or not), names
+    barrier: then the work-items of a group run as threads that can wait for each other."""
+    seen = set() if seen is None else seen
+    if python_function in seen:
+        return False
+    seen.add(python_function)
+    code = python_function.__code__
+    if "barrier" in code.co_names:
+        return True
+    referenced = [python_function.__globals__.get(name) for name in code.co_names]
+    for cell in python_function.__closure__ or ():
+        try:
+            referenced.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    return any(
+        _waits_at_barriers(value.python_function, seen)
+        for value in referenced
+        if isinstance(value, DeviceFunction)
+    )
+
+
 def _run_groups(python_function, host_args, global_sizes, local_sizes) -> None:
-    uses_barrier = "barrier" in python_function.__code__.co_names
+    uses_barrier = _waits_at_barriers(python_function)
     global3, local3 = _padded(global_sizes), _padded(local_sizes)
     groups3 = tuple(-(-g // size) for g, size in zip(global3, local3, strict=True))
     for group in _positions(groups3):

@@ -30,6 +30,7 @@ from .annotations import AnnotationError, scalar_type
 from .codegen_base import walk_exprs
 from .frontend import _NOT_FOUND, Template, active_templates, function_name, specialize
 from .function import DeviceFunction
+from .inlining import Inliner, needs_inlining
 from .promotion import (
     arithmetic_type,
     can_convert_implicitly,
@@ -196,6 +197,7 @@ class Lowering:
     def lower(self) -> ir.Function:
         body = self.lower_block(self.template.tree.body)
         return_type = VOID if self.is_kernel else self.finish_returns(body)
+        body = self.inline_calls(body)
         return ir.Function(
             name=function_name(self.template, self.arg_types),
             python_name=self.template.name,
@@ -210,6 +212,22 @@ class Lowering:
             callees=list(self.callees.values()),
             loc=self.source.location(self.template.tree),
         )
+
+    def inline_calls(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
+        """body with the calls of device functions that wait at barriers or declare shared
+        arrays replaced by their bodies (Note [Inlined device functions])."""
+        inlined = {name: f for name, f in self.callees.items() if needs_inlining(f)}
+        if not inlined:
+            return body
+
+        def error(stmt: ir.Stmt, message: str) -> KernelTypeError:
+            return KernelTypeError(f"{stmt.loc}: {message}" if stmt.loc else message)
+
+        body = Inliner(inlined, self.locals, self.shared, error).block(body)
+        for name, function in inlined.items():
+            del self.callees[name]
+            self.uses_barrier = self.uses_barrier or function.uses_barrier
+        return body
 
     def lower_block(self, statements: list[ast.stmt]) -> list[ir.Stmt]:
         saved, self.block = self.block, []
@@ -783,8 +801,6 @@ class Lowering:
         and device functions), at the top level of the body so it is declared exactly once."""
         private = made_by is intrinsics.private_array
         what = "private" if private else "shared"
-        if not private and not self.is_kernel:
-            raise self.type_error(call, "dc.shared_array() is only allowed in kernels")
         if self.depth:
             raise self.syntax_error(
                 call,
@@ -1246,10 +1262,6 @@ class Lowering:
 
     def call_barrier(self, name: str, node: ast.Call, statement: bool) -> None:
         self.bind(node, ())
-        if not self.is_kernel:
-            raise self.type_error(
-                node, "barrier() is only allowed in kernels (not in @dc.func device functions)"
-            )
         if not statement:
             raise self.syntax_error(node, "dc.barrier() is a statement; call it on its own line")
         self.uses_barrier = True
