@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dotcompute as dc
 
-from .reduce import GROUP, run_reduce_axis, segment_parts
+from .reduce import GROUP, group_tree_sum, run_reduce_axis, segment_parts
 
 
 @dc.kernel
@@ -31,14 +31,7 @@ def gemv_rows(a: dc.Array, x: dc.Array, out: dc.Array, segment: int):
     acc = a.dtype(0)
     for p in range(begin + lid, min(begin + segment, a.shape[2]), GROUP):
         acc += a[b, i, p] * x[b, p, 0]
-    partial[lid] = acc
-    dc.barrier()
-    s = GROUP // 2
-    while s > 0:
-        if lid < s:
-            partial[lid] += partial[lid + s]
-        dc.barrier()
-        s //= 2
+    group_tree_sum(partial, lid, acc)
     if lid == 0:
         out[b, i, g] = partial[0]
 

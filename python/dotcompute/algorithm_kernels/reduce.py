@@ -48,6 +48,20 @@ MIN_ROW_SEGMENT = 16 * GROUP
 MIN_COLUMN_SEGMENT = 256
 
 
+@dc.func
+def group_tree_sum(partial, lid, value):
+    """partial[0] = the sum of every work-item's value over the group of GROUP work-items, by a
+    tree in the shared array partial (inlined: Note [Inlined device functions])."""
+    partial[lid] = value
+    dc.barrier()
+    s = GROUP // 2
+    while s > 0:
+        if lid < s:
+            partial[lid] += partial[lid + s]
+        dc.barrier()
+        s //= 2
+
+
 @dc.kernel
 def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
     w = dc.global_id(0)  # one dimension: Note [Flat grids]
@@ -100,14 +114,7 @@ def sum_rows_float(x: dc.Array, out: dc.Array, segment: int):
     acc: dc.float64 = 0
     for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
         acc += x[o, p, 0]
-    partial[lid] = acc
-    dc.barrier()
-    s = GROUP // 2
-    while s > 0:
-        if lid < s:
-            partial[lid] += partial[lid + s]
-        dc.barrier()
-        s //= 2
+    group_tree_sum(partial, lid, acc)
     if lid == 0:
         out[o, g, 0] = out.dtype(partial[0])
 
@@ -122,14 +129,7 @@ def sum_rows_typed(x: dc.Array, out: dc.Array, segment: int):
     acc = out.dtype(0)
     for p in range(begin + lid, min(begin + segment, x.shape[1]), GROUP):
         acc += out.dtype(x[o, p, 0])
-    partial[lid] = acc
-    dc.barrier()
-    s = GROUP // 2
-    while s > 0:
-        if lid < s:
-            partial[lid] += partial[lid + s]
-        dc.barrier()
-        s //= 2
+    group_tree_sum(partial, lid, acc)
     if lid == 0:
         out[o, g, 0] = partial[0]
 
