@@ -134,12 +134,14 @@ def num_groups(dim: int = 0) -> int:
 
 
 def barrier() -> None:
-    """Wait until every work-item of the work-group reaches this barrier (kernels only)."""
+    """Wait until every work-item of the work-group reaches this barrier (kernels, and device
+    functions, which are then inlined)."""
     _work_item("barrier").barrier()
 
 
 def shared_array(shape, dtype):
-    """Work-group-local scratch array of constant ``shape`` (kernels only)."""
+    """Work-group-local scratch array of constant ``shape`` (kernels, and device functions,
+    which are then inlined)."""
     return _work_item("shared_array").shared_array(shape, dtype)
 
 
