@@ -23,7 +23,7 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
-from .scan import _scan
+from .scan import _scan, inclusive_group_scan
 
 TILE = 256
 RADIX_BITS = 2
@@ -118,15 +118,7 @@ def radix_scatter(
         flag = one << (16 * digit)
     packed[lid] = flag
     dc.barrier()
-    offset = 1
-    while offset < TILE:  # Hillis-Steele over the tile: uniform for the group
-        value = packed[lid]
-        if lid >= offset:
-            value += packed[lid - offset]
-        dc.barrier()
-        packed[lid] = value
-        dc.barrier()
-        offset *= 2
+    inclusive_group_scan(packed, lid)
     if valid:
         rank = ((packed[lid] - flag) >> (16 * digit)) & 65535
         slot = digit * tiles + tile

@@ -13,6 +13,21 @@ from .._dtypes import dtype_name
 GROUP = 256
 
 
+@dc.func
+def inclusive_group_scan(buffer, lid):
+    """buffer[i] becomes buffer[0] + ... + buffer[i], one work-item an entry (Hillis-Steele;
+    every work-item of the group calls it; inlined: Note [Inlined device functions])."""
+    offset = 1
+    while offset < buffer.shape[0]:  # uniform over the group
+        value = buffer[lid]
+        if lid >= offset:
+            value += buffer[lid - offset]
+        dc.barrier()
+        buffer[lid] = value
+        dc.barrier()
+        offset *= 2
+
+
 @dc.kernel
 def scan_blocks(x: dc.Array, out: dc.Array, totals: dc.Array):
     """x, out: [outer, length, inner]; totals: [outer * inner, blocks, 1]."""
@@ -27,15 +42,7 @@ def scan_blocks(x: dc.Array, out: dc.Array, totals: dc.Array):
     c = row % inner
     buffer[lid] = out.dtype(x[o, position, c]) if position < length else out.dtype(0)
     dc.barrier()
-    offset = 1
-    while offset < GROUP:  # Hillis-Steele: uniform over the group
-        value = buffer[lid]
-        if lid >= offset:
-            value += buffer[lid - offset]
-        dc.barrier()
-        buffer[lid] = value
-        dc.barrier()
-        offset *= 2
+    inclusive_group_scan(buffer, lid)
     if position < length:
         out[o, position, c] = buffer[lid]
     if lid == GROUP - 1:
