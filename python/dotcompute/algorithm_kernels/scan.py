@@ -17,7 +17,7 @@ GROUP = 256
 def inclusive_group_scan(buffer, lid):
     """buffer[i] becomes buffer[0] + ... + buffer[i], one work-item an entry (Hillis-Steele;
     every work-item of the group calls it; inlined: Note [Inlined device functions])."""
-    offset = 1
+    offset = dc.int64(1)
     while offset < buffer.shape[0]:  # uniform over the group
         value = buffer[lid]
         if lid >= offset:

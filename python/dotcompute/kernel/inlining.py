@@ -10,7 +10,8 @@ local and threadgroup memory only at kernel scope. After inlining, barriers and 
 stand in the kernel's body, where every generator already handles them.
 
 At each call site the function's parameters become fresh locals assigned from the arguments
-(arrays: the argument array itself), its locals and shared arrays get fresh names (each call
+(arrays, and variables or constants passed for parameters it never assigns: the argument
+itself), its locals and shared arrays get fresh names (each call
 site has its own shared arrays), and its locals start from zero, as they do in a call. The call
 must stand alone: a statement, the whole right side of an assignment, a store or an unpacking,
 or a return value. The function may return only as its last statement (a return elsewhere
@@ -25,7 +26,7 @@ import math
 from collections.abc import Callable
 
 from . import ir
-from .codegen_base import stmt_exprs, walk_expr, walk_stmts
+from .codegen_base import assigned_locals, stmt_exprs, walk_expr, walk_stmts
 from .types import INT64, ArrayType, FixedArrayType, ScalarType
 
 
@@ -105,11 +106,18 @@ class Inliner:
             )
         prefix = f"dc_i{self.inlined}_"
         self.inlined += 1
-        renames: dict[str, ir.Var] = {}
+        renames: dict[str, ir.Expr] = {}
         out: list[ir.Stmt] = []
+        assigned = {v.name for s in walk_stmts(callee.body) for v in assigned_locals(s)}
+        assigned |= {s.var.name for s in walk_stmts(callee.body) if isinstance(s, ir.For)}
         for param, arg in zip(callee.params, call.args, strict=True):
             if isinstance(param.type, ArrayType):
                 renames[param.name] = arg  # an array argument is always a variable
+                continue
+            if isinstance(arg, ir.Var | ir.Const) and param.name not in assigned:
+                # Read only: the argument itself, not a copy that would live on in a local
+                # (PoCL keeps every local live across a barrier in per-work-item memory).
+                renames[param.name] = arg
                 continue
             local = self.fresh(prefix + param.name, param.type)
             renames[param.name] = local
@@ -180,7 +188,7 @@ def _has_calls(expr: ir.Expr) -> bool:
     return any(isinstance(node, ir.FuncCall | ir.AtomicOp) for node in walk_expr(expr))
 
 
-def _renamed(node, renames: dict[str, ir.Var]):
+def _renamed(node, renames: dict[str, ir.Expr]):
     """A copy of node with the variables named in renames replaced; shapes of fixed-size
     arrays passed for array parameters become constants."""
     if isinstance(node, list):
