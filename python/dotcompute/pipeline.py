@@ -589,7 +589,7 @@ class Pipeline:
             def work(call, state):
                 return state.owner._run_fused(fused, call, state)
 
-        elif isinstance(stage, KernelStage) and self._gate is None:
+        elif isinstance(stage, KernelStage) and self._gate is None and not options.fallback_device:
             return self._kernel_body(options, stage, releasable)
 
         elif isinstance(stage, DeviceStage):
@@ -634,33 +634,18 @@ class Pipeline:
         return body
 
     def _kernel_body(self, options: StageOptions, stage: KernelStage, releasable: tuple):
-        """The body of a kernel stage, the common stage: it takes the stage's stream instead of
-        the StageContext, whose every attribute is a C++ call (see _spec), and returns the
-        bytes it moved. With a fallback device it reads the device from the context."""
+        """The body of a kernel stage without a fallback device, the common stage: it takes
+        the stage's stream instead of the StageContext, whose every attribute is a C++ call
+        (see _spec), and returns the bytes it moved."""
         name = options.name
-
-        def finish(state, output, stream):
-            state.values[name] = output
-            owner = state.owner
-            if releasable and owner._pool is not None:
-                owner._finished(releasable, stream, state)
-
-        if options.fallback_device:
-
-            def kernel_body_with_fallback(call, state):
-                stream = call.stream
-                output, call.bytes_moved = stage.launch_in(
-                    state.view, call.device, stream, state.owner._pool, name
-                )
-                finish(state, output, stream)
-
-            return kernel_body_with_fallback
-
         device = self._device_of(options)
 
         def kernel_body(stream, state):
-            output, moved = stage.launch_in(state.view, device, stream, state.owner._pool, name)
-            finish(state, output, stream)
+            owner = state.owner
+            output, moved = stage.launch_in(state.view, device, stream, owner._pool, name)
+            state.values[name] = output
+            if releasable and owner._pool is not None:
+                owner._finished(releasable, stream, state)
             return moved
 
         kernel_body.needs_context = "stream"
@@ -786,15 +771,10 @@ class Pipeline:
         overlay = _Overlay(state.view, local)
         value = None
         moved = 0
+        device, stream, dry = call.device, call.stream, call.dry
         for name, stage in zip(fused.names, fused.stages, strict=True):
-            values, outputs = stage.bind(overlay, call.device, call.stream, self._pool, name)
-            size = stage.launch_size(values, outputs, overlay, name)
-            if call.dry:
-                stage.kernel._plan_for(values, None)
-            else:
-                stage.kernel.launch(size, *values, local_size=stage.local_size, stream=call.stream)
-            moved += stage.arrays_of(values)
-            value = outputs[0] if len(outputs) == 1 else tuple(outputs)
+            value, stage_moved = stage.launch_in(overlay, device, stream, self._pool, name, dry)
+            moved += stage_moved
             previous = local.get(name)
             local[name] = value
             del previous

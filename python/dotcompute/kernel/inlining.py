@@ -127,7 +127,7 @@ class Inliner:
                 continue
             local = self.fresh(prefix + local_name, t)
             renames[local_name] = local
-            out.append(ir.Assign(target=local, value=_zero(t), declare=True, loc=stmt.loc))
+            out.append(ir.Assign(target=local, value=ir.constant(0, t), declare=True, loc=stmt.loc))
         for loop in walk_stmts(callee.body):
             if isinstance(loop, ir.For) and loop.var.name not in renames:
                 renames[loop.var.name] = ir.Var(type=loop.var.type, name=prefix + loop.var.name)
@@ -176,12 +176,6 @@ class Inliner:
             for value in values
             if value is not None and _has_calls(value)
         ]
-
-
-def _zero(t: ScalarType) -> ir.Const:
-    if t.is_bool:
-        return ir.Const(type=t, value=False)
-    return ir.Const(type=t, value=0.0 if t.is_float else 0)
 
 
 def _has_calls(expr: ir.Expr) -> bool:

@@ -51,6 +51,17 @@ class Const(Expr):
     value: bool | int | float
 
 
+def constant(value: bool | int | float, t: ScalarType) -> Const:
+    """``value`` as a constant of type ``t`` (a Python float, int or bool as the type wants)."""
+    if t.is_float:
+        value = float(value)
+    elif t.is_bool:
+        value = bool(value)
+    else:
+        value = int(value)
+    return Const(type=t, value=value)
+
+
 @dataclass
 class Var(Expr):
     """A local variable, a scalar parameter, an array parameter, or a shared or private array."""

@@ -282,20 +282,11 @@ class Lowering:
             node, f"array '{name}' is used as a value; index it to read an element, e.g. {name}[i]"
         )
 
-    def constant(self, value: bool | int | float, t: ScalarType) -> ir.Const:
-        if t.is_float:
-            value = float(value)
-        elif t.is_bool:
-            value = bool(value)
-        else:
-            value = int(value)
-        return ir.Const(type=t, value=value)
-
     def materialize(self, value: ir.Expr, node: ast.AST) -> ir.Expr:
         """A literal standing alone gets its own type (int32/int64, float32, bool)."""
         if isinstance(value, Literal):
             try:
-                return self.constant(value.value, literal_type(value.value))
+                return ir.constant(value.value, literal_type(value.value))
             except KernelTypeError as error:
                 raise self.type_error(node, str(error)) from None
         return value
@@ -303,7 +294,7 @@ class Lowering:
     def cast(self, value: ir.Expr, t: ScalarType) -> ir.Expr:
         """Convert to ``t``, already known to be allowed (promotion results)."""
         if isinstance(value, Literal):
-            return self.constant(value.value, t)
+            return ir.constant(value.value, t)
         if value.type == t:
             return value
         return ir.Cast(type=t, value=value)
@@ -317,7 +308,7 @@ class Lowering:
         self.check_scalar(value, node)
         if isinstance(value, Literal):
             if literal_fits(value.value, t) and not (t.is_bool and type(value.value) is not bool):
-                return self.constant(value.value, t)
+                return ir.constant(value.value, t)
             raise self.type_error(
                 node,
                 f"cannot store the constant {value.value!r} in {target} of type {t} without a "
@@ -357,7 +348,7 @@ class Lowering:
         self.check_scalar(value, node)
         if value.type == BOOL:
             return value
-        zero = self.constant(0, value.type)
+        zero = ir.constant(0, value.type)
         return ir.Compare(type=BOOL, op="!=", left=value, right=zero)
 
     def condition(self, node: ast.expr) -> ir.Expr:
@@ -879,7 +870,7 @@ class Lowering:
                 t = scalar_type(obj.dtype)
             except AnnotationError as error:
                 raise self.type_error(node, f"'{name}': {error}") from None
-            return self.constant(obj.item(), t)
+            return ir.constant(obj.item(), t)
         if isinstance(obj, bool | int | float):
             return _literal(obj)
         if isinstance(obj, complex | np.complexfloating):
@@ -1000,11 +991,11 @@ class Lowering:
                 extent = var.type.shape[dim]
                 if not -extent <= i < extent:
                     raise self.type_error(node, f"index {i} is out of range (extent {extent})")
-                return self.constant(i % extent, INT64)
+                return ir.constant(i % extent, INT64)
             if i < 0:  # a constant negative index counts from the end, as in Python
                 extent = ir.ArrayShape(type=INT64, array=var, dim=dim)
-                return ir.BinOp(type=INT64, op="+", left=extent, right=self.constant(i, INT64))
-            return self.constant(i, INT64)
+                return ir.BinOp(type=INT64, op="+", left=extent, right=ir.constant(i, INT64))
+            return ir.constant(i, INT64)
         self.check_scalar(value, node)
         if not value.type.is_integer:
             raise self.type_error(
@@ -1245,7 +1236,7 @@ class Lowering:
                 v = int(v)  # truncation, as the cast does at run time
             if not literal_fits(v, t):
                 raise self.type_error(node, f"the constant {v!r} does not fit in {t}")
-            return self.constant(v, t)
+            return ir.constant(v, t)
         return self.cast(value, t)
 
     def call_query(self, query: str, node: ast.Call, statement: bool) -> ir.Expr:
