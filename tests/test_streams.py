@@ -204,11 +204,13 @@ def test_capture_then_replay(device, rng, n):
     total = dc.zeros(n, "float32", device=device)
     _warm_up(accumulate, n, x, dc.zeros(n, "float32", device=device))
     stream = dc.Stream(device)
+    assert not stream.is_capturing
     with dc.capture(stream) as graph:
         accumulate[n](x, total)
+        assert stream.is_capturing and not dc.current_stream(device).is_default
         accumulate[n](x, total)
     assert graph.launch_count == 2
-    assert not graph.is_capturing
+    assert not graph.is_capturing and not stream.is_capturing
     stream.synchronize()
     # Captured work does not run until replayed.
     np.testing.assert_array_equal(total.numpy(), np.zeros(n, np.float32))

@@ -31,6 +31,9 @@ void bind_streams(py::module_& m) {
       .def_property_readonly("device", [](const Stream& self) { return Device(self.device()); })
       .def_property_readonly("is_default", &Stream::is_default,
                              "True for the device's default stream (built-ins and transfers).")
+      .def_property_readonly(
+          "is_capturing", [](const Stream& self) { return self.capturing() != nullptr; },
+          "True inside dc.capture(stream): launches on it are recorded into a graph, not run.")
       .def("synchronize", &Stream::synchronize, py::call_guard<py::gil_scoped_release>(),
            "Waits until all work submitted to this stream has finished.")
       .def("wait_event", &Stream::wait_event, py::arg("event"),

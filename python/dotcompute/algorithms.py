@@ -185,6 +185,18 @@ def ifft(x) -> _core.Array:
     return _transform(x, inverse=True)
 
 
+def clear_fft_plans() -> int:
+    """Lets go of the twiddle tables and Bluestein filters the generated FFT keeps between calls
+    (device memory, shown as in use by dc.memory_stats); returns how many entries went. They
+    are made again at the next call of that length (Note [FFT plans])."""
+    return _generated().fft_plans.clear()
+
+
+def fft_plans_info() -> dict:
+    """{"entries", "bytes", "limit"} of the generated FFT's kept tables (Note [FFT plans])."""
+    return _generated().fft_plans.info()
+
+
 # --- reductions -----------------------------------------------------------------------------
 
 
@@ -290,8 +302,10 @@ def argsort(x, axis=-1) -> _core.Array:
 
 __all__ = [
     "argsort",
+    "clear_fft_plans",
     "cumsum",
     "fft",
+    "fft_plans_info",
     "generated_kernels_forced",
     "ifft",
     "matmul",

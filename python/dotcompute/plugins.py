@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import NoReturn
 
-from . import _core
+from . import _backend_caches, _core
 from ._probe import PROBE_MARKER
 from .errors import DotComputeError, PluginError
 
@@ -124,7 +124,9 @@ def load(path: str | os.PathLike[str], *, isolated: bool = False) -> PluginInfo:
 def unload(name: str, defer: bool = False) -> None:
     """Unloads a backend. Raises :class:`PluginError` while arrays, modules or streams of it are
     alive (delete them first), unless ``defer`` is true: then the backend is gone for new work at
-    once, and its library closes when the last of those objects dies."""
+    once, and its library closes when the last of those objects dies. The library's own caches
+    (loaded kernels, FFT tables) let go of the backend first (Note [Cached device objects])."""
+    _backend_caches.drop_backend(name)
     _core.unload_plugin(name, defer)
 
 
@@ -135,7 +137,9 @@ def reload(name: str, path: str | os.PathLike[str] | None = None) -> PluginInfo:
     its last object is gone. If the new file is refused, the old version stays in use and
     :class:`PluginError` says why.
     """
-    return PluginInfo(**_core.reload_plugin(name, "" if path is None else os.fspath(path)))
+    info = PluginInfo(**_core.reload_plugin(name, "" if path is None else os.fspath(path)))
+    _backend_caches.drop_backend(name)  # the old version closes once the user's objects go
+    return info
 
 
 def health() -> builtins.list[DeviceHealth]:

@@ -9,11 +9,19 @@ language (work-groups, shared arrays, barriers), so the same source prints as C,
 OpenCL C. The drivers here take arrays the core has already checked and allocated.
 """
 
-from . import radix_sort
+from . import fft_plans, radix_sort
 from .fft import run_fft
 from .gemm import run_matmul
 from .reduce import run_reduce_axis
 from .scan import run_cumsum
 from .sort import run_sort
 
-__all__ = ["radix_sort", "run_cumsum", "run_fft", "run_matmul", "run_reduce_axis", "run_sort"]
+__all__ = [
+    "fft_plans",
+    "radix_sort",
+    "run_cumsum",
+    "run_fft",
+    "run_matmul",
+    "run_reduce_axis",
+    "run_sort",
+]

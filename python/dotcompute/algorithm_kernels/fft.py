@@ -47,7 +47,7 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
-from . import reduce
+from . import fft_plans, reduce
 
 
 @dc.kernel
@@ -311,8 +311,15 @@ _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 
 
 def _twiddles(n: int, real: str, device) -> dc.Array:
-    """The table both stockham kernels read: exp(2 pi i t / n) for t < n / 2 (Note [Tables
-    without float64])."""
+    """The table the stockham kernels read: exp(2 pi i t / n) for t < n / 2, kept between calls
+    (Note [FFT plans])."""
+    return fft_plans.plan(
+        ("twiddles", n, real), device, lambda: (_make_twiddles(n, real, device),)
+    )[0]
+
+
+def _make_twiddles(n: int, real: str, device) -> dc.Array:
+    """_twiddles' table, computed in float64 (Note [Tables without float64])."""
     if not reduce.has_float64(device):
         angles = 2.0 * np.pi * np.arange(n // 2) / n
         return dc.asarray(np.stack([np.cos(angles), np.sin(angles)], 1).astype(real), device=device)
@@ -385,32 +392,46 @@ def _power_of_two(
 _PASSES = {2: stockham_radix2, 4: stockham_radix4, 16: stockham_radix16}
 
 
+def _bluestein_filter(n: int, m: int, inverse: bool, real: str, device) -> tuple:
+    """(filter spectrum, chirp, scaled chirp) of a Bluestein length, kept between calls (Note
+    [FFT plans]); the chirps are None on devices with float64, whose kernels compute them."""
+
+    def build() -> tuple:
+        sign = 1.0 if inverse else -1.0
+        chirp = scaled_chirp = None
+        if reduce.has_float64(device):
+            filt = dc.empty((1, 2 * m), dtype=real, device=device)
+            bluestein_filter[m](filt, n, sign)
+        else:  # Note [Tables without float64]
+            scale = 1.0 / n if inverse else 1.0
+            chirp, filt, scaled_chirp = _bluestein_tables(n, m, sign, real, scale, device)
+        filt_hat = dc.empty((1, 2 * m), dtype=real, device=device)
+        _power_of_two(filt, filt_hat, 1, m, inverse=False, table=_twiddles(m, real, device))
+        return filt_hat, chirp, scaled_chirp
+
+    return fft_plans.plan(("bluestein", n, real, inverse), device, build)
+
+
 def _bluestein(src: dc.Array, out: dc.Array, rows: int, n: int, inverse: bool) -> None:
     real = dtype_name(src.dtype)
     sign = 1.0 if inverse else -1.0
-    scale = 1.0 / n if inverse else 1.0
     m = 1 << (2 * n - 2).bit_length()  # the first power of two >= 2n - 1
+    filt_hat, chirp, scaled_chirp = _bluestein_filter(n, m, inverse, real, src.device)
     padded = dc.empty((rows, 2 * m), dtype=real, device=src.device)
-    tables = None
-    if reduce.has_float64(src.device):
+    if chirp is None:
         bluestein_premultiply.launch((rows * m,), src, padded, n, sign)
-        filt = dc.empty((1, 2 * m), dtype=real, device=src.device)
-        bluestein_filter[m](filt, n, sign)
     else:  # Note [Tables without float64]
-        tables = _bluestein_tables(n, m, sign, real, scale, src.device)
-        multiply_by_chirp.launch((rows * m,), src, padded, tables[0])
-        filt = tables[1]
+        multiply_by_chirp.launch((rows * m,), src, padded, chirp)
     table = _twiddles(m, real, src.device)
-    filt_hat = dc.empty((1, 2 * m), dtype=real, device=src.device)
-    _power_of_two(filt, filt_hat, 1, m, inverse=False, table=table)
     spectrum = dc.empty((rows, 2 * m), dtype=real, device=src.device)
     _power_of_two(padded, spectrum, rows, m, inverse=False, table=table)
     multiply_by_row.launch((rows * m,), spectrum, filt_hat)
     _power_of_two(spectrum, padded, rows, m, inverse=True, table=table)
-    if tables is None:
+    if scaled_chirp is None:
+        scale = 1.0 / n if inverse else 1.0
         bluestein_postmultiply.launch((rows * n,), padded, out, n, sign, scale)
     else:
-        multiply_by_chirp.launch((rows * n,), padded, out, tables[2])
+        multiply_by_chirp.launch((rows * n,), padded, out, scaled_chirp)
 
 
 def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:

@@ -40,7 +40,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .. import _core
+from .. import _backend_caches, _core
 from ..errors import CompilationError, DotComputeError, InvalidArgumentError
 from . import compiler as _compiler
 
@@ -379,6 +379,14 @@ def cache_info() -> dict:
         "memory_entries": len(_modules),
         **_stats,
     }
+
+
+@_backend_caches.register
+def _forget_backend_modules(name: str) -> None:
+    """Drops the loaded modules of backend ``name`` (Note [Cached device objects])."""
+    with _lock:
+        for entry in [e for e in _modules if _backend_caches.backend_of(e[1]) == name]:
+            del _modules[entry]
 
 
 def forget_loaded_modules() -> None:

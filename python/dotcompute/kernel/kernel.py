@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .. import _backend_caches, _core
 from .._dtypes import dtype_name
 from ..errors import DeviceError, DotComputeError, DTypeError, UnsupportedError
 
@@ -47,6 +48,14 @@ _GENERATORS["metal"] = codegen_msl.generate_msl
 
 #: Bound launchers kept by ``kernel[size]``, so repeated launches of one size reuse one object.
 _MAX_CACHED_LAUNCHERS = 64
+# Every live Kernel, so an unload can drop their plans (Note [Cached device objects]).
+_every_kernel: weakref.WeakSet = weakref.WeakSet()
+
+
+@_backend_caches.register
+def _forget_backend_plans(name: str) -> None:
+    for kernel in list(_every_kernel):
+        kernel._forget_backend(name)
 
 
 # DOTCOMPUTE_DEBUG is read at every launch, so setting it takes effect at once. os.environ.get
@@ -88,6 +97,7 @@ class Kernel:
         self._array_positions = [
             i for i, t in enumerate(self._template.declared_types) if isinstance(t, ArrayType)
         ]
+        _every_kernel.add(self)
 
     # -- launching ---------------------------------------------------------------------------
 
@@ -170,6 +180,13 @@ class Kernel:
         """Drops this kernel's compiled specializations; the next launch specializes again
         (going through the kernel cache, memory and disk, like a fresh process)."""
         self._specializations.clear()
+        self._last_plan = None
+
+    def _forget_backend(self, name: str) -> None:
+        """Drops the specializations on devices of backend ``name``, whose plans hold its modules
+        (Note [Cached device objects])."""
+        for key in [k for k in self._specializations if _backend_caches.backend_of(k[0]) == name]:
+            del self._specializations[key]
         self._last_plan = None
 
     @property
