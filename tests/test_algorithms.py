@@ -270,14 +270,13 @@ def test_fft_matches_numpy(device, path, rng, dtype, n):
     )
 
 
-@pytest.mark.parametrize("sixteen", [True, False], ids=["radix16", "radix4"])
+@pytest.mark.parametrize("gpu", [True, False], ids=["blocks", "radix4"])
 @pytest.mark.parametrize("n", [16, 64, 128, 256, 1 << 13, 1 << 15, 5003])
-def test_generated_fft_with_and_without_radix_16_passes(device, rng, monkeypatch, sixteen, n):
-    # GPUs take radix-16 passes, CPU devices radix-4 ones (Note [Radix-16 passes]): both on
-    # every device, by telling the FFT what the device is.
-    monkeypatch.setattr(algorithm_kernels.reduce, "is_cpu_device", lambda device: not sixteen)
-    power = 1 << (2 * n - 2).bit_length() if n & (n - 1) else n  # Bluestein's length
-    assert (16 in algorithm_kernels.fft._radices(power, sixteen)) == sixteen
+def test_generated_fft_with_block_and_radix_4_passes(device, rng, monkeypatch, gpu, n):
+    # GPUs take block passes (Note [Block passes]), CPU devices radix-4 ones: both on every
+    # device, by telling the FFT what the device is.
+    monkeypatch.setattr(algorithm_kernels.reduce, "is_cpu_device", lambda device: not gpu)
+    assert algorithm_kernels.fft_blocks.suits(dc.get_device(device), "float64", 2 * n) == gpu
     for dtype in ["complex64", "complex128"] if n < 1 << 15 else ["complex64"]:
         x = random_array(rng, (2, n), dtype)
         expected = np.fft.fft(x.astype(np.complex128))
@@ -287,6 +286,33 @@ def test_generated_fft_with_and_without_radix_16_passes(device, rng, monkeypatch
         precision = 2e-6 if dtype == "complex64" else 1e-13
         np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
         np.testing.assert_allclose(back, x, rtol=0, atol=np.abs(x).max() * precision)
+
+
+@pytest.mark.parametrize(
+    "rows,log_n,dtype",
+    [
+        (1, 4, "complex64"),  # one pass of 16 points: a group of 128 columns, 1 used
+        (37, 5, "complex128"),  # short rows: 64 columns a group span two rows; a partial group
+        (3, 9, "complex64"),  # bits 5 + 4: an odd radix-2 sub-pass in each
+        (7, 10, "complex64"),  # 5 + 5: rows of 32 columns
+        (2, 16, "complex128"),  # 8 + 8
+        (1, 17, "complex64"),  # 6 + 6 + 5
+        (1, 20, "complex64"),  # 7 + 7 + 6
+    ],
+)
+def test_block_passes_over_rows_and_splits(device, rng, monkeypatch, rows, log_n, dtype):
+    monkeypatch.setattr(algorithm_kernels.reduce, "is_cpu_device", lambda device: False)
+    bits = algorithm_kernels.fft_blocks.block_bits(log_n, algorithm_kernels.fft_blocks.MAX_BITS)
+    assert sum(bits) == log_n and max(bits) <= 8 and min(bits) >= 4
+    x = random_array(rng, (rows, 1 << log_n), dtype)
+    expected = np.fft.fft(x.astype(np.complex128))
+    with dc.algorithms.use_generated_kernels():
+        got = host(dc.fft(on(device, x)))
+        back = host(dc.ifft(on(device, x)))
+    precision = (2e-6 if dtype == "complex64" else 1e-13) * log_n / 10
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    inverse = np.fft.ifft(x.astype(np.complex128))
+    np.testing.assert_allclose(back, inverse, rtol=0, atol=np.abs(inverse).max() * precision)
 
 
 @pytest.mark.parametrize("n", [1 << 13, 1 << 15, 5003])
@@ -600,7 +626,7 @@ def _algorithm_kernel_specializations():
         "gemv_columns": [("float32",) * 3],
         "stockham_radix2": [("float32",) * 3, ("float64",) * 3],
         "stockham_radix4": [("float32",) * 3, ("float64",) * 3],
-        "stockham_radix16": [("float32",) * 3, ("float64",) * 3],
+        "stockham_block": [("float32",) * 3, ("float64",) * 3],
         "twiddle_table": [("float32",), ("float64",)],
         "scan_blocks": [("int32", "int64", "int64"), ("float32",) * 3],
         "add_block_offsets": [("int64",) * 2, ("float32",) * 2],
@@ -625,6 +651,7 @@ def _algorithm_kernel_specializations():
         algorithm_kernels.gemm,
         algorithm_kernels.gemv,
         algorithm_kernels.fft,
+        algorithm_kernels.fft_blocks,
         algorithm_kernels.scan,
         algorithm_kernels.reduce,
         algorithm_kernels.sort,

@@ -118,17 +118,19 @@ def test_a_table_missing_inside_a_capture_is_made_for_that_graph_only(device, rn
 
 
 def test_a_table_made_on_one_stream_is_ready_on_another(device, rng, no_plans):
+    # Both halves have one shape: PoCL 5.0 aborts when one kernel first runs on two queues
+    # with different global sizes (docs/opencl.md, "Known driver problems").
     x = random_array(rng, (4, 1 << 14), "complex64")
-    one_row, rows = dc.asarray(x[:1], device=device), dc.asarray(x, device=device)
+    top, bottom = dc.asarray(x[:2], device=device), dc.asarray(x[2:], device=device)
     dc.current_stream(device).synchronize()  # the uploads ran on the default stream
     first, second = dc.Stream(device), dc.Stream(device)
     with dc.algorithms.use_generated_kernels():
         with first:
-            dc.fft(one_row)  # makes the table on the first stream
+            dc.fft(top)  # makes the table on the first stream
         with second:
-            out = dc.fft(rows)  # reads it on the second
+            out = dc.fft(bottom)  # reads it on the second
         second.synchronize()
-    exact = np.fft.fft(x.astype(np.complex128))
+    exact = np.fft.fft(x[2:].astype(np.complex128))
     np.testing.assert_allclose(
         out.to("cpu").numpy(), exact, rtol=0, atol=np.abs(exact).max() * 2e-6
     )

@@ -1,5 +1,6 @@
 # python/dotcompute/algorithm_kernels/fft.py
-# Radix-16/4/2 Stockham FFT passes for powers of two, Bluestein's chirp-z for every other length.
+# Stockham FFT passes for powers of two (radix 4/2 here, shared-memory blocks on GPUs in
+# fft_blocks.py), Bluestein's chirp-z for every other length.
 """Batched complex FFT over the last axis, on float views of complex arrays ([rows, 2 n]).
 
 Note [Stockham passes]: a radix-r pass with span L (the length of the transforms done so far)
@@ -13,15 +14,8 @@ computed in float64 and rounded once (entries t >= n / 2 are minus entry t - n /
 conjugates): a sine and cosine per butterfly and pass made the passes several times slower on
 devices with slow transcendentals (PoCL: 2^20 points 210 ms, 31 ms with the table and radix 4).
 
-Note [Radix-16 passes]: on GPUs, stockham_radix16 takes four bits of log2(n) a pass (a radix-2
-and/or a radix-4 pass first take the rest), so 2^20 points need 5 passes instead of 10. A
-work-item loads its 16 points into private arrays, turns them by exp(sign 2 pi i q k / (16 L)),
-and does the 16-point DFT as 4 x 4: 4-point DFTs over q2 of x[q1 + 4 q2], a turn of output p2
-by exp(sign 2 pi i p2 q1 / 16) (table entry p2 q1 n / 16), and 4-point DFTs over q1 giving point
-4 p1 + p2. The GPU generators unroll its loops, so the arrays are registers. H200, side by
-side: 1.07-1.43x faster than radix 4 through CUDA (2^22 complex64 0.409 -> 0.302 ms), 1.21-1.63x
-through OpenCL. CPU devices keep radix-4 passes: PoCL ran radix 16 0.63-0.86x as fast (no
-unrolling there, Note [Private arrays] in codegen_base).
+On GPUs the passes are stockham_block ones instead (fft_blocks.py, Note [Block passes]): a
+work-group does a radix-2^8-or-less pass in shared memory, so 2^20 points take 3 passes.
 
 Note [Bluestein]: with w_k = exp(sign * i * pi * k^2 / n),
 X_k = w_k * sum_j (x_j w_j) conj(w)_{k-j}, a convolution evaluated by power-of-two FFTs of
@@ -47,7 +41,8 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import dtype_name
-from . import fft_plans, reduce
+from . import fft_blocks, fft_plans, reduce
+from .fft_butterflies import twiddle_part
 
 
 @dc.kernel
@@ -62,12 +57,6 @@ def twiddle_table(table: dc.Array, n: int):
 
 
 @dc.func
-def twiddle_part(table, t, half, part):
-    """Part (0: re, 1: im) of exp(2 pi i t / n) for t < n, from the half table."""
-    return table[t, part] if t < half else -table[t - half, part]
-
-
-@dc.func
 def stockham_item(part, span, radix: int):
     """(row, j, t, d) of this work-item in a radix-``radix`` pass of ``part`` work-items a row
     (Note [Stockham passes]): it reads points j + q part, turns point q by table entry q t, and
@@ -75,28 +64,6 @@ def stockham_item(part, span, radix: int):
     j = dc.global_id(0) % part
     k = j % span
     return dc.global_id(0) // part, j, k * (part // span), (j // span) * radix * span + k
-
-
-@dc.func
-def dft4(re, im, first, out_re, out_im, out_first, out_stride, sign):
-    """The 4-point DFT of (re, im)[first + 4 q], q < 4, into out[out_first + out_stride p]:
-    stockham_radix16's butterflies, on its private arrays."""
-    sum02_re = re[first] + re[first + 8]
-    sum02_im = im[first] + im[first + 8]
-    diff02_re = re[first] - re[first + 8]
-    diff02_im = im[first] - im[first + 8]
-    sum13_re = re[first + 4] + re[first + 12]
-    sum13_im = im[first + 4] + im[first + 12]
-    turned13_re = -sign * (im[first + 4] - im[first + 12])  # (sign i) (x1 - x3)
-    turned13_im = sign * (re[first + 4] - re[first + 12])
-    out_re[out_first] = sum02_re + sum13_re
-    out_im[out_first] = sum02_im + sum13_im
-    out_re[out_first + out_stride] = diff02_re + turned13_re
-    out_im[out_first + out_stride] = diff02_im + turned13_im
-    out_re[out_first + 2 * out_stride] = sum02_re - sum13_re
-    out_im[out_first + 2 * out_stride] = sum02_im - sum13_im
-    out_re[out_first + 3 * out_stride] = diff02_re - turned13_re
-    out_im[out_first + 3 * out_stride] = diff02_im - turned13_im
 
 
 @dc.kernel
@@ -162,46 +129,6 @@ def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
     dst[row, 2 * (d + 2 * span) + 1] = sum02_im - sum13_im
     dst[row, 2 * (d + 3 * span)] = diff02_re - turned13_re
     dst[row, 2 * (d + 3 * span) + 1] = diff02_im - turned13_im
-
-
-@dc.kernel
-def stockham_radix16(
-    src: dc.Array, dst: dc.Array, table: dc.Array[None, 2], n: int, span: int, sign: int
-):
-    """A radix-16 pass (Note [Radix-16 passes]): 16 points a work-item, in private arrays."""
-    part = n // 16
-    row, j, t, d = stockham_item(part, span, 16)  # one dimension: Note [Flat grids]
-    half = n // 2
-    x_re = dc.private_array(16, table.dtype)
-    x_im = dc.private_array(16, table.dtype)
-    y_re = dc.private_array(16, table.dtype)
-    y_im = dc.private_array(16, table.dtype)
-    for q in range(16):
-        a_re = src[row, 2 * (j + q * part)]
-        a_im = src[row, 2 * (j + q * part) + 1]
-        w_re = twiddle_part(table, q * t, half, 0)
-        w_im = table.dtype(sign) * twiddle_part(table, q * t, half, 1)
-        x_re[q] = a_re * w_re - a_im * w_im
-        x_im[q] = a_re * w_im + a_im * w_re
-    # 4-point DFTs over q2 of x[q1 + 4 q2], output p2 to y[4 q1 + p2]...
-    for q1 in range(4):
-        dft4(x_re, x_im, q1, y_re, y_im, 4 * q1, 1, sign)
-    # ...turned by exp(sign 2 pi i p2 q1 / 16), table entry p2 q1 n / 16...
-    for q1 in range(1, 4):
-        for p2 in range(1, 4):
-            u = p2 * q1 * part
-            w_re = twiddle_part(table, u, half, 0)
-            w_im = table.dtype(sign) * twiddle_part(table, u, half, 1)
-            b_re = y_re[4 * q1 + p2]
-            b_im = y_im[4 * q1 + p2]
-            y_re[4 * q1 + p2] = b_re * w_re - b_im * w_im
-            y_im[4 * q1 + p2] = b_re * w_im + b_im * w_re
-    # ...then 4-point DFTs over q1 of y[4 q1 + p2], output p1 to point 4 p1 + p2.
-    for p2 in range(4):
-        dft4(y_re, y_im, p2, x_re, x_im, p2, 4, sign)
-    for p in range(16):
-        dst[row, 2 * (d + p * span)] = x_re[p]
-        dst[row, 2 * (d + p * span) + 1] = x_im[p]
 
 
 @dc.kernel
@@ -350,15 +277,10 @@ def _bluestein_tables(n: int, m: int, sign: float, real: str, scale: float, devi
     )
 
 
-def _radices(n: int, sixteen: bool) -> list[int]:
-    """Radix-4 passes, after one radix-2 pass when log2(n) is odd; with sixteen, radix-16
-    passes (Note [Radix-16 passes]) after a radix-2 and/or radix-4 pass for the bits of log2(n)
-    that 4 does not divide."""
+def _radices(n: int) -> list[int]:
+    """Radix-4 passes, after one radix-2 pass when log2(n) is odd."""
     bits = n.bit_length() - 1
-    if not sixteen:
-        return [2] * (bits % 2) + [4] * (bits // 2)
-    rest = bits % 4
-    return [2] * (rest % 2) + [4] * (rest // 2) + [16] * (bits // 4)
+    return [2] * (bits % 2) + [4] * (bits // 2)
 
 
 def _power_of_two(
@@ -373,9 +295,17 @@ def _power_of_two(
     if table is None:
         table = _twiddles(n, real, src.device)
     sign = 1 if inverse else -1
-    radices = _radices(n, not reduce.is_cpu_device(src.device))
+    log_n = n.bit_length() - 1
+    blocks = fft_blocks.block_bits(log_n, fft_blocks.MAX_BITS)
+    if not blocks or not fft_blocks.suits(src.device, real, rows * n):
+        blocks = []  # CPU devices, lengths below 16, small work-groups
+    radices = [] if blocks else _radices(n)
     # Passes alternate between two buffers; the last one writes out.
-    buffers = [dc.empty((rows, 2 * n), dtype=real, device=src.device) for _ in radices[1:3]]
+    buffers = [
+        dc.empty((rows, 2 * n), dtype=real, device=src.device) for _ in (blocks or radices)[1:3]
+    ]
+    if blocks:  # Note [Block passes]
+        fft_blocks.run_block_passes(src, out, buffers, table, rows, log_n, sign, blocks)
     current = src
     span = 1
     for step, radix in enumerate(radices):
@@ -389,7 +319,7 @@ def _power_of_two(
         divide_copy(flat, flat, n)  # exact: n is a power of two
 
 
-_PASSES = {2: stockham_radix2, 4: stockham_radix4, 16: stockham_radix16}
+_PASSES = {2: stockham_radix2, 4: stockham_radix4}
 
 
 def _bluestein_filter(n: int, m: int, inverse: bool, real: str, device) -> tuple:
