@@ -1025,6 +1025,36 @@ def test_device_functions_with_barriers_and_shared_arrays_are_inlined(tmp_path):
     assert assigned.index("a") < assigned.index("dc_i1_total") < assigned.index("b")
 
 
+def test_inlined_private_arrays_are_renamed_and_zeroed_at_each_call(tmp_path):
+    f = lower(
+        tmp_path,
+        """
+        @func
+        def spread(v: dc.float32) -> dc.float32:
+            counts = ki.private_array((2, 3), dc.int32)
+            ki.barrier()
+            counts[1, 2] += 1
+            return v + counts[1, 2]
+
+        def k(x: dc.Array[dc.float32]):
+            for r in range(3):
+                x[r] = spread(x[r])
+        """,
+    )
+    assert f.private_arrays == {
+        "dc_i0_counts": PrivateArrayType(INT32, (2, 3)),
+    }
+    # Where the declaration stood: a loop per dimension storing zeros, inside the caller's loop.
+    (loop,) = [s for s in f.body if isinstance(s, ir.For)]
+    (zero_rows,) = [s for s in loop.body if isinstance(s, ir.For)]
+    assert zero_rows.stop == ir.Const(type=INT64, value=2)
+    (zero_columns,) = zero_rows.body
+    assert zero_columns.stop == ir.Const(type=INT64, value=3)
+    (store,) = zero_columns.body
+    assert store.target.array.name == "dc_i0_counts" and store.value.value == 0
+    assert not nodes_of(f, ir.PrivateArrayDecl)
+
+
 INLINING_ERRORS = [
     (
         "@func\ndef g(v):\n    ki.barrier()\n    return v\n\n"
@@ -1035,12 +1065,6 @@ INLINING_ERRORS = [
         "@func\ndef g(v):\n    if v > 0:\n        return v\n    ki.barrier()\n    return -v\n\n"
         "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1])  # <-",
         "may return only as its last statement",
-    ),
-    (
-        "@func\ndef g(v):\n    p = ki.private_array(4, dc.float32)\n    ki.barrier()\n"
-        "    return v + p[0]\n\n"
-        "def k(x: dc.Array[dc.float32]):\n    x[0] = g(x[1])  # <-",
-        "cannot declare private arrays",
     ),
     (
         "@func\ndef g(v):\n    if v > 0:\n        s = ki.shared_array(4, dc.float32)  # <-\n"

@@ -2056,6 +2056,63 @@ def test_device_functions_wait_at_barriers_and_declare_shared_arrays(device, rng
     np.testing.assert_array_equal(totals.numpy(), 2 * last)
 
 
+WINDOW_GROUP = 16
+
+
+@dc.func
+def window_sums(value):
+    """Sums of the group's values over windows of 1 to 4 neighbours (a private array that
+    starts from zeros at every call, with +=), and a 2 x 2 table of the first two windows'
+    sums times 1 and 2; waits at barriers, so it is inlined (Note [Inlined device functions])."""
+    tile = dc.shared_array(WINDOW_GROUP, dc.int64)
+    sums = dc.private_array(4, dc.int64)
+    table = dc.private_array((2, 2), dc.int64)
+    own = dc.local_id(0)
+    tile[own] = value
+    dc.barrier()
+    for width in range(4):
+        for k in range(width + 1):
+            sums[width] += tile[(own + k) % WINDOW_GROUP]
+    for row in range(2):
+        for column in range(2):
+            table[row, column] += sums[row] * (column + 1)
+    dc.barrier()  # everyone has read tile before the next call writes it
+    return sums[0] + 10 * sums[1] + 100 * sums[2] + 1000 * sums[3], table[1, 1] - table[0, 0]
+
+
+@dc.kernel
+def private_arrays_in_inlined_functions(x: dc.Array[dc.int32], out: dc.Array[dc.int64, 3]):
+    i = dc.global_id(0)
+    value = dc.int64(x[i]) if i < x.shape[0] else dc.int64(0)
+    for round in range(2):  # the arrays are zeros again at the second call
+        packed, difference = window_sums(value + round)
+        if i < x.shape[0]:
+            out[round, 0, i] = packed
+            out[round, 1, i] = difference
+
+
+def test_device_functions_inlined_with_private_arrays(device, rng):
+    size, groups = 200, -(-200 // WINDOW_GROUP)
+    x = rng.integers(-50, 50, size, dtype=np.int32)
+    out = dc.zeros((2, 2, size), "int64", device)
+    private_arrays_in_inlined_functions.launch(
+        groups * WINDOW_GROUP, on(device, x), out, local_size=WINDOW_GROUP
+    )
+    padded = np.zeros(groups * WINDOW_GROUP, np.int64)
+    padded[:size] = x
+    tiles = padded.reshape(groups, WINDOW_GROUP)
+    expected = np.zeros((2, 2, size), np.int64)
+    for round in range(2):
+        values = tiles + round
+        sums = [
+            sum(np.roll(values, -k, axis=1) for k in range(width + 1)).ravel()[:size]
+            for width in range(4)
+        ]
+        expected[round, 0] = sums[0] + 10 * sums[1] + 100 * sums[2] + 1000 * sums[3]
+        expected[round, 1] = 2 * sums[1] - sums[0]
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
 # =============================================================================================
 # Generic kernels
 # =============================================================================================
@@ -2598,6 +2655,12 @@ DEBUG_CASES = {
             zeros((2, 90), "int64"),
             zeros(3, "int64"),
         ],
+    ),
+    "private-in-inlined-functions": (
+        private_arrays_in_inlined_functions,
+        2 * WINDOW_GROUP,
+        WINDOW_GROUP,
+        lambda r: [r.integers(-50, 50, 29).astype(np.int32), zeros((2, 2, 29), "int64")],
     ),
     "tuple-returns": (
         tuple_returns,

@@ -15,8 +15,11 @@ itself), its locals and shared arrays get fresh names (each call
 site has its own shared arrays), and its locals start from zero, as they do in a call. The call
 must stand alone: a statement, the whole right side of an assignment, a store or an unpacking,
 or a return value. The function may return only as its last statement (a return elsewhere
-would need a jump out of the inlined body), and may not declare private arrays (the generators
-zero those once, at the top of the function that declares them, not at every inlined call).
+would need a jump out of the inlined body). Its private arrays become the caller's, renamed
+per call site like its shared arrays; the generators zero a function's private arrays once, at
+its top (Note [Private arrays] in codegen_base.py), so where the declaration stood the inlined
+body zeroes them itself, with loops of constant bounds that GPU targets unroll: each call
+starts from zeros, as it does in a call.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Callable
 
 from . import ir
 from .codegen_base import assigned_locals, stmt_exprs, walk_expr, walk_stmts
-from .types import INT64, ArrayType, FixedArrayType, ScalarType
+from .types import INT64, ArrayType, FixedArrayType, PrivateArrayType, ScalarType
 
 
 def needs_inlining(function: ir.Function) -> bool:
@@ -38,7 +41,8 @@ def needs_inlining(function: ir.Function) -> bool:
 class Inliner:
     """Replaces the calls of ``functions`` (specialized name -> ir.Function) in a body.
 
-    ``locals_`` and ``shared`` are the caller's tables, extended with the inlined names;
+    ``locals_``, ``shared`` and ``private`` are the caller's tables, extended with the inlined
+    names;
     ``error(stmt, message)`` makes the exception for a call that cannot be inlined."""
 
     def __init__(
@@ -46,11 +50,13 @@ class Inliner:
         functions: dict[str, ir.Function],
         locals_: dict[str, ScalarType],
         shared: dict[str, FixedArrayType],
+        private: dict[str, PrivateArrayType],
         error: Callable[[ir.Stmt, str], Exception],
     ) -> None:
         self.functions = functions
         self.locals = locals_
         self.shared = shared
+        self.private = private
         self.error = error
         self.inlined = 0
 
@@ -97,13 +103,6 @@ class Inliner:
     def expand(self, stmt: ir.Stmt, call: ir.FuncCall) -> list[ir.Stmt]:
         callee = self.functions[call.function]
         name = callee.python_name
-        if callee.private_arrays:
-            raise self.error(
-                stmt,
-                f"{name} waits at a barrier or declares a shared array, so it is inlined, and "
-                "an inlined device function cannot declare private arrays; declare them in "
-                "the kernel and pass them in",
-            )
         prefix = f"dc_i{self.inlined}_"
         self.inlined += 1
         renames: dict[str, ir.Expr] = {}
@@ -134,7 +133,16 @@ class Inliner:
         for array_name, t in callee.shared_arrays.items():
             renames[array_name] = ir.Var(type=t, name=prefix + array_name)
             self.shared[prefix + array_name] = t
-        body = [_renamed(s, renames) for s in callee.body]
+        for array_name, t in callee.private_arrays.items():
+            renames[array_name] = ir.Var(type=t, name=prefix + array_name)
+            self.private[prefix + array_name] = t
+        body = []
+        for inner in callee.body:
+            renamed = _renamed(inner, renames)
+            if isinstance(renamed, ir.PrivateArrayDecl):
+                body.append(_zeroed(renamed.var, renamed.loc or stmt.loc))
+            else:
+                body.append(renamed)
         returned = None
         if body and isinstance(body[-1], ir.Return):
             returned = body.pop().value
@@ -176,6 +184,29 @@ class Inliner:
             for value in values
             if value is not None and _has_calls(value)
         ]
+
+
+def _zeroed(array: ir.Var, loc) -> ir.For:
+    """Loops that set every element of a private array to zero (Note [Inlined device
+    functions]): one loop per dimension, constant bounds."""
+    shape = array.type.shape
+    counters = [ir.Var(type=INT64, name=f"{array.name}_zero{d}") for d in range(len(shape))]
+    element = ir.Index(type=array.type.dtype, array=array, indices=list(counters), loc=loc)
+    body: list[ir.Stmt] = [
+        ir.Store(target=element, value=ir.constant(0, array.type.dtype), loc=loc)
+    ]
+    for counter, extent in reversed(list(zip(counters, shape, strict=True))):
+        loop = ir.For(
+            var=counter,
+            start=ir.constant(0, INT64),
+            stop=ir.constant(extent, INT64),
+            step=ir.constant(1, INT64),
+            step_sign=1,
+            body=body,
+            loc=loc,
+        )
+        body = [loop]
+    return body[0]
 
 
 def _has_calls(expr: ir.Expr) -> bool:

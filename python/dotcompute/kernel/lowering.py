@@ -223,7 +223,7 @@ class Lowering:
         def error(stmt: ir.Stmt, message: str) -> KernelTypeError:
             return KernelTypeError(f"{stmt.loc}: {message}" if stmt.loc else message)
 
-        body = Inliner(inlined, self.locals, self.shared, error).block(body)
+        body = Inliner(inlined, self.locals, self.shared, self.private, error).block(body)
         for name, function in inlined.items():
             del self.callees[name]
             self.uses_barrier = self.uses_barrier or function.uses_barrier
