@@ -344,6 +344,54 @@ def test_fft_errors(device):
         dc.fft(dc.ones((), "complex64", device))
 
 
+FFT_OPTIONS = [
+    {"axis": 0},
+    {"axis": 1},
+    {"axis": -2, "n": 9},
+    {"n": 4},
+    {"n": 33, "axis": 2},
+    {"axis": 0, "norm": "ortho"},
+    {"norm": "forward", "n": 12, "axis": 1},
+    {"norm": "backward"},
+    {"norm": "ortho"},
+]
+
+
+@pytest.mark.parametrize(
+    "options", FFT_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items())
+)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_fft_along_any_axis_with_n_and_norm(device, path, rng, dtype, options):
+    """numpy.fft's axis=, n= (cut or zero-pad) and norm= on a 3-D array, both directions."""
+    x = random_array(rng, (3, 5, 16), dtype)
+    precision = 2e-6 if dtype == "complex64" else 1e-12
+    for ours, numpys in ((dc.fft, np.fft.fft), (dc.ifft, np.fft.ifft)):
+        expected = numpys(x.astype(np.complex128), **options)
+        got = host(ours(on(device, x), **options))
+        assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
+        atol = np.abs(expected).max() * precision
+        np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
+
+
+def test_fft_of_a_real_array_along_the_first_axis(device, path, rng):
+    x = random_array(rng, (6, 3), "float32")
+    got = host(dc.fft(on(device, x), axis=0, n=8))
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, np.fft.fft(x, axis=0, n=8), atol=1e-5)
+
+
+def test_fft_argument_errors(device):
+    x = dc.ones((3, 4), "complex64", device)
+    with pytest.raises(dc.InvalidArgumentError, match=r"fft: axis 2 is out of range.*-2 to 1"):
+        dc.fft(x, axis=2)
+    with pytest.raises(dc.InvalidArgumentError, match=r"ifft: n must be at least 1, got 0"):
+        dc.ifft(x, n=0)
+    with pytest.raises(dc.InvalidArgumentError, match=r"norm must be one of .*ortho.*'unit'"):
+        dc.fft(x, norm="unit")
+    padded = host(dc.fft(dc.ones((3, 0), "complex64", device), n=2))  # numpy pads an empty axis
+    np.testing.assert_array_equal(padded, np.zeros((3, 2), np.complex64))
+
+
 # --- reductions -----------------------------------------------------------------------------
 
 REDUCE_DTYPES = ["bool", "int8", "int32", "uint16", "int64", "float16", "float32", "float64"]
@@ -489,6 +537,42 @@ def test_reduction_errors(device):
     with pytest.raises(dc.DTypeError, match="complex"):
         dc.max(dc.ones((3, 2), "complex64", device), axis=0)
     assert host(dc.sum(dc.ones((3, 0), "float32", device), axis=1)).tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("op", ["sum", "min", "max", "mean"])
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64"])
+@pytest.mark.parametrize(
+    "axis,keepdims",
+    [
+        ((0, 2), False),
+        ((2, 0), True),
+        ((-1,), False),
+        ([0, 1], False),
+        ((0, 1, 2), False),
+        (None, True),
+        (1, True),
+        ((1, 2), True),
+    ],
+)
+def test_reductions_over_axis_tuples_and_keepdims(device, path, rng, op, dtype, axis, keepdims):
+    x = random_array(rng, (3, 40, 7), dtype)
+    numpy_axis = tuple(axis) if isinstance(axis, list) else axis
+    expected = getattr(np, op)(x, axis=numpy_axis, keepdims=keepdims)
+    got = host(getattr(dc, op)(on(device, x), axis=axis, keepdims=keepdims))
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_reduction_axis_tuple_errors(device):
+    x = dc.ones((3, 4), "float32", device)
+    with pytest.raises(
+        dc.InvalidArgumentError, match=r"sum: axis 1 appears twice in axis=\(1, -1\)"
+    ):
+        dc.sum(x, axis=(1, -1))
+    with pytest.raises(dc.InvalidArgumentError, match=r"max: axis 5 is out of range"):
+        dc.max(x, axis=(0, 5))
+    with pytest.raises(dc.InvalidArgumentError, match=r"axis=\(\) reduces nothing"):
+        dc.mean(x, axis=())
 
 
 def test_min_max_still_work_on_numbers_and_in_kernels():
@@ -646,12 +730,17 @@ def _algorithm_kernel_specializations():
         "bluestein_postmultiply": [("float64",) * 2],
         "multiply_by_chirp": [("float32",) * 3],
         "copy_divided": [("float16",) * 2, ("float32",) * 2],
+        "swap_middle_axes": [("float32",) * 2, ("float64",) * 2],
+        "resize_rows": [("float32",) * 2],
+        "scale_float32": [()],
+        "scale_float64": [()],
     }
     modules = [
         algorithm_kernels.gemm,
         algorithm_kernels.gemv,
         algorithm_kernels.fft,
         algorithm_kernels.fft_blocks,
+        algorithm_kernels.layout,
         algorithm_kernels.scan,
         algorithm_kernels.reduce,
         algorithm_kernels.sort,
@@ -663,7 +752,11 @@ def _algorithm_kernel_specializations():
             if hasattr(module, name):
                 for combo in combo_list:
                     found.append(
-                        pytest.param(getattr(module, name), combo, id=f"{name}-{combo[0]}")
+                        pytest.param(
+                            getattr(module, name),
+                            combo,
+                            id=f"{name}-{combo[0] if combo else 'typed'}",
+                        )
                     )
     return found
 

@@ -13,6 +13,7 @@ same device instead. ``use_generated_kernels()`` forces that path, for testing i
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ import numpy as np
 from . import _core
 from ._arrays import asarray
 from ._dtypes import dtype_name
-from .errors import DTypeError
+from .errors import DTypeError, InvalidArgumentError
 
 
 class _ForcedKernels(threading.local):
@@ -110,6 +111,38 @@ def _normalized_axis(axis: int, ndim: int) -> int:
     return axis + ndim if axis < 0 else axis
 
 
+def _checked_axis(axis, ndim: int, operation: str) -> int:
+    """axis as a non-negative int, or InvalidArgumentError in the core's words."""
+    axis = int(axis)
+    if ndim == 0 or not -ndim <= axis < ndim:
+        where = (
+            "is out of range for a 0-d array; use axis=None"
+            if ndim == 0
+            else f"is out of range for an array of {ndim} dimensions; use -{ndim} to {ndim - 1}"
+        )
+        raise InvalidArgumentError(f"{operation}: axis {axis} {where}")
+    return _normalized_axis(axis, ndim)
+
+
+def _reduced_axes(axis, ndim: int, operation: str) -> tuple[int, ...] | None:
+    """The axes a reduction folds, ascending, or None for all of them (axis=None)."""
+    if axis is None:
+        return None
+    if not isinstance(axis, tuple | list):
+        return (_checked_axis(axis, ndim, operation),)
+    if not axis:
+        raise InvalidArgumentError(
+            f"{operation}: axis=() reduces nothing; pass None (every axis) or at least one axis"
+        )
+    axes = [_checked_axis(a, ndim, operation) for a in axis]
+    repeated = next((a for a in axes if axes.count(a) > 1), None)
+    if repeated is not None:
+        raise InvalidArgumentError(
+            f"{operation}: axis {repeated} appears twice in axis={tuple(axis)}"
+        )
+    return tuple(sorted(axes))
+
+
 # --- matmul ---------------------------------------------------------------------------------
 
 
@@ -165,24 +198,67 @@ def _to_complex(x: _core.Array) -> _core.Array:
     return out
 
 
-def _transform(x, inverse: bool) -> _core.Array:
+_NORMS = ("backward", "ortho", "forward")
+
+
+def _norm_factor(norm, n: int, inverse: bool) -> float:
+    """What to multiply the backend's result by (it gives numpy's default, "backward")."""
+    if norm is None or norm == "backward":
+        return 1.0
+    if norm == "ortho":
+        return math.sqrt(n) if inverse else 1.0 / math.sqrt(n)
+    if norm == "forward":
+        return float(n) if inverse else 1.0 / n
+    raise InvalidArgumentError(f"norm must be one of {', '.join(_NORMS)} or None, got {norm!r}")
+
+
+def _transform(x, n, axis: int, norm, inverse: bool) -> _core.Array:
+    operation = "ifft" if inverse else "fft"
     x = _to_complex(_as_array(x))
+    if x.ndim == 0 or (n is None and axis in (-1, x.ndim - 1) and norm in (None, "backward")):
+        return _last_axis(x, inverse)  # numpy's defaults (the core refuses 0-d arrays)
+    axis = _checked_axis(axis, x.ndim, operation)
+    length = x.shape[axis]
+    if n is not None and int(n) < 1:
+        raise InvalidArgumentError(f"{operation}: n must be at least 1, got {n}")
+    n = length if n is None else int(n)
+    factor = _norm_factor(norm, n, inverse)
+    layout = _generated().layout
+    outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1 :])
+    moved = axis != x.ndim - 1
+    if moved:  # [outer, length, inner] -> [outer, inner, length]
+        shape = (*x.shape[:axis], *x.shape[axis + 1 :], length)
+        x = layout.swap_axes(x, outer, length, inner, shape)
+    if n != length:
+        x = layout.resized(x, n)
+    out = _last_axis(x, inverse)
+    if factor != 1.0:
+        layout.scale(out, factor)
+    if moved:  # back: [outer, inner, n] -> [outer, n, inner]
+        shape = (*out.shape[:axis], n, *out.shape[axis:-1])
+        out = layout.swap_axes(out, outer, inner, n, shape)
+    return out
+
+
+def _last_axis(x: _core.Array, inverse: bool) -> _core.Array:
     out, computed = _core._algorithm_fft(x, inverse, _use_plugin())
     if not computed:
         _generated().run_fft(x, out, inverse)
     return out
 
 
-def fft(x) -> _core.Array:
-    """Discrete Fourier transform along the last axis, as numpy.fft.fft (no scaling); batched
-    over the other axes, any length. complex64 stays complex64; real inputs convert as numpy
-    (float32 to complex64, everything else to complex128)."""
-    return _transform(x, inverse=False)
+def fft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Discrete Fourier transform along one axis (the last by default), as numpy.fft.fft:
+    batched over the other axes, any length; ``n`` cuts or zero-pads that axis first; ``norm``
+    is "backward" (None: no scaling), "ortho" (1/sqrt(n)) or "forward" (1/n). complex64 stays
+    complex64; real inputs convert as numpy (float32 to complex64, others to complex128)."""
+    return _transform(x, n, axis, norm, inverse=False)
 
 
-def ifft(x) -> _core.Array:
-    """Inverse DFT along the last axis, scaled by 1/n as numpy.fft.ifft."""
-    return _transform(x, inverse=True)
+def ifft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Inverse DFT along one axis, as numpy.fft.ifft: scaled by 1/n ("backward", the default),
+    1/sqrt(n) ("ortho") or not at all ("forward"); ``n`` cuts or zero-pads the axis first."""
+    return _transform(x, n, axis, norm, inverse=True)
 
 
 def clear_fft_plans() -> int:
@@ -200,15 +276,26 @@ def fft_plans_info() -> dict:
 # --- reductions -----------------------------------------------------------------------------
 
 
-def _reduce(op: str, x, axis) -> _core.Array:
+def _reduce(op: str, x, axis, keepdims: bool = False) -> _core.Array:
     x = _as_array(x)
-    if axis is not None and x.ndim == 1 and int(axis) in (0, -1):
-        axis = None  # the backend's whole-array reduction; the result is 0-d either way
-    if axis is None:
-        if _use_plugin():
-            return getattr(_core, op)(x)
-        return _reduce_axis(op, x.reshape((x.size,)), 0)
-    return _reduce_axis(op, x, int(axis))
+    axes = _reduced_axes(axis, x.ndim, op)
+    if axes is None or len(axes) == x.ndim:
+        result = _reduce_all(op, x)
+    else:
+        result = x
+        for position in reversed(axes):  # the last first: the others keep their positions
+            result = _reduce_axis(op, result, position)
+    if keepdims:
+        kept = range(x.ndim) if axes is None else axes
+        result = result.reshape(tuple(1 if d in kept else x.shape[d] for d in range(x.ndim)))
+    return result
+
+
+def _reduce_all(op: str, x: _core.Array) -> _core.Array:
+    """Every element, a 0-d result: the backend's whole-array reduction."""
+    if _use_plugin():
+        return getattr(_core, op)(x)
+    return _reduce_axis(op, x.reshape((x.size,)), 0)
 
 
 def _reduce_axis(op: str, x: _core.Array, axis: int) -> _core.Array:
@@ -219,28 +306,33 @@ def _reduce_axis(op: str, x: _core.Array, axis: int) -> _core.Array:
     return out
 
 
-def sum(x, axis=None) -> _core.Array:
-    """Sum of every element (axis=None, a 0-d array) or along one axis (negative counts from the
-    end). bool and signed integers sum to int64, unsigned to uint64, floats and complex keep
-    their dtype (accumulated accurately)."""
-    return _reduce("sum", x, axis)
+def sum(x, axis=None, keepdims=False) -> _core.Array:
+    """Sum of every element (axis=None, a 0-d array), along one axis (negative counts from the
+    end) or along a tuple of axes; keepdims leaves the reduced axes as length 1, as numpy. bool
+    and signed integers sum to int64, unsigned to uint64, floats and complex keep their dtype
+    (accumulated accurately)."""
+    return _reduce("sum", x, axis, keepdims)
 
 
-def min(x, axis=None) -> _core.Array:
-    """Smallest element, overall or along one axis; NaN when a NaN is present (numpy)."""
-    return _reduce("min", x, axis)
+def min(x, axis=None, keepdims=False) -> _core.Array:
+    """Smallest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
+    (numpy)."""
+    return _reduce("min", x, axis, keepdims)
 
 
-def max(x, axis=None) -> _core.Array:
-    """Largest element, overall or along one axis; NaN when a NaN is present (numpy)."""
-    return _reduce("max", x, axis)
+def max(x, axis=None, keepdims=False) -> _core.Array:
+    """Largest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
+    (numpy)."""
+    return _reduce("max", x, axis, keepdims)
 
 
-def mean(x, axis=None) -> _core.Array:
-    """Arithmetic mean, overall or along one axis; integers and bool give float64 (numpy)."""
+def mean(x, axis=None, keepdims=False) -> _core.Array:
+    """Arithmetic mean, overall, along one axis or a tuple of axes; integers and bool give
+    float64 (numpy)."""
     x = _as_array(x)
-    total = _reduce("sum", x, axis)
-    count = x.size if axis is None else x.shape[_normalized_axis(int(axis), x.ndim)]
+    total = _reduce("sum", x, axis, keepdims)
+    axes = _reduced_axes(axis, x.ndim, "mean")
+    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
     dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
     result = _core.empty(total.shape, result_dtype, total.device)
