@@ -380,6 +380,45 @@ def test_fft_of_a_real_array_along_the_first_axis(device, path, rng):
     np.testing.assert_allclose(got, np.fft.fft(x, axis=0, n=8), atol=1e-5)
 
 
+REAL_FFT_OPTIONS = [
+    {},
+    {"axis": 0},
+    {"n": 7},
+    {"n": 16, "axis": 1, "norm": "ortho"},
+    {"axis": -2, "norm": "forward"},
+    {"n": 1},
+]
+
+
+@pytest.mark.parametrize(
+    "options", REAL_FFT_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "-"
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_rfft_and_irfft_match_numpy(device, path, rng, dtype, options):
+    x = random_array(rng, (3, 6, 10), dtype)
+    complex_dtype = np.complex64 if dtype == "float32" else np.complex128
+    precision = 2e-6 if dtype == "float32" else 1e-12
+    expected = np.fft.rfft(x.astype(np.float64), **options)
+    got = host(dc.rfft(on(device, x), **options))
+    assert got.shape == expected.shape and got.dtype == complex_dtype
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    # irfft of a spectrum with imaginary parts at 0 (and n / 2) that it must ignore
+    half = random_array(rng, expected.shape, "complex128").astype(complex_dtype)
+    back = np.fft.irfft(half.astype(np.complex128), **options)
+    got = host(dc.irfft(on(device, half), **options))
+    assert got.shape == back.shape and got.dtype == np.dtype(complex_dtype).type(0).real.dtype
+    np.testing.assert_allclose(got, back, rtol=0, atol=np.abs(back).max() * precision)
+
+
+def test_real_fft_errors(device):
+    with pytest.raises(dc.DTypeError, match=r"rfft takes a real array, got complex64; use dc\.fft"):
+        dc.rfft(dc.ones((3, 4), "complex64", device))
+    with pytest.raises(dc.InvalidArgumentError, match=r"irfft: n must be at least 1, got 0"):
+        dc.irfft(dc.ones((3, 1), "complex64", device))  # the default 2 (m - 1) is 0
+    with pytest.raises(dc.InvalidArgumentError, match=r"rfft: axis -3 is out of range"):
+        dc.rfft(dc.ones((3, 4), "float32", device), axis=-3)
+
+
 def test_fft_argument_errors(device):
     x = dc.ones((3, 4), "complex64", device)
     with pytest.raises(dc.InvalidArgumentError, match=r"fft: axis 2 is out of range.*-2 to 1"):
@@ -733,6 +772,8 @@ def _algorithm_kernel_specializations():
         "swap_middle_axes": [("float32",) * 2, ("float64",) * 2],
         "resize_rows": [("float32",) * 2],
         "scale_float32": [()],
+        "hermitian_rows": [("float32",) * 2, ("float64",) * 2],
+        "real_rows": [("float32",) * 2],
         "scale_float64": [()],
     }
     modules = [

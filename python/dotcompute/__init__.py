@@ -141,7 +141,18 @@ complex64, complex128 = _np.complex64, _np.complex128
 
 # The algorithm library; imported last: its generated kernels (loaded on first use) need dc.kernel.
 from . import algorithms  # noqa: E402
-from .algorithms import argsort, cumsum, fft, ifft, matmul, mean, sort, sum  # noqa: E402
+from .algorithms import (  # noqa: E402
+    argsort,
+    cumsum,
+    fft,
+    ifft,
+    irfft,
+    matmul,
+    mean,
+    rfft,
+    sort,
+    sum,
+)
 
 
 def get_include() -> str:
@@ -244,6 +255,7 @@ __all__ = [
     "group_id",
     "hypot",
     "ifft",
+    "irfft",
     "int16",
     "int32",
     "int64",
@@ -271,6 +283,7 @@ __all__ = [
     "pow",
     "private_array",
     "reset_peak_memory_stats",
+    "rfft",
     "rsqrt",
     "saxpy",
     "set_default_device",

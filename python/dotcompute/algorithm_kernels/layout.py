@@ -1,8 +1,9 @@
 # python/dotcompute/algorithm_kernels/layout.py
-# Copies that change a complex array's layout for dc.fft's axis= and n=, and its norm= scaling.
-"""Kernels behind numpy's ``axis``, ``n`` and ``norm`` of ``dc.fft``/``dc.ifft`` (every backend
-transforms the last axis only). They work on float views of complex arrays, a complex element
-being two floats, so one kernel serves complex64 and complex128.
+# Copies that change an array's layout for the FFTs' axis=, n= and norm=, rfft and irfft.
+"""Kernels behind numpy's ``axis``, ``n`` and ``norm`` of the FFTs and behind ``rfft``/``irfft``
+(every backend transforms the last axis of a complex array only). They work on float views of
+complex arrays, a complex element being two floats, so one kernel serves complex64 and
+complex128.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from .._dtypes import dtype_name
 
 @dc.kernel
 def swap_middle_axes(src: dc.Array[None, 4], dst: dc.Array[None, 4]):
-    """dst[o, j, i, c] = src[o, i, j, c]: [outer, a, b, 2] to [outer, b, a, 2]; a work-item an
-    element of dst, so the stores are contiguous."""
+    """dst[o, j, i, c] = src[o, i, j, c]: [outer, a, b, parts] to [outer, b, a, parts] (parts 2
+    for complex, 1 for real); a work-item an element of dst, so the stores are contiguous."""
     g = dc.global_id(0)
     if g >= dst.size:
         return
-    part = g % 2
-    i = (g // 2) % dst.shape[2]
-    j = (g // (2 * dst.shape[2])) % dst.shape[1]
-    o = g // (2 * dst.shape[2] * dst.shape[1])
+    parts = dst.shape[3]
+    part = g % parts
+    i = (g // parts) % dst.shape[2]
+    j = (g // (parts * dst.shape[2])) % dst.shape[1]
+    o = g // (parts * dst.shape[2] * dst.shape[1])
     dst[o, j, i, part] = src[o, i, j, part]
 
 
@@ -38,6 +40,42 @@ def resize_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
     k = g % dst.shape[1]
     row = g // dst.shape[1]
     dst[row, k] = src[row, k] if k < src.shape[1] else dst.dtype(0)
+
+
+@dc.kernel
+def hermitian_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
+    """Each row of dst (n complex points) made from the first half of a Hermitian spectrum in
+    src's row (m points): point k <= n / 2 is src's k (zero past m), point k > n / 2 the
+    conjugate of src's n - k; the imaginary parts of points 0 and n / 2 are dropped, as numpy's
+    irfft does."""
+    g = dc.global_id(0)
+    n = dst.shape[1] // 2
+    if g >= dst.shape[0] * n:
+        return
+    k = g % n
+    row = g // n
+    mirrored = k > n // 2
+    source = n - k if mirrored else k
+    inside = source < src.shape[1] // 2
+    re = src[row, 2 * source] if inside else dst.dtype(0)
+    im = src[row, 2 * source + 1] if inside else dst.dtype(0)
+    if mirrored:
+        im = -im
+    if k == 0 or 2 * k == n:
+        im = dst.dtype(0)
+    dst[row, 2 * k] = re
+    dst[row, 2 * k + 1] = im
+
+
+@dc.kernel
+def real_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
+    """dst[row, k] = the real part of point k of src's row (complex as float pairs)."""
+    g = dc.global_id(0)
+    if g >= dst.size:
+        return
+    k = g % dst.shape[1]
+    row = g // dst.shape[1]
+    dst[row, k] = src[row, 2 * k]
 
 
 @dc.kernel
@@ -59,15 +97,39 @@ def _real(dtype: str) -> str:
 
 
 def swap_axes(x: _core.Array, outer: int, a: int, b: int, shape: tuple) -> _core.Array:
-    """x seen as [outer, a, b] complex, copied to a new array of ``shape`` laid out as
-    [outer, b, a]."""
+    """x (complex or real) seen as [outer, a, b], copied to a new array of ``shape`` laid out
+    as [outer, b, a]."""
     dtype = dtype_name(x.dtype)
     out = _core.empty(shape, dtype, x.device)
     if out.size:
+        complex_ = dtype.startswith("complex")
+        view, parts = (_real(dtype), 2) if complex_ else (dtype, 1)
+        source = _core._reinterpret(x, view, (outer, a, b, parts))
+        target = _core._reinterpret(out, view, (outer, b, a, parts))
+        swap_middle_axes[parts * out.size](source, target)
+    return out
+
+
+def hermitian(x: _core.Array, n: int) -> _core.Array:
+    """The n-point spectrum whose first half x's last axis holds (hermitian_rows)."""
+    dtype = dtype_name(x.dtype)
+    rows = math.prod(x.shape[:-1])
+    out = _core.empty((*x.shape[:-1], n), dtype, x.device)
+    if out.size:
         real = _real(dtype)
-        source = _core._reinterpret(x, real, (outer, a, b, 2))
-        target = _core._reinterpret(out, real, (outer, b, a, 2))
-        swap_middle_axes[2 * out.size](source, target)
+        source = _core._reinterpret(x, real, (rows, 2 * x.shape[-1]))
+        hermitian_rows[out.size](source, _core._reinterpret(out, real, (rows, 2 * n)))
+    return out
+
+
+def real_part(x: _core.Array) -> _core.Array:
+    """The real parts of complex x, as a new real array."""
+    real = _real(dtype_name(x.dtype))
+    out = _core.empty(x.shape, real, x.device)
+    if out.size:
+        rows, n = math.prod(x.shape[:-1]), x.shape[-1]
+        source = _core._reinterpret(x, real, (rows, 2 * n))
+        real_rows[out.size](source, _core._reinterpret(out, real, (rows, n)))
     return out
 
 

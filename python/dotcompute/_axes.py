@@ -1,0 +1,51 @@
+# python/dotcompute/_axes.py
+# Axis arguments of the algorithm fronts: checks in the core's words, tuples, splits.
+"""Helpers for ``axis=`` of the reductions, scans, sorts and FFTs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InvalidArgumentError
+
+
+def split(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    return outer, shape[axis], inner
+
+
+def normalized_axis(axis: int, ndim: int) -> int:
+    return axis + ndim if axis < 0 else axis
+
+
+def checked_axis(axis, ndim: int, operation: str) -> int:
+    """axis as a non-negative int, or InvalidArgumentError in the core's words."""
+    axis = int(axis)
+    if ndim == 0 or not -ndim <= axis < ndim:
+        where = (
+            "is out of range for a 0-d array; use axis=None"
+            if ndim == 0
+            else f"is out of range for an array of {ndim} dimensions; use -{ndim} to {ndim - 1}"
+        )
+        raise InvalidArgumentError(f"{operation}: axis {axis} {where}")
+    return normalized_axis(axis, ndim)
+
+
+def reduced_axes(axis, ndim: int, operation: str) -> tuple[int, ...] | None:
+    """The axes a reduction folds, ascending, or None for all of them (axis=None)."""
+    if axis is None:
+        return None
+    if not isinstance(axis, tuple | list):
+        return (checked_axis(axis, ndim, operation),)
+    if not axis:
+        raise InvalidArgumentError(
+            f"{operation}: axis=() reduces nothing; pass None (every axis) or at least one axis"
+        )
+    axes = [checked_axis(a, ndim, operation) for a in axis]
+    repeated = next((a for a in axes if axes.count(a) > 1), None)
+    if repeated is not None:
+        raise InvalidArgumentError(
+            f"{operation}: axis {repeated} appears twice in axis={tuple(axis)}"
+        )
+    return tuple(sorted(axes))

@@ -1,0 +1,175 @@
+# python/dotcompute/_fft.py
+# The FFT front: dc.fft/ifft/rfft/irfft with numpy's n=, axis= and norm= (docs/algorithms.md).
+"""Discrete Fourier transforms on dc.Arrays. Every backend transforms the last axis of a complex
+array (the CPU plugin's own FFT, cuFFT, or the generated Stockham passes); the front moves the
+axis, cuts or pads it, scales for ``norm`` and converts real input and output around that, with
+the copies of ``algorithm_kernels/layout.py``."""
+
+from __future__ import annotations
+
+import math
+
+from . import _core
+from ._algorithm_paths import as_array, generated, use_plugin
+from ._axes import checked_axis
+from ._dtypes import dtype_name
+from .errors import DTypeError, InvalidArgumentError
+
+_COMPLEX_OF = {
+    "float16": "complex64",
+    "float32": "complex64",
+    "complex64": "complex64",
+    "complex128": "complex128",
+}
+
+
+def _to_complex(x: _core.Array) -> _core.Array:
+    target = _COMPLEX_OF.get(dtype_name(x.dtype), "complex128")
+    if dtype_name(x.dtype) == target:
+        return x
+    if dtype_name(x.dtype).startswith("complex"):
+        raise DTypeError(f"fft: cannot convert {x.dtype} to {target}")
+    out = _core.empty(x.shape, target, x.device)
+    pairs = _core._reinterpret(out, "float32" if target == "complex64" else "float64", (x.size, 2))
+    if x.size:
+        generated().fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
+    return out
+
+
+_NORMS = ("backward", "ortho", "forward")
+
+
+def _norm_factor(norm, n: int, inverse: bool) -> float:
+    """What to multiply the backend's result by (it gives numpy's default, "backward")."""
+    if norm is None or norm == "backward":
+        return 1.0
+    if norm == "ortho":
+        return math.sqrt(n) if inverse else 1.0 / math.sqrt(n)
+    if norm == "forward":
+        return float(n) if inverse else 1.0 / n
+    raise InvalidArgumentError(f"norm must be one of {', '.join(_NORMS)} or None, got {norm!r}")
+
+
+def _length(n, length: int, operation: str) -> int:
+    if n is None:
+        return length
+    if int(n) < 1:
+        raise InvalidArgumentError(f"{operation}: n must be at least 1, got {n}")
+    return int(n)
+
+
+def _on_last_axis(x: _core.Array, axis: int, body) -> _core.Array:
+    """body(x with ``axis`` moved last), with its last axis (of any length) moved back."""
+    if axis == x.ndim - 1:
+        return body(x)
+    layout = generated().layout
+    shape = x.shape
+    outer, length, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+    moved = layout.swap_axes(x, outer, length, inner, (*shape[:axis], *shape[axis + 1 :], length))
+    y = body(moved)
+    m = y.shape[-1]
+    return layout.swap_axes(y, outer, inner, m, (*y.shape[:axis], m, *y.shape[axis:-1]))
+
+
+def _transform(x, n, axis, norm, inverse: bool) -> _core.Array:
+    operation = "ifft" if inverse else "fft"
+    x = _to_complex(as_array(x))
+    if x.ndim == 0 or (n is None and axis in (-1, x.ndim - 1) and norm in (None, "backward")):
+        return _last_axis(x, inverse)  # numpy's defaults (the core refuses 0-d arrays)
+    axis = checked_axis(axis, x.ndim, operation)
+    n = _length(n, x.shape[axis], operation)
+    factor = _norm_factor(norm, n, inverse)
+    layout = generated().layout
+
+    def along_last(rows: _core.Array) -> _core.Array:
+        if n != rows.shape[-1]:
+            rows = layout.resized(rows, n)
+        out = _last_axis(rows, inverse)
+        if factor != 1.0:
+            layout.scale(out, factor)
+        return out
+
+    return _on_last_axis(x, axis, along_last)
+
+
+def _last_axis(x: _core.Array, inverse: bool) -> _core.Array:
+    out, computed = _core._algorithm_fft(x, inverse, use_plugin())
+    if not computed:
+        generated().run_fft(x, out, inverse)
+    return out
+
+
+def fft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Discrete Fourier transform along one axis (the last by default), as numpy.fft.fft:
+    batched over the other axes, any length; ``n`` cuts or zero-pads that axis first; ``norm``
+    is "backward" (None: no scaling), "ortho" (1/sqrt(n)) or "forward" (1/n). complex64 stays
+    complex64; real inputs convert as numpy (float32 to complex64, others to complex128)."""
+    return _transform(x, n, axis, norm, inverse=False)
+
+
+def ifft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Inverse DFT along one axis, as numpy.fft.ifft: scaled by 1/n ("backward", the default),
+    1/sqrt(n) ("ortho") or not at all ("forward"); ``n`` cuts or zero-pads the axis first."""
+    return _transform(x, n, axis, norm, inverse=True)
+
+
+def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """DFT of a real array along one axis, its n // 2 + 1 non-negative frequencies, as
+    numpy.fft.rfft (n, axis and norm as fft's). float32 gives complex64, other real dtypes
+    complex128. It runs a complex FFT of the signal and keeps the first half."""
+    x = as_array(x)
+    if dtype_name(x.dtype).startswith("complex"):
+        raise DTypeError(
+            f"rfft takes a real array, got {dtype_name(x.dtype)}; use dc.fft for complex input"
+        )
+    x = _to_complex(x)
+    if x.ndim == 0:
+        return _last_axis(x, False)  # the core's error for 0-d arrays
+    axis = checked_axis(axis, x.ndim, "rfft")
+    n = _length(n, x.shape[axis], "rfft")
+    factor = _norm_factor(norm, n, False)
+    layout = generated().layout
+
+    def along_last(rows: _core.Array) -> _core.Array:
+        if n != rows.shape[-1]:
+            rows = layout.resized(rows, n)
+        out = _last_axis(rows, False)
+        if factor != 1.0:
+            layout.scale(out, factor)
+        return layout.resized(out, n // 2 + 1)
+
+    return _on_last_axis(x, axis, along_last)
+
+
+def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Inverse of rfft, as numpy.fft.irfft: the n real points (default 2 (m - 1) for m input
+    points) whose spectrum's first half x holds along one axis; x is cut or zero-padded to
+    n // 2 + 1 points, and the imaginary parts of points 0 and n / 2 are ignored. complex64
+    gives float32, complex128 float64."""
+    x = _to_complex(as_array(x))
+    if x.ndim == 0:
+        return _last_axis(x, True)  # the core's error for 0-d arrays
+    axis = checked_axis(axis, x.ndim, "irfft")
+    n = _length(2 * (x.shape[axis] - 1) if n is None else n, 0, "irfft")
+    factor = _norm_factor(norm, n, True)
+    layout = generated().layout
+
+    def along_last(half: _core.Array) -> _core.Array:
+        out = _last_axis(layout.hermitian(half, n), True)
+        if factor != 1.0:
+            layout.scale(out, factor)
+        return layout.real_part(out)
+
+    return _on_last_axis(x, axis, along_last)
+
+
+def clear_fft_plans() -> int:
+    """Lets go of the twiddle tables and Bluestein filters the generated FFT keeps between calls
+    (device memory, shown as in use by dc.memory_stats); returns how many entries went. They
+    are made again at the next call of that length (Note [FFT plans])."""
+    return generated().fft_plans.clear()
+
+
+def fft_plans_info() -> dict:
+    """{"entries", "bytes", "limit"} of the generated FFT's kept tables (Note [FFT plans])."""
+    return generated().fft_plans.info()
