@@ -419,6 +419,32 @@ def test_real_fft_errors(device):
         dc.rfft(dc.ones((3, 4), "float32", device), axis=-3)
 
 
+@pytest.mark.parametrize(
+    "name,options",
+    [
+        ("fft2", {}),
+        ("ifft2", {"s": (5, 12)}),
+        ("fftn", {}),
+        ("ifftn", {"axes": (0, 2), "norm": "ortho"}),
+        ("fftn", {"s": (3, 8), "axes": (1, 2)}),
+        ("fft2", {"axes": (0, 1), "norm": "forward"}),
+    ],
+)
+def test_multidimensional_ffts_match_numpy(device, path, rng, name, options):
+    x = random_array(rng, (4, 6, 10), "complex64")
+    expected = getattr(np.fft, name)(x.astype(np.complex128), **options)
+    got = host(getattr(dc, name)(on(device, x), **options))
+    assert got.shape == expected.shape and got.dtype == np.complex64
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * 2e-6)
+
+
+def test_multidimensional_fft_errors(device):
+    with pytest.raises(dc.InvalidArgumentError, match=r"fftn: s and axes have different lengths"):
+        dc.fftn(dc.ones((3, 4), "complex64", device), s=(2, 2), axes=(0,))
+    with pytest.raises(dc.InvalidArgumentError, match=r"fft2: axis 2 is out of range"):
+        dc.fft2(dc.ones((3, 4), "complex64", device), axes=(0, 2))
+
+
 def test_fft_argument_errors(device):
     x = dc.ones((3, 4), "complex64", device)
     with pytest.raises(dc.InvalidArgumentError, match=r"fft: axis 2 is out of range.*-2 to 1"):

@@ -163,6 +163,45 @@ def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
     return _on_last_axis(x, axis, along_last)
 
 
+def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
+    """The transform along each of axes in turn (numpy's fftn): s gives each axis its n."""
+    x = as_array(x)
+    if axes is None:
+        axes = tuple(range(x.ndim - (len(s) if s is not None else x.ndim), x.ndim))
+    axes = tuple(checked_axis(a, x.ndim, operation) for a in axes)
+    if s is not None and len(s) != len(axes):
+        raise InvalidArgumentError(
+            f"{operation}: s and axes have different lengths ({len(s)} and {len(axes)})"
+        )
+    lengths = [None] * len(axes) if s is None else [int(n) for n in s]
+    if not axes:  # numpy: no axes, no transform (a complex copy)
+        return _to_complex(x) if not dtype_name(x.dtype).startswith("complex") else x
+    for axis, n in reversed(list(zip(axes, lengths, strict=True))):
+        x = _transform(x, n, axis, norm, inverse)
+    return x
+
+
+def fftn(x, s=None, axes=None, norm=None) -> _core.Array:
+    """The n-dimensional DFT, as numpy.fft.fftn: fft along each of ``axes`` (every axis by
+    default, the last len(s) when only ``s`` is given), ``s`` their lengths (cut or padded)."""
+    return _over_axes(x, s, axes, norm, False, "fftn")
+
+
+def ifftn(x, s=None, axes=None, norm=None) -> _core.Array:
+    """The n-dimensional inverse DFT, as numpy.fft.ifftn."""
+    return _over_axes(x, s, axes, norm, True, "ifftn")
+
+
+def fft2(x, s=None, axes=(-2, -1), norm=None) -> _core.Array:
+    """The 2-D DFT over the last two axes (or ``axes``), as numpy.fft.fft2."""
+    return _over_axes(x, s, axes, norm, False, "fft2")
+
+
+def ifft2(x, s=None, axes=(-2, -1), norm=None) -> _core.Array:
+    """The 2-D inverse DFT, as numpy.fft.ifft2."""
+    return _over_axes(x, s, axes, norm, True, "ifft2")
+
+
 def clear_fft_plans() -> int:
     """Lets go of the twiddle tables and Bluestein filters the generated FFT keeps between calls
     (device memory, shown as in use by dc.memory_stats); returns how many entries went. They

@@ -28,7 +28,18 @@ from ._algorithm_paths import (
 )
 from ._axes import normalized_axis, reduced_axes, split
 from ._dtypes import dtype_name
-from ._fft import clear_fft_plans, fft, fft_plans_info, ifft, irfft, rfft
+from ._fft import (
+    clear_fft_plans,
+    fft,
+    fft2,
+    fft_plans_info,
+    fftn,
+    ifft,
+    ifft2,
+    ifftn,
+    irfft,
+    rfft,
+)
 
 
 def _bundled_blas_libraries() -> list[str]:
@@ -213,9 +224,13 @@ __all__ = [
     "clear_fft_plans",
     "cumsum",
     "fft",
+    "fft2",
     "fft_plans_info",
+    "fftn",
     "generated_kernels_forced",
     "ifft",
+    "ifft2",
+    "ifftn",
     "irfft",
     "matmul",
     "max",
