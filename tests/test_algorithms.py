@@ -387,6 +387,9 @@ REAL_FFT_OPTIONS = [
     {"n": 16, "axis": 1, "norm": "ortho"},
     {"axis": -2, "norm": "forward"},
     {"n": 1},
+    {"n": 2},
+    {"n": 4097},
+    {"n": 5000, "axis": 1},
 ]
 
 
@@ -799,6 +802,8 @@ def _algorithm_kernel_specializations():
         "resize_rows": [("float32",) * 2],
         "scale_float32": [()],
         "hermitian_rows": [("float32",) * 2, ("float64",) * 2],
+        "split_real_spectrum": [("float32",) * 3, ("float64",) * 3],
+        "merge_real_spectrum": [("float32",) * 3],
         "real_rows": [("float32",) * 2],
         "scale_float64": [()],
     }
@@ -808,6 +813,7 @@ def _algorithm_kernel_specializations():
         algorithm_kernels.fft,
         algorithm_kernels.fft_blocks,
         algorithm_kernels.layout,
+        algorithm_kernels.real_fft,
         algorithm_kernels.scan,
         algorithm_kernels.reduce,
         algorithm_kernels.sort,

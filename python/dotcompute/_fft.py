@@ -113,56 +113,6 @@ def ifft(x, n=None, axis=-1, norm=None) -> _core.Array:
     return _transform(x, n, axis, norm, inverse=True)
 
 
-def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
-    """DFT of a real array along one axis, its n // 2 + 1 non-negative frequencies, as
-    numpy.fft.rfft (n, axis and norm as fft's). float32 gives complex64, other real dtypes
-    complex128. It runs a complex FFT of the signal and keeps the first half."""
-    x = as_array(x)
-    if dtype_name(x.dtype).startswith("complex"):
-        raise DTypeError(
-            f"rfft takes a real array, got {dtype_name(x.dtype)}; use dc.fft for complex input"
-        )
-    x = _to_complex(x)
-    if x.ndim == 0:
-        return _last_axis(x, False)  # the core's error for 0-d arrays
-    axis = checked_axis(axis, x.ndim, "rfft")
-    n = _length(n, x.shape[axis], "rfft")
-    factor = _norm_factor(norm, n, False)
-    layout = generated().layout
-
-    def along_last(rows: _core.Array) -> _core.Array:
-        if n != rows.shape[-1]:
-            rows = layout.resized(rows, n)
-        out = _last_axis(rows, False)
-        if factor != 1.0:
-            layout.scale(out, factor)
-        return layout.resized(out, n // 2 + 1)
-
-    return _on_last_axis(x, axis, along_last)
-
-
-def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
-    """Inverse of rfft, as numpy.fft.irfft: the n real points (default 2 (m - 1) for m input
-    points) whose spectrum's first half x holds along one axis; x is cut or zero-padded to
-    n // 2 + 1 points, and the imaginary parts of points 0 and n / 2 are ignored. complex64
-    gives float32, complex128 float64."""
-    x = _to_complex(as_array(x))
-    if x.ndim == 0:
-        return _last_axis(x, True)  # the core's error for 0-d arrays
-    axis = checked_axis(axis, x.ndim, "irfft")
-    n = _length(2 * (x.shape[axis] - 1) if n is None else n, 0, "irfft")
-    factor = _norm_factor(norm, n, True)
-    layout = generated().layout
-
-    def along_last(half: _core.Array) -> _core.Array:
-        out = _last_axis(layout.hermitian(half, n), True)
-        if factor != 1.0:
-            layout.scale(out, factor)
-        return layout.real_part(out)
-
-    return _on_last_axis(x, axis, along_last)
-
-
 def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
     """The transform along each of axes in turn (numpy's fftn): s gives each axis its n."""
     x = as_array(x)

@@ -37,9 +37,8 @@ from ._fft import (
     ifft,
     ifft2,
     ifftn,
-    irfft,
-    rfft,
 )
+from ._real_fft import irfft, rfft
 
 
 def _bundled_blas_libraries() -> list[str]:

@@ -9,7 +9,7 @@ language (work-groups, shared arrays, barriers), so the same source prints as C,
 OpenCL C. The drivers here take arrays the core has already checked and allocated.
 """
 
-from . import fft_plans, layout, radix_sort
+from . import fft_plans, layout, radix_sort, real_fft
 from .fft import run_fft
 from .gemm import run_matmul
 from .reduce import run_reduce_axis
@@ -20,6 +20,7 @@ __all__ = [
     "fft_plans",
     "layout",
     "radix_sort",
+    "real_fft",
     "run_cumsum",
     "run_fft",
     "run_matmul",

@@ -134,23 +134,26 @@ def real_part(x: _core.Array) -> _core.Array:
 
 
 def resized(x: _core.Array, n: int) -> _core.Array:
-    """A copy of x whose last axis is cut or zero-padded to n."""
+    """A copy of x (complex or real) whose last axis is cut or zero-padded to n."""
     dtype = dtype_name(x.dtype)
     rows = math.prod(x.shape[:-1])
     out = _core.empty((*x.shape[:-1], n), dtype, x.device)
     if out.size:
-        real = _real(dtype)
-        source = _core._reinterpret(x, real, (rows, 2 * x.shape[-1]))
-        target = _core._reinterpret(out, real, (rows, 2 * n))
-        resize_rows[2 * out.size](source, target)
+        parts = 2 if dtype.startswith("complex") else 1
+        view = _real(dtype) if parts == 2 else dtype
+        source = _core._reinterpret(x, view, (rows, parts * x.shape[-1]))
+        target = _core._reinterpret(out, view, (rows, parts * n))
+        resize_rows[parts * out.size](source, target)
     return out
 
 
 def scale(x: _core.Array, factor: float) -> None:
-    """x *= factor in place (x complex), in the real dtype's precision."""
+    """x *= factor in place (x complex, float32 or float64), in the real dtype's precision."""
     if x.size == 0:
         return
-    real = _real(dtype_name(x.dtype))
-    flat = _core._reinterpret(x, real, (2 * x.size,))
+    dtype = dtype_name(x.dtype)
+    complex_ = dtype.startswith("complex")
+    real = _real(dtype) if complex_ else dtype
+    flat = _core._reinterpret(x, real, ((2 if complex_ else 1) * x.size,))
     kernel = scale_float32 if real == "float32" else scale_float64
     kernel[flat.size](flat, factor)

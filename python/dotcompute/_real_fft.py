@@ -1,0 +1,118 @@
+# python/dotcompute/_real_fft.py
+# dc.rfft and dc.irfft: real signals through complex FFTs of half the length (docs/algorithms.md).
+"""Real-input FFTs as numpy's ``rfft``/``irfft``. An even length n of float32 or float64 runs a
+complex FFT of n / 2 points over the same memory and one pass around it
+(``algorithm_kernels/real_fft.py``, Note [Real FFT through a half-length one]); odd lengths
+and other dtypes take a complex FFT of n points."""
+
+from __future__ import annotations
+
+from . import _core
+from ._algorithm_paths import as_array, generated
+from ._axes import checked_axis
+from ._dtypes import dtype_name
+from ._fft import _last_axis, _length, _norm_factor, _on_last_axis, _to_complex
+from .errors import DTypeError
+
+_HALVES = {"float32": "complex64", "float64": "complex128"}
+
+
+def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """DFT of a real array along one axis, its n // 2 + 1 non-negative frequencies, as
+    numpy.fft.rfft (n, axis and norm as fft's). float32 gives complex64, other real dtypes
+    complex128."""
+    x = as_array(x)
+    dtype = dtype_name(x.dtype)
+    if dtype.startswith("complex"):
+        raise DTypeError(f"rfft takes a real array, got {dtype}; use dc.fft for complex input")
+    if x.ndim == 0:
+        return _last_axis(_to_complex(x), False)  # the core's error for 0-d arrays
+    axis = checked_axis(axis, x.ndim, "rfft")
+    n = _length(n, x.shape[axis], "rfft")
+    factor = _norm_factor(norm, n, False)
+    layout = generated().layout
+    halved = dtype in _HALVES and n % 2 == 0
+
+    def along_last(rows: _core.Array) -> _core.Array:
+        if n != rows.shape[-1]:
+            rows = layout.resized(rows, n)
+        if halved:
+            out = _split(_last_axis(_as_half(rows, n), False), n, dtype)
+        else:
+            out = layout.resized(_last_axis(rows, False), n // 2 + 1)
+        if factor != 1.0:
+            layout.scale(out, factor)
+        return out
+
+    return _on_last_axis(x if halved else _to_complex(x), axis, along_last)
+
+
+def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Inverse of rfft, as numpy.fft.irfft: the n real points (default 2 (m - 1) for m input
+    points) whose spectrum's first half x holds along one axis; x is cut or zero-padded to
+    n // 2 + 1 points, and the imaginary parts of points 0 and n / 2 are ignored. complex64
+    gives float32, complex128 float64."""
+    x = _to_complex(as_array(x))
+    if x.ndim == 0:
+        return _last_axis(x, True)  # the core's error for 0-d arrays
+    axis = checked_axis(axis, x.ndim, "irfft")
+    n = _length(2 * (x.shape[axis] - 1) if n is None else n, 0, "irfft")
+    factor = _norm_factor(norm, n, True)
+    layout = generated().layout
+
+    def along_last(half: _core.Array) -> _core.Array:
+        if n % 2 == 0:
+            out = _as_real(_last_axis(_merge(half, n), True), n)
+        else:
+            out = layout.real_part(_last_axis(layout.hermitian(half, n), True))
+        if factor != 1.0:
+            layout.scale(out, factor)
+        return out
+
+    return _on_last_axis(x, axis, along_last)
+
+
+def _real_of(complex_dtype: str) -> str:
+    return "float32" if complex_dtype == "complex64" else "float64"
+
+
+def _as_half(rows: _core.Array, n: int) -> _core.Array:
+    """n real points a row, read as n / 2 complex ones (the same memory)."""
+    return _core._reinterpret(rows, _HALVES[dtype_name(rows.dtype)], (*rows.shape[:-1], n // 2))
+
+
+def _as_real(rows: _core.Array, n: int) -> _core.Array:
+    """n / 2 complex points a row, read as n real ones (the same memory)."""
+    return _core._reinterpret(rows, _real_of(dtype_name(rows.dtype)), (*rows.shape[:-1], n))
+
+
+def _split(spectrum: _core.Array, n: int, real: str) -> _core.Array:
+    """The n // 2 + 1 points of the real signal's spectrum from the half-length one."""
+    kernels = generated()
+    out = _core.empty((*spectrum.shape[:-1], n // 2 + 1), _HALVES[real], spectrum.device)
+    if out.size:
+        rows = out.size // out.shape[-1]
+        table = kernels.fft._twiddles(n, real, spectrum.device)
+        kernels.real_fft.split_real_spectrum[out.size](
+            _core._reinterpret(spectrum, real, (rows, n)),
+            _core._reinterpret(out, real, (rows, 2 * out.shape[-1])),
+            table,
+        )
+    return out
+
+
+def _merge(half: _core.Array, n: int) -> _core.Array:
+    """The half-length spectrum whose inverse is the n real points read as complex."""
+    kernels = generated()
+    complex_dtype = dtype_name(half.dtype)
+    real = _real_of(complex_dtype)
+    out = _core.empty((*half.shape[:-1], n // 2), complex_dtype, half.device)
+    if out.size:
+        rows = out.size // out.shape[-1]
+        table = kernels.fft._twiddles(n, real, half.device)
+        kernels.real_fft.merge_real_spectrum[out.size](
+            _core._reinterpret(half, real, (rows, 2 * half.shape[-1])),
+            _core._reinterpret(out, real, (rows, n)),
+            table,
+        )
+    return out
