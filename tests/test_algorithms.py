@@ -71,6 +71,26 @@ def test_matmul_batched_and_vectors(device, path, rng, dtype):
     np.testing.assert_allclose(host(dc.matmul(on(device, v), on(device, v))), v @ v, atol=atol)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [
+        ((19, 23), (3, 2, 23, 17)),  # a matrix times a batch: one wide product
+        ((23,), (2, 23, 5)),  # a vector times a batch
+        ((2, 1, 5, 7), (3, 7, 4)),  # batch dimensions broadcast on both sides
+        ((4, 5, 7), (1, 7, 3)),
+        ((1, 5, 7), (6, 7, 3)),
+        ((3, 1, 2, 5, 7), (4, 1, 7, 2)),
+    ],
+)
+def test_matmul_broadcasts_batch_dimensions(device, path, rng, dtype, a_shape, b_shape):
+    a, b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
+    got = host(dc.matmul(on(device, a), on(device, b)))
+    expected = a @ b
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, atol=1e-3 if dtype == "float32" else 1e-10)
+
+
 @pytest.mark.parametrize("kernel", ["blocked", "blocked_wide", "tiled"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_generated_gemm_kernels_on_edges_and_batches(device, rng, kernel, dtype):
@@ -214,8 +234,12 @@ def test_matmul_errors(device):
         dc.matmul(a, dc.ones((4, 2), "float64", device))
     with pytest.raises(dc.DTypeError, match="does not support dtype int32"):
         dc.matmul(dc.ones((3, 4), "int32", device), dc.ones((4, 2), "int32", device))
-    with pytest.raises(dc.ShapeError, match="batch dimensions differ"):
+    with pytest.raises(dc.ShapeError, match="batch dimensions differ and do not broadcast"):
         dc.matmul(dc.ones((2, 3, 4), "float32", device), dc.ones((3, 4, 2), "float32", device))
+    with pytest.raises(dc.ShapeError, match=r"inner dimensions differ: \(2, 3, 4\) @ \(5, 2\)"):
+        dc.matmul(dc.ones((2, 3, 4), "float32", device), dc.ones((5, 2), "float32", device))
+    with pytest.raises(dc.ShapeError, match="inner dimensions differ"):
+        dc.matmul(dc.ones((3, 4), "float32", device), dc.ones((2, 5, 2), "float32", device))
 
 
 OWN_GEMM_CHECK = """
@@ -805,6 +829,7 @@ def _algorithm_kernel_specializations():
         "split_real_spectrum": [("float32",) * 3, ("float64",) * 3],
         "merge_real_spectrum": [("float32",) * 3],
         "real_rows": [("float32",) * 2],
+        "gather_block_rows": [("float32", "float32"), ("float64", "float64")],
         "scale_float64": [()],
     }
     modules = [

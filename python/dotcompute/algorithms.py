@@ -13,10 +13,6 @@ same device instead. ``use_generated_kernels()`` forces that path, for testing i
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
-
-import numpy as np
 
 from . import _core
 from ._algorithm_paths import (
@@ -38,66 +34,8 @@ from ._fft import (
     ifft2,
     ifftn,
 )
+from ._matmul import matmul
 from ._real_fft import irfft, rfft
-
-
-def _bundled_blas_libraries() -> list[str]:
-    """The OpenBLAS libraries numpy and scipy ship in their wheels (numpy.libs, scipy.libs,
-    the scipy-openblas packages), for the CPU plugin's matmul to open at run time."""
-    site = Path(np.__file__).resolve().parent.parent
-    patterns = [
-        "numpy.libs/libscipy_openblas*.so*",
-        "scipy_openblas64/lib/libscipy_openblas*.so*",
-        "scipy_openblas32/lib/libscipy_openblas*.so*",
-        "scipy.libs/libscipy_openblas*.so*",
-    ]
-    return [str(found) for pattern in patterns for found in sorted(site.glob(pattern))]
-
-
-_blas_hint_given = False
-
-
-def _give_blas_hint() -> None:
-    """Points DOTCOMPUTE_BLAS at the bundled OpenBLAS before the first matmul, which is when the
-    CPU plugin reads it (cpp/cpu/cpu_matmul.cpp); an explicit setting wins."""
-    global _blas_hint_given
-    if not _blas_hint_given:
-        _blas_hint_given = True
-        if "DOTCOMPUTE_BLAS" not in os.environ:
-            os.environ["DOTCOMPUTE_BLAS"] = os.pathsep.join(_bundled_blas_libraries())
-
-
-# --- matmul ---------------------------------------------------------------------------------
-
-
-def matmul(a, b) -> _core.Array:
-    """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n] with the same
-    batch dimensions, or batched @ 2-D), and 1-D operands as vectors. float32, float64,
-    complex64, complex128; both operands of one dtype on one device."""
-    _give_blas_hint()
-    a, b = as_array(a), as_array(b)
-    vector_a, vector_b = a.ndim == 1, b.ndim == 1
-    if vector_a:
-        a = a.reshape((1, a.shape[0]))
-    if vector_b:
-        b = b.reshape((b.shape[0], 1))
-    batch_shape = None
-    if a.ndim > 2 and b.ndim == 2:  # batched @ matrix: one tall GEMM over the stacked rows
-        batch_shape = a.shape[:-2]
-        a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
-    out, computed = _core._algorithm_matmul(a, b, use_plugin())
-    if not computed:
-        generated().run_matmul(a, b, out)
-    if batch_shape is not None:
-        out = out.reshape((*batch_shape, out.shape[0] // int(np.prod(batch_shape)), out.shape[1]))
-    if vector_a and vector_b:
-        return out.reshape(())
-    if vector_a:
-        return out.reshape((*out.shape[:-2], out.shape[-1]))
-    if vector_b:
-        return out.reshape(out.shape[:-1])
-    return out
-
 
 # --- reductions -----------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import dotcompute as dc
 
 from .. import _core
@@ -40,6 +42,17 @@ def resize_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
     k = g % dst.shape[1]
     row = g // dst.shape[1]
     dst[row, k] = src[row, k] if k < src.shape[1] else dst.dtype(0)
+
+
+@dc.kernel
+def gather_block_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2], which: dc.Array[dc.int64]):
+    """dst[i, e] = src[which[i], e]."""
+    g = dc.global_id(0)
+    if g >= dst.size:
+        return
+    e = g % dst.shape[1]
+    i = g // dst.shape[1]
+    dst[i, e] = src[which[i], e]
 
 
 @dc.kernel
@@ -96,17 +109,33 @@ def _real(dtype: str) -> str:
     return "float32" if dtype == "complex64" else "float64"
 
 
-def swap_axes(x: _core.Array, outer: int, a: int, b: int, shape: tuple) -> _core.Array:
-    """x (complex or real) seen as [outer, a, b], copied to a new array of ``shape`` laid out
-    as [outer, b, a]."""
+def swap_axes(
+    x: _core.Array, outer: int, a: int, b: int, shape: tuple, block: int = 1
+) -> _core.Array:
+    """x seen as [outer, a, b, block] (complex or real elements), copied to a new array of
+    ``shape`` laid out as [outer, b, a, block]."""
     dtype = dtype_name(x.dtype)
     out = _core.empty(shape, dtype, x.device)
     if out.size:
         complex_ = dtype.startswith("complex")
-        view, parts = (_real(dtype), 2) if complex_ else (dtype, 1)
+        view, parts = (_real(dtype), 2 * block) if complex_ else (dtype, block)
         source = _core._reinterpret(x, view, (outer, a, b, parts))
         target = _core._reinterpret(out, view, (outer, b, a, parts))
-        swap_middle_axes[parts * out.size](source, target)
+        swap_middle_axes[(2 if complex_ else 1) * out.size](source, target)
+    return out
+
+
+def gather_blocks(x: _core.Array, which: np.ndarray, shape: tuple) -> _core.Array:
+    """A new array of ``shape`` whose i-th block (of x's last two axes) is x's block which[i]."""
+    dtype = dtype_name(x.dtype)
+    out = _core.empty(shape, dtype, x.device)
+    if out.size:
+        complex_ = dtype.startswith("complex")
+        view = _real(dtype) if complex_ else dtype
+        block = (2 if complex_ else 1) * math.prod(shape[-2:])
+        source = _core._reinterpret(x, view, (math.prod(x.shape[:-2]), block))
+        target = _core._reinterpret(out, view, (len(which), block))
+        gather_block_rows[target.size](source, target, dc.asarray(which, device=x.device))
     return out
 
 

@@ -1,0 +1,131 @@
+# python/dotcompute/_matmul.py
+# dc.matmul: numpy's matmul rules (vectors, batches, broadcasting) over the core's GEMM.
+"""Matrix products. The core (cpp/core/algorithms.cpp) multiplies 2-D operands and batches of
+equal shape, through the backend's slot (OpenBLAS or the CPU plugin's own GEMM, cuBLAS) or the
+generated kernels; the front turns numpy's other cases into those: vectors become matrices,
+a batch times a matrix one tall product, a matrix times a batch one wide product (the batch's
+matrices side by side, ``layout.swap_axes``), and other batch shapes that broadcast are copied
+to the common shape first (``layout.gather_blocks``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import _core
+from ._algorithm_paths import as_array, generated, use_plugin
+from .errors import ShapeError
+
+
+def _bundled_blas_libraries() -> list[str]:
+    """The OpenBLAS libraries numpy and scipy ship in their wheels (numpy.libs, scipy.libs,
+    the scipy-openblas packages), for the CPU plugin's matmul to open at run time."""
+    site = Path(np.__file__).resolve().parent.parent
+    patterns = [
+        "numpy.libs/libscipy_openblas*.so*",
+        "scipy_openblas64/lib/libscipy_openblas*.so*",
+        "scipy_openblas32/lib/libscipy_openblas*.so*",
+        "scipy.libs/libscipy_openblas*.so*",
+    ]
+    return [str(found) for pattern in patterns for found in sorted(site.glob(pattern))]
+
+
+_blas_hint_given = False
+
+
+def _give_blas_hint() -> None:
+    """Points DOTCOMPUTE_BLAS at the bundled OpenBLAS before the first matmul, which is when the
+    CPU plugin reads it (cpp/cpu/cpu_matmul.cpp); an explicit setting wins."""
+    global _blas_hint_given
+    if not _blas_hint_given:
+        _blas_hint_given = True
+        if "DOTCOMPUTE_BLAS" not in os.environ:
+            os.environ["DOTCOMPUTE_BLAS"] = os.pathsep.join(_bundled_blas_libraries())
+
+
+# --- matmul ---------------------------------------------------------------------------------
+
+
+def matmul(a, b) -> _core.Array:
+    """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n], batch
+    dimensions broadcast as numpy's), and 1-D operands as vectors. float32, float64,
+    complex64, complex128; both operands of one dtype on one device."""
+    _give_blas_hint()
+    a, b = as_array(a), as_array(b)
+    vector_a, vector_b = a.ndim == 1, b.ndim == 1
+    if vector_a:
+        a = a.reshape((1, a.shape[0]))
+    if vector_b:
+        b = b.reshape((b.shape[0], 1))
+    if (a.ndim > 2 or b.ndim > 2) and a.shape[-1] != b.shape[-2]:
+        raise ShapeError(
+            f"matmul: inner dimensions differ: {_shape(a)} @ {_shape(b)} needs a's last "
+            f"dimension ({a.shape[-1]}) to equal b's second-to-last ({b.shape[-2]})"
+        )
+    batch_shape = None
+    if a.ndim > 2 and b.ndim == 2:  # batched @ matrix: one tall GEMM over the stacked rows
+        batch_shape = a.shape[:-2]
+        a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
+    if a.ndim == 2 and b.ndim > 2:
+        out = _matrix_times_batch(a, b)
+    else:
+        if a.ndim > 2 and a.shape[:-2] != b.shape[:-2]:
+            a, b = _broadcast_batches(a, b)
+        out = _product(a, b)
+    if batch_shape is not None:
+        out = out.reshape((*batch_shape, out.shape[0] // int(np.prod(batch_shape)), out.shape[1]))
+    if vector_a and vector_b:
+        return out.reshape(())
+    if vector_a:
+        return out.reshape((*out.shape[:-2], out.shape[-1]))
+    if vector_b:
+        return out.reshape(out.shape[:-1])
+    return out
+
+
+def _product(a: _core.Array, b: _core.Array) -> _core.Array:
+    """The core's product: 2-D operands, or batches of one shape."""
+    out, computed = _core._algorithm_matmul(a, b, use_plugin())
+    if not computed:
+        generated().run_matmul(a, b, out)
+    return out
+
+
+def _matrix_times_batch(a: _core.Array, b: _core.Array) -> _core.Array:
+    """[m, k] @ [..., k, n]: one product of a with the batch's matrices side by side
+    ([k, batches x n]), its result put back in batch order."""
+    layout = generated().layout
+    batches, (k, n), m = math.prod(b.shape[:-2]), b.shape[-2:], a.shape[0]
+    side_by_side = layout.swap_axes(b, 1, batches, k, (k, batches * n), block=n)
+    wide = _product(a, side_by_side)  # [m, batches x n]
+    return layout.swap_axes(wide, 1, m, batches, (*b.shape[:-2], m, n), block=n)
+
+
+def _broadcast_batches(a: _core.Array, b: _core.Array) -> tuple[_core.Array, _core.Array]:
+    """a and b copied to their common batch shape (numpy's broadcasting of the dimensions
+    before the last two), or ShapeError."""
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(
+            f"matmul: batch dimensions differ and do not broadcast: {_shape(a)} @ {_shape(b)} "
+            "(each of the dimensions before the last two must be equal, or 1 in one operand)"
+        ) from None
+    return _broadcast_to(a, batch), _broadcast_to(b, batch)
+
+
+def _broadcast_to(x: _core.Array, batch: tuple[int, ...]) -> _core.Array:
+    """x's matrices repeated to the batch shape ``batch``."""
+    if x.shape[:-2] == batch:
+        return x
+    own = np.arange(math.prod(x.shape[:-2]), dtype=np.int64).reshape(x.shape[:-2])
+    which = np.ascontiguousarray(np.broadcast_to(own, batch)).reshape(-1)
+    return generated().layout.gather_blocks(x, which, (*batch, *x.shape[-2:]))
+
+
+def _shape(x: _core.Array) -> str:
+    """A shape as the core's messages write it: (2, 3, 4)."""
+    return "(" + ", ".join(str(extent) for extent in x.shape) + ")"
