@@ -75,7 +75,8 @@ def test_matmul_batched_and_vectors(device, path, rng, dtype):
 @pytest.mark.parametrize(
     "a_shape,b_shape",
     [
-        ((19, 23), (3, 2, 23, 17)),  # a matrix times a batch: one wide product
+        ((19, 23), (3, 2, 23, 17)),  # a matrix times a batch: the matrix repeated
+        ((64, 40), (3, 40, 5)),  # the batch side by side: one wide product
         ((23,), (2, 23, 5)),  # a vector times a batch
         ((2, 1, 5, 7), (3, 7, 4)),  # batch dimensions broadcast on both sides
         ((4, 5, 7), (1, 7, 3)),

