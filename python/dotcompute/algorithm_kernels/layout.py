@@ -18,6 +18,12 @@ from .. import _core
 from .._dtypes import dtype_name
 
 
+@dc.func
+def row_and_column(g, width):
+    """(g // width, g % width): the row and column of flat position g in rows of width."""
+    return g // width, g % width
+
+
 @dc.kernel
 def swap_middle_axes(src: dc.Array[None, 4], dst: dc.Array[None, 4]):
     """dst[o, j, i, c] = src[o, i, j, c]: [outer, a, b, parts] to [outer, b, a, parts] (parts 2
@@ -39,8 +45,7 @@ def resize_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
     g = dc.global_id(0)
     if g >= dst.size:
         return
-    k = g % dst.shape[1]
-    row = g // dst.shape[1]
+    row, k = row_and_column(g, dst.shape[1])
     dst[row, k] = src[row, k] if k < src.shape[1] else dst.dtype(0)
 
 
@@ -50,8 +55,7 @@ def gather_block_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2], which: dc.
     g = dc.global_id(0)
     if g >= dst.size:
         return
-    e = g % dst.shape[1]
-    i = g // dst.shape[1]
+    i, e = row_and_column(g, dst.shape[1])
     dst[i, e] = src[which[i], e]
 
 
@@ -65,8 +69,7 @@ def hermitian_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
     n = dst.shape[1] // 2
     if g >= dst.shape[0] * n:
         return
-    k = g % n
-    row = g // n
+    row, k = row_and_column(g, n)
     mirrored = k > n // 2
     source = n - k if mirrored else k
     inside = source < src.shape[1] // 2
@@ -86,8 +89,7 @@ def real_rows(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
     g = dc.global_id(0)
     if g >= dst.size:
         return
-    k = g % dst.shape[1]
-    row = g // dst.shape[1]
+    row, k = row_and_column(g, dst.shape[1])
     dst[row, k] = src[row, 2 * k]
 
 
@@ -109,70 +111,64 @@ def _real(dtype: str) -> str:
     return "float32" if dtype == "complex64" else "float64"
 
 
+def _view(x: _core.Array, shape: tuple) -> _core.Array:
+    """x's memory as ``shape`` of its scalar parts: the last extent counts elements of x, a
+    complex element being two floats there."""
+    dtype = dtype_name(x.dtype)
+    if dtype.startswith("complex"):
+        return _core._reinterpret(x, _real(dtype), (*shape[:-1], 2 * shape[-1]))
+    return _core._reinterpret(x, dtype, tuple(shape))
+
+
 def swap_axes(
     x: _core.Array, outer: int, a: int, b: int, shape: tuple, block: int = 1
 ) -> _core.Array:
     """x seen as [outer, a, b, block] (complex or real elements), copied to a new array of
     ``shape`` laid out as [outer, b, a, block]."""
-    dtype = dtype_name(x.dtype)
-    out = _core.empty(shape, dtype, x.device)
+    out = _core.empty(shape, dtype_name(x.dtype), x.device)
     if out.size:
-        complex_ = dtype.startswith("complex")
-        view, parts = (_real(dtype), 2 * block) if complex_ else (dtype, block)
-        source = _core._reinterpret(x, view, (outer, a, b, parts))
-        target = _core._reinterpret(out, view, (outer, b, a, parts))
-        swap_middle_axes[(2 if complex_ else 1) * out.size](source, target)
+        target = _view(out, (outer, b, a, block))
+        swap_middle_axes[target.size](_view(x, (outer, a, b, block)), target)
     return out
 
 
 def gather_blocks(x: _core.Array, which: np.ndarray, shape: tuple) -> _core.Array:
     """A new array of ``shape`` whose i-th block (of x's last two axes) is x's block which[i]."""
-    dtype = dtype_name(x.dtype)
-    out = _core.empty(shape, dtype, x.device)
+    out = _core.empty(shape, dtype_name(x.dtype), x.device)
     if out.size:
-        complex_ = dtype.startswith("complex")
-        view = _real(dtype) if complex_ else dtype
-        block = (2 if complex_ else 1) * math.prod(shape[-2:])
-        source = _core._reinterpret(x, view, (math.prod(x.shape[:-2]), block))
-        target = _core._reinterpret(out, view, (len(which), block))
+        block = math.prod(shape[-2:])
+        source = _view(x, (math.prod(x.shape[:-2]), block))
+        target = _view(out, (len(which), block))
         gather_block_rows[target.size](source, target, dc.asarray(which, device=x.device))
     return out
 
 
 def hermitian(x: _core.Array, n: int) -> _core.Array:
     """The n-point spectrum whose first half x's last axis holds (hermitian_rows)."""
-    dtype = dtype_name(x.dtype)
     rows = math.prod(x.shape[:-1])
-    out = _core.empty((*x.shape[:-1], n), dtype, x.device)
+    out = _core.empty((*x.shape[:-1], n), dtype_name(x.dtype), x.device)
     if out.size:
-        real = _real(dtype)
-        source = _core._reinterpret(x, real, (rows, 2 * x.shape[-1]))
-        hermitian_rows[out.size](source, _core._reinterpret(out, real, (rows, 2 * n)))
+        source = _view(x, (rows, x.shape[-1]))
+        hermitian_rows[out.size](source, _view(out, (rows, n)))
     return out
 
 
 def real_part(x: _core.Array) -> _core.Array:
     """The real parts of complex x, as a new real array."""
-    real = _real(dtype_name(x.dtype))
-    out = _core.empty(x.shape, real, x.device)
+    out = _core.empty(x.shape, _real(dtype_name(x.dtype)), x.device)
     if out.size:
         rows, n = math.prod(x.shape[:-1]), x.shape[-1]
-        source = _core._reinterpret(x, real, (rows, 2 * n))
-        real_rows[out.size](source, _core._reinterpret(out, real, (rows, n)))
+        real_rows[out.size](_view(x, (rows, n)), _view(out, (rows, n)))
     return out
 
 
 def resized(x: _core.Array, n: int) -> _core.Array:
     """A copy of x (complex or real) whose last axis is cut or zero-padded to n."""
-    dtype = dtype_name(x.dtype)
     rows = math.prod(x.shape[:-1])
-    out = _core.empty((*x.shape[:-1], n), dtype, x.device)
+    out = _core.empty((*x.shape[:-1], n), dtype_name(x.dtype), x.device)
     if out.size:
-        parts = 2 if dtype.startswith("complex") else 1
-        view = _real(dtype) if parts == 2 else dtype
-        source = _core._reinterpret(x, view, (rows, parts * x.shape[-1]))
-        target = _core._reinterpret(out, view, (rows, parts * n))
-        resize_rows[parts * out.size](source, target)
+        target = _view(out, (rows, n))
+        resize_rows[target.size](_view(x, (rows, x.shape[-1])), target)
     return out
 
 
@@ -180,9 +176,6 @@ def scale(x: _core.Array, factor: float) -> None:
     """x *= factor in place (x complex, float32 or float64), in the real dtype's precision."""
     if x.size == 0:
         return
-    dtype = dtype_name(x.dtype)
-    complex_ = dtype.startswith("complex")
-    real = _real(dtype) if complex_ else dtype
-    flat = _core._reinterpret(x, real, ((2 if complex_ else 1) * x.size,))
-    kernel = scale_float32 if real == "float32" else scale_float64
+    flat = _view(x, (x.size,))
+    kernel = scale_float32 if dtype_name(flat.dtype) == "float32" else scale_float64
     kernel[flat.size](flat, factor)

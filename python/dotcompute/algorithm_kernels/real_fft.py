@@ -17,6 +17,7 @@ from __future__ import annotations
 import dotcompute as dc
 
 from .fft_butterflies import twiddle_part
+from .layout import row_and_column
 
 
 @dc.kernel
@@ -28,8 +29,7 @@ def split_real_spectrum(z: dc.Array[None, 2], out: dc.Array[None, 2], table: dc.
     count = half + 1
     if g >= out.shape[0] * count:
         return
-    k = g % count
-    row = g // count
+    row, k = row_and_column(g, count)
     a = k % half
     b = (half - k) % half
     z_re = z[row, 2 * a]
@@ -55,8 +55,7 @@ def merge_real_spectrum(x: dc.Array[None, 2], z: dc.Array[None, 2], table: dc.Ar
     half = z.shape[1] // 2
     if g >= z.shape[0] * half:
         return
-    k = g % half
-    row = g // half
+    row, k = row_and_column(g, half)
     given = x.shape[1] // 2
     partner = half - k
     x_re = x[row, 2 * k] if k < given else x.dtype(0)
