@@ -585,6 +585,8 @@ class Pipeline:
         releasable = self._releasable(options)
 
         if fused is not None:
+            if self._gate is None and not options.fallback_device:
+                return self._fused_body(options, fused, releasable)
 
             def work(call, state):
                 return state.owner._run_fused(fused, call, state)
@@ -651,6 +653,24 @@ class Pipeline:
         kernel_body.needs_context = "stream"
         return kernel_body
 
+    def _fused_body(self, options: StageOptions, fused: _FusedStage, releasable: tuple):
+        """The body of a fused chain without a fallback device: _kernel_body's, for the
+        chain's kernel."""
+        name = options.name
+        output_name = fused.names[-1]
+        device = self._device_of(options)
+
+        def fused_body(stream, state):
+            owner = state.owner
+            output, moved = owner._launch_fused(fused, state, device, stream, name)
+            state.values[output_name] = output
+            if releasable and owner._pool is not None:
+                owner._finished(releasable, stream, state)
+            return moved
+
+        fused_body.needs_context = "stream"
+        return fused_body
+
     def _releasable(self, options: StageOptions) -> tuple:
         """(dependency, its output key, whether the pool made it, whether this stage is its
         only reader) for each dependency whose output a run may release after its last
@@ -707,23 +727,39 @@ class Pipeline:
         return options is not None and isinstance(options.stage, KernelStage)
 
     def _run_fused(self, fused: _FusedStage, call: Any, state: _RunState) -> Any:
+        """_launch_fused with a StageContext or a graph capture's call."""
+        output, call.bytes_moved = self._launch_fused(
+            fused, state, call.device, call.stream, call.stage, call.dry
+        )
+        return output
+
+    def _launch_fused(
+        self,
+        fused: _FusedStage,
+        state: _RunState,
+        device: str,
+        stream: Any,
+        name: str,
+        dry: bool = False,
+    ) -> tuple[Any, int]:
+        """(the chain's output, bytes moved): its fused kernel launched on stream, or its
+        stages one by one where fusion was refused."""
         ctx = state.view
-        device = call.device
         # The fused kernel depends only on the types of the chain's outside inputs.
-        key = (device, *(_type_key(ctx.get(name)) for name in fused.external))
+        key = (device, *(_type_key(ctx.get(external)) for external in fused.external))
         found = fused.cache.get(key)
         if found is None:
             found = self._specialize_fused(fused, ctx, device)
             fused.cache[key] = found
         entry, output_dtypes = found
         if isinstance(entry, str):
-            return self._run_chain_unfused(fused, call, state)
+            return self._run_chain_unfused(fused, state, device, stream, dry)
         plan = plan_for(entry, device)
         arrays = []
         outputs = []
         for kind, value in entry.arguments:
             if kind == "ref":
-                arrays.append(_on_device(_resolve(value, ctx, call.stage), device))
+                arrays.append(_on_device(_resolve(value, ctx, name), device))
             elif kind == "value":
                 arrays.append(value)
             else:
@@ -734,15 +770,15 @@ class Pipeline:
         shape = tuple(next(a for a in arrays if isinstance(a, _core.Array)).shape)
         for slot, dtype in zip(outputs, output_dtypes, strict=True):
             arrays[slot] = (
-                self._pool.take(shape, dtype, device, call.stream)
+                self._pool.take(shape, dtype, device, stream)
                 if self._pool is not None
                 else _core.empty(shape, dtype, device)
             )
-        if not call.dry:
-            plan.launch(shape, tuple(arrays), None, call.stream)
-        call.bytes_moved = sum(a.nbytes for a in arrays if isinstance(a, _core.Array))
+        if not dry:
+            plan.launch(shape, tuple(arrays), None, stream)
+        moved = sum(a.nbytes for a in arrays if isinstance(a, _core.Array))
         produced = [arrays[slot] for slot in outputs]
-        return produced[0] if len(produced) == 1 else tuple(produced)
+        return (produced[0] if len(produced) == 1 else tuple(produced)), moved
 
     def _specialize_fused(self, fused: _FusedStage, ctx: Mapping[str, Any], device: str) -> tuple:
         """(FusedKernel, output dtypes) for these input types, or (reason, None)."""
@@ -766,20 +802,20 @@ class Pipeline:
         dtypes = [types_per_stage[-1][position].dtype.name for position in last.outputs]
         return entry, dtypes
 
-    def _run_chain_unfused(self, fused: _FusedStage, call: Any, state: _RunState) -> Any:
+    def _run_chain_unfused(
+        self, fused: _FusedStage, state: _RunState, device: str, stream: Any, dry: bool
+    ) -> tuple[Any, int]:
         local: dict[str, Any] = {}
         overlay = _Overlay(state.view, local)
         value = None
         moved = 0
-        device, stream, dry = call.device, call.stream, call.dry
         for name, stage in zip(fused.names, fused.stages, strict=True):
             value, stage_moved = stage.launch_in(overlay, device, stream, self._pool, name, dry)
             moved += stage_moved
             previous = local.get(name)
             local[name] = value
             del previous
-        call.bytes_moved = moved
-        return value
+        return value, moved
 
     # -- graphs ---------------------------------------------------------------------------------
 
