@@ -466,11 +466,36 @@ def test_multidimensional_ffts_match_numpy(device, path, rng, name, options):
     np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * 2e-6)
 
 
+@pytest.mark.parametrize(
+    "name,options",
+    [
+        ("rfft2", {}),
+        ("rfftn", {}),
+        ("rfftn", {"axes": (0, 2), "s": (5, 8)}),
+        ("rfft2", {"norm": "ortho"}),
+    ],
+)
+def test_multidimensional_real_ffts_match_numpy(device, path, rng, name, options):
+    x = random_array(rng, (4, 6, 10), "float32")
+    expected = getattr(np.fft, name)(x.astype(np.float64), **options)
+    got = host(getattr(dc, name)(on(device, x), **options))
+    assert got.shape == expected.shape and got.dtype == np.complex64
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * 2e-6)
+    spectrum = expected.astype(np.complex64)
+    inverse = "i" + name
+    back = getattr(np.fft, inverse)(spectrum.astype(np.complex128), **options)
+    got = host(getattr(dc, inverse)(on(device, spectrum), **options))
+    assert got.shape == back.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, back, rtol=0, atol=np.abs(back).max() * 2e-6)
+
+
 def test_multidimensional_fft_errors(device):
     with pytest.raises(dc.InvalidArgumentError, match=r"fftn: s and axes have different lengths"):
         dc.fftn(dc.ones((3, 4), "complex64", device), s=(2, 2), axes=(0,))
     with pytest.raises(dc.InvalidArgumentError, match=r"fft2: axis 2 is out of range"):
         dc.fft2(dc.ones((3, 4), "complex64", device), axes=(0, 2))
+    with pytest.raises(dc.InvalidArgumentError, match=r"rfftn: at least one axis is needed"):
+        dc.rfftn(dc.ones((3, 4), "float32", device), axes=())
 
 
 def test_fft_argument_errors(device):

@@ -113,9 +113,9 @@ def ifft(x, n=None, axis=-1, norm=None) -> _core.Array:
     return _transform(x, n, axis, norm, inverse=True)
 
 
-def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
-    """The transform along each of axes in turn (numpy's fftn): s gives each axis its n."""
-    x = as_array(x)
+def axes_and_lengths(x: _core.Array, s, axes, operation: str) -> list[tuple[int, int | None]]:
+    """(axis, n) pairs of an n-dimensional transform, numpy's way: every axis by default, the
+    last len(s) when only s is given; n None keeps the axis's length."""
     if axes is None:
         axes = tuple(range(x.ndim - (len(s) if s is not None else x.ndim), x.ndim))
     axes = tuple(checked_axis(a, x.ndim, operation) for a in axes)
@@ -124,9 +124,16 @@ def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
             f"{operation}: s and axes have different lengths ({len(s)} and {len(axes)})"
         )
     lengths = [None] * len(axes) if s is None else [int(n) for n in s]
-    if not axes:  # numpy: no axes, no transform (a complex copy)
+    return list(zip(axes, lengths, strict=True))
+
+
+def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
+    """The transform along each of axes in turn (numpy's fftn): s gives each axis its n."""
+    x = as_array(x)
+    pairs = axes_and_lengths(x, s, axes, operation)
+    if not pairs:  # numpy: no axes, no transform (a complex copy)
         return _to_complex(x) if not dtype_name(x.dtype).startswith("complex") else x
-    for axis, n in reversed(list(zip(axes, lengths, strict=True))):
+    for axis, n in reversed(pairs):
         x = _transform(x, n, axis, norm, inverse)
     return x
 

@@ -11,8 +11,16 @@ from . import _core
 from ._algorithm_paths import as_array, generated
 from ._axes import checked_axis
 from ._dtypes import dtype_name
-from ._fft import _last_axis, _length, _norm_factor, _on_last_axis, _to_complex
-from .errors import DTypeError
+from ._fft import (
+    _last_axis,
+    _length,
+    _norm_factor,
+    _on_last_axis,
+    _to_complex,
+    _transform,
+    axes_and_lengths,
+)
+from .errors import DTypeError, InvalidArgumentError
 
 _HALVES = {"float32": "complex64", "float64": "complex128"}
 
@@ -70,6 +78,46 @@ def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
         return out
 
     return _on_last_axis(x, axis, along_last)
+
+
+def rfftn(x, s=None, axes=None, norm=None) -> _core.Array:
+    """The n-dimensional DFT of a real array, as numpy.fft.rfftn: rfft along the last of
+    ``axes``, then fft along the others (axes and s as fftn's)."""
+    x = as_array(x)
+    pairs = _real_pairs(x, s, axes, "rfftn")
+    (last, n), rest = pairs[-1], pairs[:-1]
+    x = rfft(x, n, last, norm)
+    for axis, length in reversed(rest):
+        x = _transform(x, length, axis, norm, False)
+    return x
+
+
+def irfftn(x, s=None, axes=None, norm=None) -> _core.Array:
+    """The inverse of rfftn, as numpy.fft.irfftn: ifft along all but the last of ``axes``,
+    then irfft along it (its n from s, else 2 (m - 1))."""
+    x = as_array(x)
+    pairs = _real_pairs(x, s, axes, "irfftn")
+    (last, n), rest = pairs[-1], pairs[:-1]
+    for axis, length in reversed(rest):
+        x = _transform(x, length, axis, norm, True)
+    return irfft(x, n, last, norm)
+
+
+def rfft2(x, s=None, axes=(-2, -1), norm=None) -> _core.Array:
+    """rfftn over the last two axes (or ``axes``), as numpy.fft.rfft2."""
+    return rfftn(x, s, axes, norm)
+
+
+def irfft2(x, s=None, axes=(-2, -1), norm=None) -> _core.Array:
+    """irfftn over the last two axes (or ``axes``), as numpy.fft.irfft2."""
+    return irfftn(x, s, axes, norm)
+
+
+def _real_pairs(x: _core.Array, s, axes, operation: str) -> list:
+    pairs = axes_and_lengths(x, s, axes, operation)
+    if not pairs:
+        raise InvalidArgumentError(f"{operation}: at least one axis is needed")
+    return pairs
 
 
 def _real_of(complex_dtype: str) -> str:

@@ -35,7 +35,7 @@ from ._fft import (
     ifftn,
 )
 from ._matmul import matmul
-from ._real_fft import irfft, rfft
+from ._real_fft import irfft, irfft2, irfftn, rfft, rfft2, rfftn
 
 # --- reductions -----------------------------------------------------------------------------
 
@@ -169,11 +169,15 @@ __all__ = [
     "ifft2",
     "ifftn",
     "irfft",
+    "irfft2",
+    "irfftn",
     "matmul",
     "max",
     "mean",
     "min",
     "rfft",
+    "rfft2",
+    "rfftn",
     "sort",
     "sum",
     "use_generated_kernels",
