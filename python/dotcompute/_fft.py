@@ -1,5 +1,5 @@
 # python/dotcompute/_fft.py
-# The FFT front: dc.fft/ifft/rfft/irfft with numpy's n=, axis= and norm= (docs/algorithms.md).
+# The complex FFT front: dc.fft/ifft/fftn/fft2 with numpy's n=, axis=, norm= (docs/algorithms.md).
 """Discrete Fourier transforms on dc.Arrays. Every backend transforms the last axis of a complex
 array (the CPU plugin's own FFT, cuFFT, or the generated Stockham passes); the front moves the
 axis, cuts or pads it, scales for ``norm`` and converts real input and output around that, with
@@ -23,7 +23,7 @@ _COMPLEX_OF = {
 }
 
 
-def _to_complex(x: _core.Array) -> _core.Array:
+def to_complex(x: _core.Array) -> _core.Array:
     target = _COMPLEX_OF.get(dtype_name(x.dtype), "complex128")
     if dtype_name(x.dtype) == target:
         return x
@@ -39,7 +39,7 @@ def _to_complex(x: _core.Array) -> _core.Array:
 _NORMS = ("backward", "ortho", "forward")
 
 
-def _norm_factor(norm, n: int, inverse: bool) -> float:
+def norm_factor(norm, n: int, inverse: bool) -> float:
     """What to multiply the backend's result by (it gives numpy's default, "backward")."""
     if norm is None or norm == "backward":
         return 1.0
@@ -50,7 +50,7 @@ def _norm_factor(norm, n: int, inverse: bool) -> float:
     raise InvalidArgumentError(f"norm must be one of {', '.join(_NORMS)} or None, got {norm!r}")
 
 
-def _length(n, length: int, operation: str) -> int:
+def length_of(n, length: int, operation: str) -> int:
     if n is None:
         return length
     if int(n) < 1:
@@ -58,7 +58,7 @@ def _length(n, length: int, operation: str) -> int:
     return int(n)
 
 
-def _on_last_axis(x: _core.Array, axis: int, body) -> _core.Array:
+def on_last_axis(x: _core.Array, axis: int, body) -> _core.Array:
     """body(x with ``axis`` moved last), with its last axis (of any length) moved back."""
     if axis == x.ndim - 1:
         return body(x)
@@ -71,28 +71,28 @@ def _on_last_axis(x: _core.Array, axis: int, body) -> _core.Array:
     return layout.swap_axes(y, outer, inner, m, (*y.shape[:axis], m, *y.shape[axis:-1]))
 
 
-def _transform(x, n, axis, norm, inverse: bool) -> _core.Array:
+def transform(x, n, axis, norm, inverse: bool) -> _core.Array:
     operation = "ifft" if inverse else "fft"
-    x = _to_complex(as_array(x))
+    x = to_complex(as_array(x))
     if x.ndim == 0 or (n is None and axis in (-1, x.ndim - 1) and norm in (None, "backward")):
-        return _last_axis(x, inverse)  # numpy's defaults (the core refuses 0-d arrays)
+        return last_axis(x, inverse)  # numpy's defaults (the core refuses 0-d arrays)
     axis = checked_axis(axis, x.ndim, operation)
-    n = _length(n, x.shape[axis], operation)
-    factor = _norm_factor(norm, n, inverse)
+    n = length_of(n, x.shape[axis], operation)
+    factor = norm_factor(norm, n, inverse)
     layout = generated().layout
 
     def along_last(rows: _core.Array) -> _core.Array:
         if n != rows.shape[-1]:
             rows = layout.resized(rows, n)
-        out = _last_axis(rows, inverse)
+        out = last_axis(rows, inverse)
         if factor != 1.0:
             layout.scale(out, factor)
         return out
 
-    return _on_last_axis(x, axis, along_last)
+    return on_last_axis(x, axis, along_last)
 
 
-def _last_axis(x: _core.Array, inverse: bool) -> _core.Array:
+def last_axis(x: _core.Array, inverse: bool) -> _core.Array:
     out, computed = _core._algorithm_fft(x, inverse, use_plugin())
     if not computed:
         generated().run_fft(x, out, inverse)
@@ -104,13 +104,13 @@ def fft(x, n=None, axis=-1, norm=None) -> _core.Array:
     batched over the other axes, any length; ``n`` cuts or zero-pads that axis first; ``norm``
     is "backward" (None: no scaling), "ortho" (1/sqrt(n)) or "forward" (1/n). complex64 stays
     complex64; real inputs convert as numpy (float32 to complex64, others to complex128)."""
-    return _transform(x, n, axis, norm, inverse=False)
+    return transform(x, n, axis, norm, inverse=False)
 
 
 def ifft(x, n=None, axis=-1, norm=None) -> _core.Array:
     """Inverse DFT along one axis, as numpy.fft.ifft: scaled by 1/n ("backward", the default),
     1/sqrt(n) ("ortho") or not at all ("forward"); ``n`` cuts or zero-pads the axis first."""
-    return _transform(x, n, axis, norm, inverse=True)
+    return transform(x, n, axis, norm, inverse=True)
 
 
 def axes_and_lengths(x: _core.Array, s, axes, operation: str) -> list[tuple[int, int | None]]:
@@ -132,9 +132,9 @@ def _over_axes(x, s, axes, norm, inverse: bool, operation: str) -> _core.Array:
     x = as_array(x)
     pairs = axes_and_lengths(x, s, axes, operation)
     if not pairs:  # numpy: no axes, no transform (a complex copy)
-        return _to_complex(x) if not dtype_name(x.dtype).startswith("complex") else x
+        return x.copy() if dtype_name(x.dtype).startswith("complex") else to_complex(x)
     for axis, n in reversed(pairs):
-        x = _transform(x, n, axis, norm, inverse)
+        x = transform(x, n, axis, norm, inverse)
     return x
 
 

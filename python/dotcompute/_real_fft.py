@@ -12,13 +12,13 @@ from ._algorithm_paths import as_array, generated
 from ._axes import checked_axis
 from ._dtypes import dtype_name
 from ._fft import (
-    _last_axis,
-    _length,
-    _norm_factor,
-    _on_last_axis,
-    _to_complex,
-    _transform,
     axes_and_lengths,
+    last_axis,
+    length_of,
+    norm_factor,
+    on_last_axis,
+    to_complex,
+    transform,
 )
 from .errors import DTypeError, InvalidArgumentError
 
@@ -34,10 +34,10 @@ def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
     if dtype.startswith("complex"):
         raise DTypeError(f"rfft takes a real array, got {dtype}; use dc.fft for complex input")
     if x.ndim == 0:
-        return _last_axis(_to_complex(x), False)  # the core's error for 0-d arrays
+        return last_axis(to_complex(x), False)  # the core's error for 0-d arrays
     axis = checked_axis(axis, x.ndim, "rfft")
-    n = _length(n, x.shape[axis], "rfft")
-    factor = _norm_factor(norm, n, False)
+    n = length_of(n, x.shape[axis], "rfft")
+    factor = norm_factor(norm, n, False)
     layout = generated().layout
     halved = dtype in _HALVES and n % 2 == 0
 
@@ -45,14 +45,14 @@ def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
         if n != rows.shape[-1]:
             rows = layout.resized(rows, n)
         if halved:
-            out = _split(_last_axis(_as_half(rows, n), False), n, dtype)
+            out = _split(last_axis(_as_half(rows, n), False), n, dtype)
         else:
-            out = layout.resized(_last_axis(rows, False), n // 2 + 1)
+            out = layout.resized(last_axis(rows, False), n // 2 + 1)
         if factor != 1.0:
             layout.scale(out, factor)
         return out
 
-    return _on_last_axis(x if halved else _to_complex(x), axis, along_last)
+    return on_last_axis(x if halved else to_complex(x), axis, along_last)
 
 
 def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
@@ -60,24 +60,24 @@ def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
     points) whose spectrum's first half x holds along one axis; x is cut or zero-padded to
     n // 2 + 1 points, and the imaginary parts of points 0 and n / 2 are ignored. complex64
     gives float32, complex128 float64."""
-    x = _to_complex(as_array(x))
+    x = to_complex(as_array(x))
     if x.ndim == 0:
-        return _last_axis(x, True)  # the core's error for 0-d arrays
+        return last_axis(x, True)  # the core's error for 0-d arrays
     axis = checked_axis(axis, x.ndim, "irfft")
-    n = _length(2 * (x.shape[axis] - 1) if n is None else n, 0, "irfft")
-    factor = _norm_factor(norm, n, True)
+    n = length_of(2 * (x.shape[axis] - 1) if n is None else n, 0, "irfft")
+    factor = norm_factor(norm, n, True)
     layout = generated().layout
 
     def along_last(half: _core.Array) -> _core.Array:
         if n % 2 == 0:
-            out = _as_real(_last_axis(_merge(half, n), True), n)
+            out = _as_real(last_axis(_merge(half, n), True), n)
         else:
-            out = layout.real_part(_last_axis(layout.hermitian(half, n), True))
+            out = layout.real_part(last_axis(layout.hermitian(half, n), True))
         if factor != 1.0:
             layout.scale(out, factor)
         return out
 
-    return _on_last_axis(x, axis, along_last)
+    return on_last_axis(x, axis, along_last)
 
 
 def rfftn(x, s=None, axes=None, norm=None) -> _core.Array:
@@ -88,7 +88,7 @@ def rfftn(x, s=None, axes=None, norm=None) -> _core.Array:
     (last, n), rest = pairs[-1], pairs[:-1]
     x = rfft(x, n, last, norm)
     for axis, length in reversed(rest):
-        x = _transform(x, length, axis, norm, False)
+        x = transform(x, length, axis, norm, False)
     return x
 
 
@@ -99,7 +99,7 @@ def irfftn(x, s=None, axes=None, norm=None) -> _core.Array:
     pairs = _real_pairs(x, s, axes, "irfftn")
     (last, n), rest = pairs[-1], pairs[:-1]
     for axis, length in reversed(rest):
-        x = _transform(x, length, axis, norm, True)
+        x = transform(x, length, axis, norm, True)
     return irfft(x, n, last, norm)
 
 
