@@ -438,6 +438,16 @@ def test_rfft_and_irfft_match_numpy(device, path, rng, dtype, options):
     np.testing.assert_allclose(got, back, rtol=0, atol=np.abs(back).max() * precision)
 
 
+def test_real_fft_rows_past_one_launch(device, path, rng, monkeypatch):
+    """The split and merge passes loop over rows past ROW_STEP (Note [Row loops])."""
+    monkeypatch.setattr(algorithm_kernels.real_fft, "ROW_STEP", 3)
+    x = random_array(rng, (7, 64), "float32")
+    spectrum = host(dc.rfft(on(device, x)))
+    np.testing.assert_allclose(spectrum, np.fft.rfft(x), rtol=0, atol=1e-4)
+    back = host(dc.irfft(on(device, spectrum)))
+    np.testing.assert_allclose(back, x, rtol=0, atol=1e-5)
+
+
 def test_real_fft_errors(device):
     with pytest.raises(dc.DTypeError, match=r"rfft takes a real array, got complex64; use dc\.fft"):
         dc.rfft(dc.ones((3, 4), "complex64", device))

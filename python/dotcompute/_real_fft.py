@@ -141,7 +141,10 @@ def _split(spectrum: _core.Array, n: int, real: str) -> _core.Array:
     if out.size:
         rows = out.size // out.shape[-1]
         table = kernels.fft._twiddles(n, real, spectrum.device)
-        kernels.real_fft.split_real_spectrum[out.size](
+        kernels.real_fft.launch_rows(
+            kernels.real_fft.split_real_spectrum,
+            n // 2 + 1,
+            rows,
             _core._reinterpret(spectrum, real, (rows, n)),
             _core._reinterpret(out, real, (rows, 2 * out.shape[-1])),
             table,
@@ -158,7 +161,10 @@ def _merge(half: _core.Array, n: int) -> _core.Array:
     if out.size:
         rows = out.size // out.shape[-1]
         table = kernels.fft._twiddles(n, real, half.device)
-        kernels.real_fft.merge_real_spectrum[out.size](
+        kernels.real_fft.launch_rows(
+            kernels.real_fft.merge_real_spectrum,
+            n // 2,
+            rows,
             _core._reinterpret(half, real, (rows, 2 * half.shape[-1])),
             _core._reinterpret(out, real, (rows, n)),
             table,
