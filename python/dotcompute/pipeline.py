@@ -636,40 +636,42 @@ class Pipeline:
         return body
 
     def _kernel_body(self, options: StageOptions, stage: KernelStage, releasable: tuple):
-        """The body of a kernel stage without a fallback device, the common stage: it takes
-        the stage's stream instead of the StageContext, whose every attribute is a C++ call
-        (see _spec), and returns the bytes it moved."""
+        """The body of a kernel stage without a fallback device, the common stage
+        (_stream_body)."""
         name = options.name
         device = self._device_of(options)
 
-        def kernel_body(stream, state):
-            owner = state.owner
-            output, moved = stage.launch_in(state.view, device, stream, owner._pool, name)
-            state.values[name] = output
-            if releasable and owner._pool is not None:
-                owner._finished(releasable, stream, state)
-            return moved
+        def launch(state, stream):
+            return stage.launch_in(state.view, device, stream, state.owner._pool, name)
 
-        kernel_body.needs_context = "stream"
-        return kernel_body
+        return self._stream_body(releasable, name, launch)
 
     def _fused_body(self, options: StageOptions, fused: _FusedStage, releasable: tuple):
-        """The body of a fused chain without a fallback device: _kernel_body's, for the
-        chain's kernel."""
+        """The body of a fused chain without a fallback device (_stream_body)."""
         name = options.name
-        output_name = fused.names[-1]
         device = self._device_of(options)
 
-        def fused_body(stream, state):
-            owner = state.owner
-            output, moved = owner._launch_fused(fused, state, device, stream, name)
+        def launch(state, stream):
+            return state.owner._launch_fused(fused, state, device, stream, name)
+
+        return self._stream_body(releasable, fused.names[-1], launch)
+
+    @staticmethod
+    def _stream_body(releasable: tuple, output_name: str, launch: Callable) -> Callable:
+        """A device stage's body that takes the stage's stream instead of the StageContext,
+        whose every attribute is a C++ call (see _spec), and returns the bytes it moved;
+        launch(state, stream) gives (output, bytes moved)."""
+
+        def stream_body(stream, state):
+            output, moved = launch(state, stream)
             state.values[output_name] = output
+            owner = state.owner
             if releasable and owner._pool is not None:
                 owner._finished(releasable, stream, state)
             return moved
 
-        fused_body.needs_context = "stream"
-        return fused_body
+        stream_body.needs_context = "stream"
+        return stream_body
 
     def _releasable(self, options: StageOptions) -> tuple:
         """(dependency, its output key, whether the pool made it, whether this stage is its
