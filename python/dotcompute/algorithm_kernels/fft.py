@@ -14,6 +14,12 @@ computed in float64 and rounded once (entries t >= n / 2 are minus entry t - n /
 conjugates): a sine and cosine per butterfly and pass made the passes several times slower on
 devices with slow transcendentals (PoCL: 2^20 points 210 ms, 31 ms with the table and radix 4).
 
+Note [Shifts in the passes]: the radix-4 and radix-2 passes take log2 n and log2 L and find a
+work-item's row, butterfly and output position with shifts and masks. With n and L as values
+each work-item made four divisions by run-time numbers, which a CPU device pays in full (PoCL,
+session-start passes against these in one process: 2^20 complex64 15.7 -> 11.7 ms, 64 x 2^14
+10.0 -> 6.6 ms, 1000 x 1024 7.5 -> 5.0 ms).
+
 On GPUs the passes are stockham_block ones instead (fft_blocks.py, Note [Block passes]): a
 work-group does a radix-2^8-or-less pass in shared memory, so 2^20 points take 3 passes.
 
@@ -57,22 +63,26 @@ def twiddle_table(table: dc.Array, n: int):
 
 
 @dc.func
-def stockham_item(part, span, radix: int):
-    """(row, j, t, d) of this work-item in a radix-``radix`` pass of ``part`` work-items a row
-    (Note [Stockham passes]): it reads points j + q part, turns point q by table entry q t, and
-    writes point p to d + p span."""
-    j = dc.global_id(0) % part
-    k = j % span
-    return dc.global_id(0) // part, j, k * (part // span), (j // span) * radix * span + k
+def stockham_item(part_bits, span_bits, radix_bits):
+    """(row, j, t, d) of this work-item in a radix-2^radix_bits pass of 2^part_bits work-items
+    a row with span 2^span_bits (Note [Stockham passes]): it reads points j + q part, turns
+    point q by table entry q t, and writes point p to d + p span. Shifts and masks: the sizes
+    are powers of two, and a division by a run-time value costs a CPU tens of cycles (Note
+    [Shifts in the passes])."""
+    g = dc.global_id(0)  # one dimension: Note [Flat grids] in reduce.py
+    j = g & ((1 << part_bits) - 1)
+    k = j & ((1 << span_bits) - 1)
+    d = ((j >> span_bits) << (span_bits + radix_bits)) + k
+    return g >> part_bits, j, k << (part_bits - span_bits), d
 
 
 @dc.kernel
-def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
-    half = n // 2
-    j = dc.global_id(0) % half  # one dimension: Note [Flat grids] in reduce.py
-    row = dc.global_id(0) // half
-    k = j % span
-    t = k * (half // span)  # exp(sign pi i k / span)
+def stockham_radix2(
+    src: dc.Array, dst: dc.Array, table: dc.Array, log_n: int, span_bits: int, sign: int
+):
+    half = 1 << (log_n - 1)
+    span = 1 << span_bits
+    row, j, t, d = stockham_item(log_n - 1, span_bits, 1)  # t: exp(sign pi i k / span)
     w_re = table[t, 0]
     w_im = table.dtype(sign) * table[t, 1]
     a_re = src[row, 2 * j]
@@ -81,7 +91,6 @@ def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
     b_im0 = src[row, 2 * (j + half) + 1]
     b_re = b_re0 * w_re - b_im0 * w_im
     b_im = b_re0 * w_im + b_im0 * w_re
-    d = (j // span) * 2 * span + k
     dst[row, 2 * d] = a_re + b_re
     dst[row, 2 * d + 1] = a_im + b_im
     dst[row, 2 * (d + span)] = a_re - b_re
@@ -89,10 +98,13 @@ def stockham_radix2(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span:
 
 
 @dc.kernel
-def stockham_radix4(src: dc.Array, dst: dc.Array, table: dc.Array, n: int, span: int, sign: int):
-    quarter = n // 4
-    row, j, t, d = stockham_item(quarter, span, 4)  # one dimension: Note [Flat grids]
-    half = n // 2
+def stockham_radix4(
+    src: dc.Array, dst: dc.Array, table: dc.Array, log_n: int, span_bits: int, sign: int
+):
+    quarter = 1 << (log_n - 2)
+    half = 2 * quarter
+    span = 1 << span_bits
+    row, j, t, d = stockham_item(log_n - 2, span_bits, 2)
     y1_re = src[row, 2 * (j + quarter)]
     y1_im = src[row, 2 * (j + quarter) + 1]
     y2_re = src[row, 2 * (j + 2 * quarter)]
@@ -307,13 +319,13 @@ def _power_of_two(
     if blocks:  # Note [Block passes]
         fft_blocks.run_block_passes(src, out, buffers, table, rows, log_n, sign, blocks)
     current = src
-    span = 1
+    span_bits = 0
     for step, radix in enumerate(radices):
         target = out if step == len(radices) - 1 else buffers[step % 2]
         kernel = _PASSES[radix]
-        kernel.launch((rows * (n // radix),), current, target, table, n, span, sign)
+        kernel.launch((rows * (n // radix),), current, target, table, log_n, span_bits, sign)
         current = target
-        span *= radix
+        span_bits += radix.bit_length() - 1
     if inverse:
         flat = out.reshape((out.size,))
         divide_copy(flat, flat, n)  # exact: n is a power of two
