@@ -6,15 +6,18 @@ done by a work-group in shared memory. The group takes C = BLOCK_POINTS / M cons
 by exp(sign 2 pi i q k / (M L)), into shared memory, does their M-point DFTs there as Stockham
 sub-passes of radix 4 (one radix-2 sub-pass first when bits is odd) with barriers between, and
 writes point p of column j to d + p L, d = (j // L) M L + k. So 2^20 points take 3 passes over
-global memory (bits 7, 7, 6; radix-16 passes in registers took 5), and every pass moves whole
+global memory (bits 7, 7, 6; radix-16 passes in registers took 5), lengths up to 2^10 one
+(C = 2 columns of 1024 points: 1000 x 1024 complex64 0.038 -> 0.029 ms on an H100, where 2^20
+in two passes of 2^10 was 1.04-1.12x slower than three of at most 2^8), and every pass moves whole
 segments of consecutive points: loads walk the columns fastest while a row has 8 or more (n / M
 >= 8; else the points of a column, which lie together when n / M is 1), stores walk the columns
 fastest after the first pass and the points in it (L = 1), where each column's outputs are
 contiguous.
 
 Shared memory holds a column every M + PAD entries, PAD = max(1, 32 / C): lanes that walk the
-columns then fall on distinct banks. BLOCK_POINTS = 2048 points keep it at 17 KiB (float32) or
-34 KiB (float64), under the 48 KiB every CUDA and OpenCL GPU gives without asking; each of the
+columns then fall on distinct banks. BLOCK_POINTS = 2048 points and the sub-pass twiddles
+keep it at 21 KiB (float32) or 42 KiB (float64), under the 48 KiB every CUDA and OpenCL GPU
+gives without asking; each of the
 BLOCK_GROUP = 256 work-items handles 8 points a load and a store, 2 radix-4 butterflies a
 sub-pass. The sub-passes' twiddles (exp(2 pi i u / M), u < M / 2) are copied into shared memory
 first; a load reads the global table only where its turn is not 1 (not in the first pass).
@@ -35,8 +38,9 @@ BLOCK_POINTS = 2048  # complex points a work-group holds
 BLOCK_GROUP = 256  # work-items a group
 BLOCK_SHARED = BLOCK_POINTS + 128  # + PAD per column; C <= 128, as M >= 16
 MIN_BITS = 4  # M >= 16
-MAX_BITS = 8  # M <= 256, C >= 8: loads and stores of 64 bytes or more (complex64)
-SUB_TWIDDLES = 1 << (MAX_BITS - 1)  # exp(2 pi i u / M) for u < M / 2, in shared memory
+MAX_BITS = 8  # M <= 256, C >= 8: loads and stores of 64 bytes or more (complex64)...
+ONE_PASS_BITS = 10  # ...unless a single pass of up to 2^10 points does the whole transform
+SUB_TWIDDLES = 1 << (ONE_PASS_BITS - 1)  # exp(2 pi i u / M) for u < M / 2, in shared memory
 
 
 @dc.func
@@ -90,9 +94,11 @@ def stockham_block(
     lid = dc.int32(dc.local_id(0))
     rows = dc.int32(src.shape[0])
     # The sub-passes' twiddles exp(2 pi i u / M) = table entry u n / M, u < M / 2.
-    if lid < half_radix:
-        w_re[lid] = table[lid << part_bits, 0]
-        w_im[lid] = table[lid << part_bits, 1]
+    for e in range((SUB_TWIDDLES + BLOCK_GROUP - 1) // BLOCK_GROUP):
+        u = lid + dc.int32(e) * BLOCK_GROUP
+        if u < half_radix:
+            w_re[u] = table[u << part_bits, 0]
+            w_im[u] = table[u << part_bits, 1]
     # Load, turning point q of column j by table entry q t (Note [Stockham passes]).
     long_rows = part_bits >= 3  # runs of 8 or more points along a row
     for e in range(BLOCK_POINTS // BLOCK_GROUP):
@@ -209,10 +215,13 @@ def suits(device, real: str, points: int) -> bool:
 
 
 def block_bits(log_n: int, max_bits: int) -> list[int]:
-    """The bits of each block pass for 2^log_n points: as few passes as max_bits allows, their
-    bits as even as possible (larger first); empty below MIN_BITS."""
+    """The bits of each block pass for 2^log_n points: one pass up to ONE_PASS_BITS, else as
+    few passes as max_bits allows, their bits as even as possible (larger first); empty below
+    MIN_BITS."""
     if log_n < MIN_BITS:
         return []
+    if log_n <= ONE_PASS_BITS:
+        return [log_n]
     passes = -(-log_n // max_bits)
     small, extra = divmod(log_n, passes)
     return [small + 1] * extra + [small] * (passes - extra)
