@@ -5,24 +5,25 @@ done by a work-group in shared memory. The group takes C = BLOCK_POINTS / M cons
 (a column is one butterfly: the M points j + q n / M of a row, j < n / M); it loads them, turned
 by exp(sign 2 pi i q k / (M L)), into shared memory, does their M-point DFTs there as Stockham
 sub-passes of radix 4 (one radix-2 sub-pass first when bits is odd) with barriers between, and
-writes point p of column j to d + p L, d = (j // L) M L + k. So 2^20 points take 3 passes over
-global memory (bits 7, 7, 6; radix-16 passes in registers took 5), lengths up to 2^10 one
-(C = 2 columns of 1024 points: 1000 x 1024 complex64 0.038 -> 0.029 ms on an H100, where 2^20
-in two passes of 2^10 was 1.04-1.12x slower than three of at most 2^8), and every pass moves whole
-segments of consecutive points: loads walk the columns fastest while a row has 8 or more (n / M
->= 8; else the points of a column, which lie together when n / M is 1), stores walk the columns
-fastest after the first pass and the points in it (L = 1), where each column's outputs are
-contiguous.
+writes point p of column j to d + p L, d = (j // L) M L + k.
+
+Lengths up to 2^10 take one pass; longer ones passes of at most 2^8 points, so 2^20 points take
+3 passes over global memory (bits 7, 7, 6; radix-16 passes in registers took 5). On an H100,
+1000 x 1024 complex64 took 0.038 ms in two passes of 2^5 and 0.029 ms in one of 2^10, while
+2^20 in two passes of 2^10 (C = 2) was 1.04-1.12x slower than in three. Every pass moves whole
+segments of consecutive points: loads walk the columns fastest while a row has 8 or more
+(n / M >= 8; else the points of a column, which lie together when n / M is 1), stores walk the
+columns fastest after the first pass and the points in it (L = 1), where each column's outputs
+are contiguous.
 
 Shared memory holds a column every M + PAD entries, PAD = max(1, 32 / C): lanes that walk the
-columns then fall on distinct banks. BLOCK_POINTS = 2048 points and the sub-pass twiddles
-keep it at 21 KiB (float32) or 42 KiB (float64), under the 48 KiB every CUDA and OpenCL GPU
-gives without asking; each of the
-BLOCK_GROUP = 256 work-items handles 8 points a load and a store, 2 radix-4 butterflies a
-sub-pass. The sub-passes' twiddles (exp(2 pi i u / M), u < M / 2) are copied into shared memory
-first; a load reads the global table only where its turn is not 1 (not in the first pass).
-Indices are 32-bit and use shifts and masks: every size is a power of two, and 64-bit integer
-arithmetic and divisions by run-time values are long instruction sequences on GPUs.
+columns then fall on distinct banks. BLOCK_POINTS = 2048 points and the sub-passes' twiddles
+(exp(2 pi i u / M), u < M / 2, copied in first) come to 21 KiB (float32) or 42 KiB (float64),
+under the 48 KiB every CUDA and OpenCL GPU gives without asking. Each of the BLOCK_GROUP = 256
+work-items handles 8 points a load and a store and 2 radix-4 butterflies a sub-pass. A load
+reads the global table only where its turn is not 1 (not in the first pass). Indices are
+32-bit and use shifts and masks: every size is a power of two, and 64-bit integer arithmetic
+and divisions by run-time values are long instruction sequences on GPUs.
 """
 
 from __future__ import annotations
