@@ -580,6 +580,17 @@ def test_reductions_along_long_axes(device, path, rng, dtype, shape, axis):
         )
 
 
+@pytest.mark.parametrize("shape,axis", [((3000, 8), 0), ((5, 700, 13), 1), ((2, 4100, 1001), 1)])
+def test_column_sums_in_lanes(device, rng, monkeypatch, shape, axis):
+    """The CPU devices' column sums, COLUMN_LANES columns a work-item (Note [Column lanes]),
+    on every device: whole and partial blocks, several segments, several outer rows."""
+    monkeypatch.setattr(algorithm_kernels.reduce, "is_cpu_device", lambda device: True)
+    x = random_array(rng, shape, "float32")
+    with dc.algorithms.use_generated_kernels():
+        got = host(dc.sum(on(device, x), axis=axis))
+    np.testing.assert_allclose(got, x.astype(np.float64).sum(axis=axis), rtol=1e-5, atol=1e-3)
+
+
 @pytest.mark.parametrize(
     "outer,length,inner,passes",
     [(1, 1 << 24, 1, 2), (1, 1 << 20, 2, 3), (3, 40_001, 5, 2), (2000, 5000, 1, 1), (1, 100, 3, 1)],
@@ -850,6 +861,7 @@ def _algorithm_kernel_specializations():
         "extreme_rows": [("float32",) * 2],
         "sum_columns_float": [("float32",) * 2],
         "sum_columns_typed": [("int32", "int64"), ("float16",) * 2],
+        "sum_columns_float_lanes": [("float32",) * 2, ("float64",) * 2],
         "extreme_columns": [("float64",) * 2],
         "merge_pass": [("float32", "int64", "float32", "int64")],
         "sort_init": [("float32", "float32", "int64")],
