@@ -580,6 +580,22 @@ def test_reductions_along_long_axes(device, path, rng, dtype, shape, axis):
         )
 
 
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [((37, 3001), (3001,)), ((3001,), (3001, 45)), ((5000,), (5000,)), ((2, 13, 70), (70, 1))],
+)
+def test_vector_products_in_lanes(device, rng, monkeypatch, a_shape, b_shape):
+    """The CPU devices' vector products (Note [Lanes on CPU devices]) on every device: rows
+    with a remainder past the lanes, partial column blocks, cut segments, batches."""
+    monkeypatch.setattr(algorithm_kernels.gemv, "is_cpu_device", lambda device: True)
+    a, b = random_array(rng, a_shape, "float32"), random_array(rng, b_shape, "float32")
+    with dc.algorithms.use_generated_kernels():
+        got = host(dc.matmul(on(device, a), on(device, b)))
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert np.all(np.abs(got - exact) <= 2e-6 * scale)
+
+
 @pytest.mark.parametrize("shape,axis", [((3000, 8), 0), ((5, 700, 13), 1), ((2, 4100, 1001), 1)])
 def test_column_sums_in_lanes(device, rng, monkeypatch, shape, axis):
     """The CPU devices' column sums, COLUMN_LANES columns a work-item (Note [Column lanes]),
@@ -850,6 +866,8 @@ def _algorithm_kernel_specializations():
         "gemm_blocked_wide": [("float32",) * 3],
         "gemv_rows": [("float32",) * 3, ("float64",) * 3],
         "gemv_columns": [("float32",) * 3],
+        "gemv_rows_lanes": [("float32",) * 3, ("float64",) * 3],
+        "gemv_columns_lanes": [("float32",) * 3],
         "stockham_radix2": [("float32",) * 3, ("float64",) * 3],
         "stockham_radix4": [("float32",) * 3, ("float64",) * 3],
         "stockham_block": [("float32",) * 3, ("float64",) * 3],
