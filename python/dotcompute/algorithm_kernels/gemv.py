@@ -28,6 +28,7 @@ from .reduce import (
     GROUP,
     group_tree_sum,
     is_cpu_device,
+    lane_block,
     run_reduce_axis,
     segment_parts,
 )
@@ -95,13 +96,7 @@ def gemv_rows_lanes(a: dc.Array, x: dc.Array, out: dc.Array, segment: int):
 def gemv_columns_lanes(x: dc.Array, b: dc.Array, out: dc.Array, segment: int):
     """gemv_columns for CPU devices: a work-item sums COLUMN_LANES neighbouring columns, its
     inner loop running along a row of b (Note [Lanes on CPU devices])."""
-    w = dc.global_id(0)  # one dimension: Note [Flat grids] in reduce.py
-    blocks = (b.shape[2] + COLUMN_LANES - 1) // COLUMN_LANES
-    first = w % blocks * COLUMN_LANES
-    z = w // blocks % b.shape[0]
-    g = w // blocks // b.shape[0]
-    begin = g * segment
-    end = min(begin + segment, b.shape[1])
+    first, z, g, begin, end = lane_block(b.shape[2], b.shape[0], b.shape[1], segment)
     acc = dc.private_array(COLUMN_LANES, b.dtype)
     if first + COLUMN_LANES <= b.shape[2]:  # a whole block: no test in the inner loop
         for p in range(begin, end):

@@ -87,17 +87,22 @@ def sum_columns_float(x: dc.Array, out: dc.Array, segment: int):
     out[o, g, c] = out.dtype(acc)
 
 
+@dc.func
+def lane_block(columns, outer, length, segment):
+    """(first column, outer index, part, first and end of its segment) of this work-item when
+    each takes COLUMN_LANES neighbouring columns of one segment (Note [Column lanes])."""
+    w = dc.global_id(0)  # one dimension: Note [Flat grids]
+    blocks = (columns + COLUMN_LANES - 1) // COLUMN_LANES
+    g = w // blocks // outer
+    begin = g * segment
+    return w % blocks * COLUMN_LANES, w // blocks % outer, g, begin, min(begin + segment, length)
+
+
 @dc.kernel
 def sum_columns_float_lanes(x: dc.Array, out: dc.Array, segment: int):
     """sum_columns_float for CPU devices: a work-item sums COLUMN_LANES neighbouring columns,
     its inner loop running along a row (Note [Column lanes])."""
-    w = dc.global_id(0)  # one dimension: Note [Flat grids]
-    blocks = (x.shape[2] + COLUMN_LANES - 1) // COLUMN_LANES
-    first = w % blocks * COLUMN_LANES
-    o = w // blocks % x.shape[0]
-    g = w // blocks // x.shape[0]
-    begin = g * segment
-    end = min(begin + segment, x.shape[1])
+    first, o, g, begin, end = lane_block(x.shape[2], x.shape[0], x.shape[1], segment)
     acc = dc.private_array(COLUMN_LANES, dc.float64)
     if first + COLUMN_LANES <= x.shape[2]:  # a whole block: no test in the inner loop
         for p in range(begin, end):
