@@ -107,8 +107,12 @@ def test_a_table_missing_inside_a_capture_is_made_for_that_graph_only(device, rn
         try:
             with dc.capture(stream) as graph:
                 out = dc.fft(source)
-        except dc.DotComputeError as error:  # CUDA: no allocation inside a capture
-            pytest.skip(f"the FFT cannot be captured on {device}: {error}")
+        except dc.DotComputeError as error:
+            # CUDA allows no device allocation inside a capture (docs/streams.md): when the
+            # pool must grow for the FFT's buffers, the capture fails with CUDA's reason.
+            assert "STREAM_CAPTURE" in str(error) and dc.get_device(device).backend == "cuda"
+            assert dc.algorithms.fft_plans_info()["entries"] == 0  # nothing half-made kept
+            return
     assert dc.algorithms.fft_plans_info()["entries"] == 0
     graph.replay(stream)
     stream.synchronize()
