@@ -19,6 +19,11 @@ _ARRAY_DTYPES = (
 _NAMES = {np.dtype(name): name for name in _ARRAY_DTYPES}
 
 
+#: The real dtype of each complex one (a complex element is two of them) and back.
+REAL_OF = {"complex64": "float32", "complex128": "float64"}
+COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+
+
 def dtype_name(dtype: np.dtype) -> str:
     """The dtype's numpy name, e.g. "float32" (any dtype; the 14 array dtypes are the fast ones)."""
     name = _NAMES.get(dtype)

@@ -12,7 +12,7 @@ import math
 from . import _core
 from ._algorithm_paths import as_array, generated, use_plugin
 from ._axes import checked_axis
-from ._dtypes import dtype_name
+from ._dtypes import REAL_OF, dtype_name
 from .errors import DTypeError, InvalidArgumentError
 
 _COMPLEX_OF = {
@@ -30,7 +30,7 @@ def to_complex(x: _core.Array) -> _core.Array:
     if dtype_name(x.dtype).startswith("complex"):
         raise DTypeError(f"fft: cannot convert {x.dtype} to {target}")
     out = _core.empty(x.shape, target, x.device)
-    pairs = _core._reinterpret(out, "float32" if target == "complex64" else "float64", (x.size, 2))
+    pairs = _core._reinterpret(out, REAL_OF[target], (x.size, 2))
     if x.size:
         generated().fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
     return out

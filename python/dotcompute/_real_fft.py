@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import _core
 from ._algorithm_paths import as_array, generated
 from ._axes import checked_axis
-from ._dtypes import dtype_name
+from ._dtypes import COMPLEX_OF, REAL_OF, dtype_name
 from ._fft import (
     axes_and_lengths,
     last_axis,
@@ -21,8 +21,6 @@ from ._fft import (
     transform,
 )
 from .errors import DTypeError, InvalidArgumentError
-
-_HALVES = {"float32": "complex64", "float64": "complex128"}
 
 
 def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
@@ -39,7 +37,7 @@ def rfft(x, n=None, axis=-1, norm=None) -> _core.Array:
     n = length_of(n, x.shape[axis], "rfft")
     factor = norm_factor(norm, n, False)
     layout = generated().layout
-    halved = dtype in _HALVES and n % 2 == 0
+    halved = dtype in COMPLEX_OF and n % 2 == 0
 
     def along_last(rows: _core.Array) -> _core.Array:
         if n != rows.shape[-1]:
@@ -120,24 +118,20 @@ def _real_pairs(x: _core.Array, s, axes, operation: str) -> list:
     return pairs
 
 
-def _real_of(complex_dtype: str) -> str:
-    return "float32" if complex_dtype == "complex64" else "float64"
-
-
 def _as_half(rows: _core.Array, n: int) -> _core.Array:
     """n real points a row, read as n / 2 complex ones (the same memory)."""
-    return _core._reinterpret(rows, _HALVES[dtype_name(rows.dtype)], (*rows.shape[:-1], n // 2))
+    return _core._reinterpret(rows, COMPLEX_OF[dtype_name(rows.dtype)], (*rows.shape[:-1], n // 2))
 
 
 def _as_real(rows: _core.Array, n: int) -> _core.Array:
     """n / 2 complex points a row, read as n real ones (the same memory)."""
-    return _core._reinterpret(rows, _real_of(dtype_name(rows.dtype)), (*rows.shape[:-1], n))
+    return _core._reinterpret(rows, REAL_OF[dtype_name(rows.dtype)], (*rows.shape[:-1], n))
 
 
 def _split(spectrum: _core.Array, n: int, real: str) -> _core.Array:
     """The n // 2 + 1 points of the real signal's spectrum from the half-length one."""
     kernels = generated()
-    out = _core.empty((*spectrum.shape[:-1], n // 2 + 1), _HALVES[real], spectrum.device)
+    out = _core.empty((*spectrum.shape[:-1], n // 2 + 1), COMPLEX_OF[real], spectrum.device)
     if out.size:
         rows = out.size // out.shape[-1]
         table = kernels.fft._twiddles(n, real, spectrum.device)
@@ -156,7 +150,7 @@ def _merge(half: _core.Array, n: int) -> _core.Array:
     """The half-length spectrum whose inverse is the n real points read as complex."""
     kernels = generated()
     complex_dtype = dtype_name(half.dtype)
-    real = _real_of(complex_dtype)
+    real = REAL_OF[complex_dtype]
     out = _core.empty((*half.shape[:-1], n // 2), complex_dtype, half.device)
     if out.size:
         rows = out.size // out.shape[-1]

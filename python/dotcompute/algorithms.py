@@ -12,8 +12,6 @@ same device instead. ``use_generated_kernels()`` forces that path, for testing i
 
 from __future__ import annotations
 
-import math
-
 from . import _core
 from ._algorithm_paths import (
     as_array,
@@ -23,7 +21,7 @@ from ._algorithm_paths import (
     use_plugin,
 )
 from ._axes import normalized_axis, reduced_axes, split
-from ._dtypes import dtype_name
+from ._dtypes import REAL_OF, dtype_name
 from ._fft import (
     clear_fft_plans,
     fft,
@@ -95,16 +93,15 @@ def mean(x, axis=None, keepdims=False) -> _core.Array:
     float64 (numpy)."""
     x = as_array(x)
     total = _reduce("sum", x, axis, keepdims)
-    axes = reduced_axes(axis, x.ndim, "mean")
-    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
     dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
     result = _core.empty(total.shape, result_dtype, total.device)
     if result.size == 0:
         return result
+    count = x.size // total.size  # the elements each mean covers (0: NaN, as numpy)
     source, target = total, result
     if result_dtype.startswith("complex"):
-        real = "float32" if result_dtype == "complex64" else "float64"
+        real = REAL_OF[result_dtype]
         source = _core._reinterpret(total, real, (2 * total.size,))
         target = _core._reinterpret(result, real, (2 * total.size,))
     # Division by the count (0 gives NaN, as numpy's mean of nothing).

@@ -46,7 +46,7 @@ import numpy as np
 import dotcompute as dc
 
 from .. import _core
-from .._dtypes import dtype_name
+from .._dtypes import REAL_OF, dtype_name
 from . import fft_blocks, fft_plans, reduce
 from .fft_butterflies import twiddle_part
 
@@ -246,9 +246,6 @@ def bluestein_postmultiply(conv: dc.Array, out: dc.Array, n: int, sign: float, s
     out[row, 2 * k + 1] = out.dtype(c_re * w_im + c_im * w_re)
 
 
-_REAL_OF = {"complex64": "float32", "complex128": "float64"}
-
-
 def _twiddles(n: int, real: str, device) -> dc.Array:
     """The table the stockham kernels read: exp(2 pi i t / n) for t < n / 2, kept between calls
     (Note [FFT plans])."""
@@ -380,7 +377,7 @@ def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:
     """Writes the (inverse) DFT of each row of x along its last axis into out (same shape)."""
     n = x.shape[-1]
     rows = x.size // n
-    real = _REAL_OF[dtype_name(x.dtype)]
+    real = REAL_OF[dtype_name(x.dtype)]
     src = _core._reinterpret(x, real, (rows, 2 * n))
     dst = _core._reinterpret(out, real, (rows, 2 * n))
     if n & (n - 1) == 0:

@@ -53,7 +53,7 @@ from __future__ import annotations
 import dotcompute as dc
 
 from .. import _core
-from .._dtypes import dtype_name
+from .._dtypes import REAL_OF, dtype_name
 from .gemv import run_vector_product
 from .reduce import is_cpu_device, run_reduce_axis
 
@@ -231,9 +231,6 @@ def join_part(first: dc.Array, second: dc.Array, pairs: dc.Array, part: int, sig
         pairs[2 * i + part] = first[i] + pairs.dtype(sign) * second[i]
 
 
-_REAL_OF = {"complex64": "float32", "complex128": "float64"}
-
-
 def _rounded(extent: int) -> int:
     return -(-extent // TILE) * TILE
 
@@ -274,7 +271,7 @@ def run_matmul(a: dc.Array, b: dc.Array, out: dc.Array, kernel: str | None = Non
     batch = out.size // (m * n)
     # gemm_tiled's (and gemm_tiled_complex's) grid plane, group shape and group count.
     tiled = ((_rounded(n), _rounded(m)), (TILE, TILE), -(-m // TILE) * -(-n // TILE) * batch)
-    real = _REAL_OF.get(dtype_name(a.dtype))
+    real = REAL_OF.get(dtype_name(a.dtype))
     if (
         real is not None
         and kernel is None

@@ -15,7 +15,7 @@ import numpy as np
 import dotcompute as dc
 
 from .. import _core
-from .._dtypes import dtype_name
+from .._dtypes import REAL_OF, dtype_name
 
 
 @dc.func
@@ -107,16 +107,12 @@ def scale_float64(x: dc.Array[dc.float64], factor: dc.float64):
         x[i] = x[i] * factor
 
 
-def _real(dtype: str) -> str:
-    return "float32" if dtype == "complex64" else "float64"
-
-
 def _view(x: _core.Array, shape: tuple) -> _core.Array:
     """x's memory as ``shape`` of its scalar parts: the last extent counts elements of x, a
     complex element being two floats there."""
     dtype = dtype_name(x.dtype)
     if dtype.startswith("complex"):
-        return _core._reinterpret(x, _real(dtype), (*shape[:-1], 2 * shape[-1]))
+        return _core._reinterpret(x, REAL_OF[dtype], (*shape[:-1], 2 * shape[-1]))
     return _core._reinterpret(x, dtype, tuple(shape))
 
 
@@ -155,7 +151,7 @@ def hermitian(x: _core.Array, n: int) -> _core.Array:
 
 def real_part(x: _core.Array) -> _core.Array:
     """The real parts of complex x, as a new real array."""
-    out = _core.empty(x.shape, _real(dtype_name(x.dtype)), x.device)
+    out = _core.empty(x.shape, REAL_OF[dtype_name(x.dtype)], x.device)
     if out.size:
         rows, n = math.prod(x.shape[:-1]), x.shape[-1]
         real_rows[out.size](_view(x, (rows, n)), _view(out, (rows, n)))

@@ -50,7 +50,7 @@ from typing import Any
 import dotcompute as dc
 
 from .. import _core
-from .._dtypes import dtype_name
+from .._dtypes import REAL_OF, dtype_name
 
 GROUP = 256
 TARGET_GROUPS = 1024
@@ -208,7 +208,6 @@ def extreme_rows(x: dc.Array, out: dc.Array, segment: int, want_max: bool):
         out[o, g, 0] = partial[0]
 
 
-_REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _FLOATING = {"float16", "float32", "float64"}
 
 
@@ -298,8 +297,8 @@ def _reduce(op: str, x: dc.Array, out: dc.Array, wide: bool) -> None:
 def run_reduce_axis(op: str, x: dc.Array, out: dc.Array, outer: int, length: int, inner: int):
     """Writes the reduction of x along the middle axis of [outer, length, inner] into out."""
     dtype = dtype_name(x.dtype)
-    if dtype in _REAL_OF:  # complex sums: real and imaginary parts are interleaved columns
-        real = _REAL_OF[dtype]
+    if dtype in REAL_OF:  # complex sums: real and imaginary parts are interleaved columns
+        real = REAL_OF[dtype]
         x = _core._reinterpret(x, real, (outer, length, 2 * inner))
         out = _core._reinterpret(out, real, (outer, 1, 2 * inner))
     else:

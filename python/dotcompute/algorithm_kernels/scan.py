@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dotcompute as dc
 
-from .._dtypes import dtype_name
+from .._dtypes import REAL_OF, dtype_name
 
 GROUP = 256
 
@@ -75,12 +75,9 @@ def _scan(x: dc.Array, out: dc.Array) -> None:
         add_block_offsets.launch((rows * length,), out, scanned)
 
 
-_REAL_OF = {"complex64": "float32", "complex128": "float64"}
-
-
 def run_cumsum(x: dc.Array, out: dc.Array, outer: int, length: int, inner: int) -> None:
     """Inclusive prefix sums of x along the middle axis of [outer, length, inner] into out."""
-    real = _REAL_OF.get(dtype_name(x.dtype))
+    real = REAL_OF.get(dtype_name(x.dtype))
     if real is not None:  # complex: the real and imaginary parts are two interleaved scans
         from .. import _core
 
