@@ -90,8 +90,8 @@ void release_device(DeviceState& state) {
   if (state.context == nullptr) return;
   api.cuCtxSetCurrent(state.context);
   api.cuCtxSynchronize();  // best effort: a faulted context fails here, and that is fine
-  release_blas(state.index);
-  release_fft(state.index);
+  release_blas(state.index, nullptr, true);
+  release_fft(state.index, nullptr, true);
   release_builtins(state);
   release_algorithm_scratch(state);
   if (state.default_scratch != 0) api.cuMemFree(state.default_scratch);

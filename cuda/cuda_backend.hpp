@@ -73,6 +73,29 @@ dc_status activate(int32_t device, DeviceState** out) noexcept;
 /// Devices found at initialize (0 before).
 int32_t device_total() noexcept;
 
+/// Note [Allocation during a capture]
+/// While a stream is captured in THREAD_LOCAL mode, CUDA refuses this thread's cuMemAlloc,
+/// cuMemFree, cuMemHostAlloc, cuModuleLoadData and waits on other streams or events: they are
+/// not stream work, so a graph that needed them to happen again at each replay would be wrong.
+/// Ours need not: a pool block or a module is made once, now, and the core's graph keeps the
+/// memory its launches use alive for as long as it lives (Note [Graphs] in stream.hpp); a wait is
+/// for eager work on another stream, a transfer that makes an array the captured work reads
+/// (Note [Work on the current stream]). So those calls run in RELAXED mode, which lets a capture
+/// allocate its temporaries, load a kernel on its first launch and upload its inputs. Waiting on
+/// the captured stream itself stays an error. Drivers without cuThreadExchangeStreamCaptureMode
+/// keep the mode (and the refusals).
+class RelaxedCaptureScope {
+ public:
+  RelaxedCaptureScope() noexcept;
+  ~RelaxedCaptureScope();
+  RelaxedCaptureScope(const RelaxedCaptureScope&) = delete;
+  RelaxedCaptureScope& operator=(const RelaxedCaptureScope&) = delete;
+
+ private:
+  CUstreamCaptureMode previous_ = CU_STREAM_CAPTURE_MODE_RELAXED;
+  bool exchanged_ = false;
+};
+
 /// Handles of this plugin.
 struct CudaBuffer {
   uint64_t tag;
@@ -141,9 +164,10 @@ void release_builtins(DeviceState& state) noexcept;
 /// on stream (a built-in kernel; the inverse FFT's 1/n).
 dc_status scale_in_place(DeviceState& state, CUstream stream, dc_dtype dtype, CUdeviceptr data,
                          uint64_t count, double factor) noexcept;
-/// Destroys the cuBLAS handle and cuFFT plans of a device (shutdown).
-void release_blas(int32_t device) noexcept;
-void release_fft(int32_t device) noexcept;
+/// Destroys the cuBLAS handles and cuFFT plans a device keeps for stream (NULL: the default
+/// stream), or for every stream (shutdown).
+void release_blas(int32_t device, dc_stream stream, bool every_stream) noexcept;
+void release_fft(int32_t device, dc_stream stream, bool every_stream) noexcept;
 /// Frees the scratch of a stream being destroyed.
 void release_stream_scratch(CudaStream& stream) noexcept;
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "cuda_backend.hpp"
 #include "cuda_math_libraries.hpp"
@@ -19,14 +20,17 @@
 namespace dotcompute::cuda {
 namespace {
 
-/// One cuBLAS handle per device, used under its mutex (a handle is bound to one stream at a time).
+/// One cuBLAS handle per (device, stream), used under its mutex. Per stream because a handle's
+/// default workspace is shared by every call made with it: two streams running GEMMs through
+/// one handle at once would both write it. A stream's handle goes when the stream does.
 struct BlasHandle {
   std::mutex mutex;
   cublasHandle_t handle = nullptr;
 };
 
+using HandleKey = std::pair<int32_t, dc_stream>;
 std::mutex handles_mutex;
-std::map<int32_t, std::unique_ptr<BlasHandle>> handles;
+std::map<HandleKey, std::unique_ptr<BlasHandle>> handles;
 
 dc_status blas_check(cublasStatus_t status, const char* what) {
   if (status == CUBLAS_STATUS_SUCCESS) return DC_STATUS_OK;
@@ -35,9 +39,9 @@ dc_status blas_check(cublasStatus_t status, const char* what) {
               "%s failed with cublasStatus %d", what, status);
 }
 
-dc_status handle_for(const CublasApi& api, int32_t device, BlasHandle** out) {
+dc_status handle_for(const CublasApi& api, int32_t device, dc_stream stream, BlasHandle** out) {
   std::lock_guard<std::mutex> lock(handles_mutex);
-  std::unique_ptr<BlasHandle>& slot = handles[device];
+  std::unique_ptr<BlasHandle>& slot = handles[HandleKey{device, stream}];
   if (!slot) {
     auto created = std::make_unique<BlasHandle>();
     if (dc_status status = blas_check(api.cublasCreate(&created->handle), "cublasCreate")) {
@@ -102,7 +106,7 @@ dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffe
                  "cuMemsetD8Async (matmul with k = 0)");
   }
   BlasHandle* handle = nullptr;
-  if (dc_status status = handle_for(*api, device, &handle)) return status;
+  if (dc_status status = handle_for(*api, device, stream, &handle)) return status;
   std::lock_guard<std::mutex> lock(handle->mutex);
   if (dc_status status =
           blas_check(api->cublasSetStream(handle->handle, queue), "cublasSetStream")) {
@@ -124,14 +128,20 @@ dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffe
   }
 }
 
-void release_blas(int32_t device) noexcept {
+void release_blas(int32_t device, dc_stream stream, bool every_stream) noexcept {
   std::lock_guard<std::mutex> lock(handles_mutex);
-  auto found = handles.find(device);
-  if (found == handles.end()) return;
   // A handle exists only after cuBLAS was loaded, so this returns the loaded library.
-  const CublasApi* api = load_cublas(0, nullptr);
-  if (api != nullptr) api->cublasDestroy(found->second->handle);
-  handles.erase(found);
+  const CublasApi* api = handles.empty() ? nullptr : load_cublas(0, nullptr);
+  for (auto entry = handles.begin(); entry != handles.end();) {
+    const HandleKey& key = entry->first;
+    if (key.first == device && (every_stream || key.second == stream)) {
+      // cublasDestroy waits for the device, so no queued GEMM still uses the workspace.
+      if (api != nullptr) api->cublasDestroy(entry->second->handle);
+      entry = handles.erase(entry);
+    } else {
+      ++entry;
+    }
+  }
 }
 
 }  // namespace dotcompute::cuda

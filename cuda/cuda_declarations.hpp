@@ -210,6 +210,7 @@ using cuLaunchKernel_signature = CUresult(CUfunction function, unsigned int grid
                                           CUstream stream, void** parameters, void** extra);
 using cuStreamBeginCapture_signature = CUresult(CUstream stream, CUstreamCaptureMode mode);
 using cuStreamEndCapture_signature = CUresult(CUstream stream, CUgraph* graph);
+using cuThreadExchangeStreamCaptureMode_signature = CUresult(CUstreamCaptureMode* mode);
 using cuGraphInstantiateWithFlags_signature = CUresult(CUgraphExec* executable, CUgraph graph,
                                                        unsigned long long flags);
 using cuGraphLaunch_signature = CUresult(CUgraphExec executable, CUstream stream);

@@ -57,6 +57,7 @@ namespace dotcompute::cuda {
   _(cuFuncGetParamInfo, "")                        \
   _(cuStreamBeginCapture, "_v2")                   \
   _(cuStreamEndCapture, "")                        \
+  _(cuThreadExchangeStreamCaptureMode, "")         \
   _(cuGraphInstantiateWithFlags, "")               \
   _(cuGraphLaunch, "")                             \
   _(cuGraphExecDestroy, "")                        \

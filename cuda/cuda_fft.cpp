@@ -2,9 +2,11 @@
 // dc.fft / dc.ifft on CUDA devices through cuFFT (the ops table's fft slot).
 //
 // Plans are expensive to make (milliseconds: cuFFT picks kernels and allocates a work area), so
-// they are cached per (device, length, batch, type) and reused; a plan is bound to one stream at
-// a time, so it is used under the cache's lock. cuFFT's inverse is unnormalized; the slot's
-// contract is numpy's ifft, so the result is scaled by 1/n with a built-in kernel afterwards.
+// they are cached per (device, stream, length, batch, type) and reused under the cache's lock.
+// Per stream because a plan's work area is shared by its executions: one plan running on two
+// streams at once would have both write it. A stream's plans go when the stream does. cuFFT's
+// inverse is unnormalized; the slot's contract is numpy's ifft, so the result is scaled by 1/n with
+// a built-in kernel afterwards.
 #include <climits>
 #include <map>
 #include <mutex>
@@ -21,7 +23,7 @@ namespace {
 /// to how rarely a program cycles through this many shapes).
 constexpr size_t kMaxPlans = 32;
 
-using PlanKey = std::tuple<int32_t, uint64_t, uint64_t, int>;  // device, n, batch, type
+using PlanKey = std::tuple<int32_t, dc_stream, uint64_t, uint64_t, int>;  // device, stream, n, ...
 std::mutex plans_mutex;
 std::map<PlanKey, cufftHandle> plans;
 
@@ -32,9 +34,13 @@ dc_status fft_check(cufftResult result, const char* what) {
               "%s failed with cufftResult %d", what, result);
 }
 
-void destroy_plans_locked(const CufftApi& api, int32_t device) {
+/// Destroys the plans of device (every device when device < 0) and of stream unless
+/// every_stream; cufftDestroy frees the work area, which waits for the device.
+void destroy_plans_locked(const CufftApi& api, int32_t device, dc_stream stream,
+                          bool every_stream) {
   for (auto entry = plans.begin(); entry != plans.end();) {
-    if (device < 0 || std::get<0>(entry->first) == device) {
+    const bool on_device = device < 0 || std::get<0>(entry->first) == device;
+    if (on_device && (every_stream || std::get<1>(entry->first) == stream)) {
       api.cufftDestroy(entry->second);
       entry = plans.erase(entry);
     } else {
@@ -44,15 +50,15 @@ void destroy_plans_locked(const CufftApi& api, int32_t device) {
 }
 
 /// The cached plan; call with plans_mutex held.
-dc_status plan_for(const CufftApi& api, int32_t device, uint64_t n, uint64_t batch, int type,
-                   cufftHandle* out) {
-  const PlanKey key{device, n, batch, type};
+dc_status plan_for(const CufftApi& api, int32_t device, dc_stream stream, uint64_t n,
+                   uint64_t batch, int type, cufftHandle* out) {
+  const PlanKey key{device, stream, n, batch, type};
   auto found = plans.find(key);
   if (found != plans.end()) {
     *out = found->second;
     return DC_STATUS_OK;
   }
-  if (plans.size() >= kMaxPlans) destroy_plans_locked(api, -1);
+  if (plans.size() >= kMaxPlans) destroy_plans_locked(api, -1, nullptr, true);
   cufftHandle plan = 0;
   if (dc_status status =
           fft_check(api.cufftPlan1d(&plan, static_cast<int>(n), type, static_cast<int>(batch)),
@@ -97,7 +103,7 @@ dc_status fft_transform(int32_t device, dc_stream stream, dc_dtype dtype, dc_buf
   {
     std::lock_guard<std::mutex> lock(plans_mutex);
     cufftHandle plan = 0;
-    if (dc_status status = plan_for(*api, device, n, batch, type, &plan)) return status;
+    if (dc_status status = plan_for(*api, device, stream, n, batch, type, &plan)) return status;
     if (dc_status status = fft_check(api->cufftSetStream(plan, queue), "cufftSetStream")) {
       return status;
     }
@@ -113,11 +119,13 @@ dc_status fft_transform(int32_t device, dc_stream stream, dc_dtype dtype, dc_buf
   return scale_in_place(*state, queue, dtype, out_address, batch * n, 1.0 / static_cast<double>(n));
 }
 
-void release_fft(int32_t device) noexcept {
+void release_fft(int32_t device, dc_stream stream, bool every_stream) noexcept {
   std::lock_guard<std::mutex> lock(plans_mutex);
   if (plans.empty()) return;
   // Plans exist only after cuFFT was loaded, so this returns the loaded library.
-  if (const CufftApi* api = load_cufft(0, nullptr)) destroy_plans_locked(*api, device);
+  if (const CufftApi* api = load_cufft(0, nullptr)) {
+    destroy_plans_locked(*api, device, stream, every_stream);
+  }
 }
 
 }  // namespace dotcompute::cuda

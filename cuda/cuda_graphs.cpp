@@ -107,6 +107,17 @@ dc_status destroy(int32_t device, dc_graph graph) {
 
 }  // namespace
 
+RelaxedCaptureScope::RelaxedCaptureScope() noexcept {
+  const DriverApi& api = driver();
+  if (api.cuThreadExchangeStreamCaptureMode == nullptr) return;
+  previous_ = CU_STREAM_CAPTURE_MODE_RELAXED;
+  exchanged_ = api.cuThreadExchangeStreamCaptureMode(&previous_) == CUDA_SUCCESS;
+}
+
+RelaxedCaptureScope::~RelaxedCaptureScope() {
+  if (exchanged_) driver().cuThreadExchangeStreamCaptureMode(&previous_);
+}
+
 const dc_graph_iface graph_iface = {sizeof(dc_graph_iface), begin_capture, end_capture, launch,
                                     destroy};
 

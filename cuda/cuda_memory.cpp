@@ -50,6 +50,7 @@ dc_status allocate(int32_t device, uint64_t bytes, dc_buffer* out_buffer) {
   auto* buffer = new (std::nothrow) CudaBuffer{kBufferTag, device, 0, bytes, false};
   if (buffer == nullptr) return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
   if (bytes > 0) {  // cuMemAlloc refuses 0 bytes; an empty buffer has no address
+    const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
     const CUresult result = driver().cuMemAlloc(&buffer->address, static_cast<size_t>(bytes));
     if (result != CUDA_SUCCESS) {
       delete buffer;
@@ -77,6 +78,7 @@ dc_status release(int32_t device, dc_buffer buffer) {
   }
   // cuMemFree waits for the device's pending work, so no queued kernel still uses the memory.
   if (header->address != 0) {
+    const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
     if (dc_status status = check(driver().cuMemFree(header->address), "cuMemFree")) return status;
   }
   header->tag = kReleasedTag;
@@ -162,6 +164,7 @@ dc_status host_allocate(int32_t device, uint64_t bytes, void** out_pointer) {
   }
   if (bytes == 0) return fail(DC_STATUS_INVALID_ARGUMENT, "host_allocate: 0 bytes");
   // Portable: the pinned pool serves every device of the plugin from the same blocks.
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   const CUresult result =
       api.cuMemHostAlloc(out_pointer, static_cast<size_t>(bytes), CU_MEMHOSTALLOC_PORTABLE);
   if (result == CUDA_ERROR_OUT_OF_MEMORY) {
@@ -215,6 +218,7 @@ dc_status copy_to_host(int32_t device, dc_stream stream, void* destination, dc_b
                 "cuMemcpyDtoHAsync")) {
     return status;
   }
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   return check(driver().cuStreamSynchronize(queue), "cuStreamSynchronize (copy_to_host)");
 }
 

@@ -245,6 +245,7 @@ dc_status load(int32_t device, const void* image, uint64_t image_size, dc_module
                       bytes[3] == 0xba;
   CUmodule handle = nullptr;
   CUresult result;
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   if (elf || fatbin || bytes[image_size - 1] == '\0') {
     result = driver().cuModuleLoadData(&handle, image);
   } else {

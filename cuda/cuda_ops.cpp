@@ -309,6 +309,7 @@ dc_status builtin(DeviceState& state, const std::string& key, const std::string&
   }
   const DriverApi& api = driver();
   BuiltinModule module;
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   if (dc_status status = check(api.cuModuleLoadData(&module.module, image.data()),
                                "cuModuleLoadData (built-in kernels)")) {
     return status;

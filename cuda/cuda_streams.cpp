@@ -67,9 +67,11 @@ dc_status destroy(int32_t device, dc_stream stream) {
   CUstream handle = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &handle)) return status;
   CudaStream* header = as_stream(stream);
-  // cuStreamDestroy returns at once and lets queued work finish; the scratch it may still use
-  // is freed by cuMemFree, which waits for the device.
+  // cuStreamDestroy returns at once and lets queued work finish; the scratch, cuBLAS handle and
+  // cuFFT plans it may still use are freed by calls that wait for the device.
   release_stream_scratch(*header);
+  release_blas(device, stream, false);
+  release_fft(device, stream, false);
   const dc_status status = check(driver().cuStreamDestroy(handle), "cuStreamDestroy");
   header->tag = kDestroyedTag;
   delete header;
@@ -81,6 +83,7 @@ dc_status synchronize(int32_t device, dc_stream stream) {
   if (dc_status status = activate(device, &state)) return status;
   CUstream handle = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &handle)) return status;
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   return check(driver().cuStreamSynchronize(handle), "cuStreamSynchronize");
 }
 
@@ -139,6 +142,7 @@ dc_status event_synchronize(int32_t device, dc_event event) {
   DeviceState* state = nullptr;
   if (dc_status status = activate(device, &state)) return status;
   if (dc_status status = check_event(*state, event, "event_synchronize")) return status;
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
   return check(driver().cuEventSynchronize(as_event(event)->handle), "cuEventSynchronize");
 }
 

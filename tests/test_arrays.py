@@ -201,6 +201,29 @@ def test_numpy_out_copies_into_the_given_array(device, rng):
         x.numpy(out=[0.0] * 111)
 
 
+def test_copyto_writes_into_an_existing_array(device, rng):
+    x = dc.zeros((37, 3), "float64", device=device)
+    host = random_array(rng, (37, 3), "float64")
+    dc.copyto(x, host)
+    np.testing.assert_array_equal(x.numpy(), host)
+    row = host[0].astype(np.float32)
+    dc.copyto(x, row)  # broadcast and a same-kind cast
+    np.testing.assert_array_equal(x.numpy(), np.broadcast_to(row, (37, 3)))
+    source = dc.asarray(host[::-1].copy(), device=device)
+    dc.copyto(x, source)  # on the device
+    np.testing.assert_array_equal(x.numpy(), host[::-1])
+    dc.copyto(x, dc.asarray(host, device="cpu").to(device).numpy())
+    np.testing.assert_array_equal(x.numpy(), host)
+    dc.copyto(x, dc.asarray(host.astype(np.float32), device="cpu"))  # another dtype: via numpy
+    np.testing.assert_array_equal(x.numpy(), host.astype(np.float32))
+    with pytest.raises(dc.ShapeError, match=r"shape \(3, 37\) does not broadcast to \(37, 3\)"):
+        dc.copyto(x, host.T)
+    with pytest.raises(dc.DTypeError, match="cannot cast complex128 to float64"):
+        dc.copyto(x, host + 1j)
+    with pytest.raises(dc.InvalidArgumentError, match=r"writes into a dc\.Array"):
+        dc.copyto(host, x)
+
+
 def test_to_moves_between_devices(device, rng):
     host = random_array(rng, (33, 3), "complex64")
     on_device = dc.asarray(host).to(device)

@@ -11,6 +11,7 @@
 #include "dotcompute/algorithms.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/work_stream.hpp"
 
 namespace dotcompute::bindings {
 
@@ -99,6 +100,9 @@ void bind_algorithms(py::module_& m) {
         return py::make_tuple(optional_array(r.out), optional_array(r.indices), r.computed);
       },
       py::arg("x"), py::arg("axis"), py::arg("values"), py::arg("indices"), py::arg("use_plugin"));
+  m.def(
+      "_capture_active", [](const ArrayPtr& x) { return capture_active(x->storage()); },
+      py::arg("x"), "Whether the current stream of x's device is being captured into a graph.");
   m.def("_reinterpret", &reinterpret, py::arg("array"), py::arg("dtype"), py::arg("shape"),
         "The same memory with another dtype and shape of the same byte size.");
 }

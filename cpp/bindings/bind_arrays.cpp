@@ -219,6 +219,13 @@ void bind_arrays(py::module_& m) {
     py::gil_scoped_release release;
     copy_from_host(*array, info.ptr);
   });
+  m.def(
+      "_copy_into",
+      [](const ArrayPtr& destination, const ArrayPtr& source) {
+        py::gil_scoped_release release;
+        copy_into(*destination, *source);
+      },
+      py::arg("destination"), py::arg("source"), "Backs dc.copyto between arrays of one device.");
 }
 
 // --- numpy bridge ------------------------------------------------------------------------------

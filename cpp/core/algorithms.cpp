@@ -12,6 +12,7 @@
 #include "dotcompute/abi_slots.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/work_stream.hpp"
 
 namespace dotcompute {
 
@@ -48,6 +49,17 @@ void check_dtype_in(const Array& array, std::initializer_list<dc_dtype> allowed,
 }
 
 dc_buffer_view null_view() { return dc_buffer_view{nullptr, 0}; }
+
+/// Whether a plugin slot runs: asked for, present, and not inside a graph capture, where the
+/// generated kernels run instead because they are captured (Note [Work on the current stream]).
+bool slot_runs(const Array& array, bool use_plugin, bool has_slot) {
+  return use_plugin && has_slot && !capture_active(array.storage());
+}
+
+/// The stream a slot runs on: the current one of the array's device.
+dc_stream slot_stream(const Array& array, const char* operation) {
+  return compute_stream(array.storage(), operation);
+}
 
 }  // namespace
 
@@ -121,11 +133,11 @@ AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin) {
   }
   const dc_ops_iface* ops = ops_table(a);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, matmul) : nullptr;
-  if (use_plugin && slot != nullptr) {
+  if (slot_runs(a, use_plugin, slot != nullptr)) {
     result.computed = slot_computed(
         a,
-        slot(a.storage().device(), nullptr, a.dtype(), a.storage().view(), b.storage().view(),
-             result.out->storage().view(), batch, static_cast<uint64_t>(m),
+        slot(a.storage().device(), slot_stream(a, "matmul"), a.dtype(), a.storage().view(),
+             b.storage().view(), result.out->storage().view(), batch, static_cast<uint64_t>(m),
              static_cast<uint64_t>(n), static_cast<uint64_t>(k)),
         "matmul");
   }
@@ -153,12 +165,12 @@ AlgorithmResult fft(const Array& input, bool inverse, bool use_plugin) {
   }
   const dc_ops_iface* ops = ops_table(input);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, fft) : nullptr;
-  if (use_plugin && slot != nullptr) {
-    result.computed =
-        slot_computed(input,
-                      slot(input.storage().device(), nullptr, input.dtype(), input.storage().view(),
-                           result.out->storage().view(), batch, n, inverse ? 1 : 0),
-                      name);
+  if (slot_runs(input, use_plugin, slot != nullptr)) {
+    result.computed = slot_computed(
+        input,
+        slot(input.storage().device(), slot_stream(input, name), input.dtype(),
+             input.storage().view(), result.out->storage().view(), batch, n, inverse ? 1 : 0),
+        name);
   }
   return result;
 }
@@ -189,12 +201,13 @@ AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool 
   }
   const dc_ops_iface* ops = ops_table(input);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, reduce_axis) : nullptr;
-  if (use_plugin && slot != nullptr) {
-    result.computed = slot_computed(
-        input,
-        slot(input.storage().device(), nullptr, op, input.dtype(), input.storage().view(),
-             split.outer, split.length, split.inner, result.out->storage().view()),
-        name);
+  if (slot_runs(input, use_plugin, slot != nullptr)) {
+    result.computed =
+        slot_computed(input,
+                      slot(input.storage().device(), slot_stream(input, reduce_op_name(op)), op,
+                           input.dtype(), input.storage().view(), split.outer, split.length,
+                           split.inner, result.out->storage().view()),
+                      name);
   }
   return result;
 }
@@ -211,12 +224,12 @@ AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin) {
   const dc_ops_iface* ops = ops_table(input);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, cumsum) : nullptr;
   // The slot scans contiguous rows; other axes run the generated strided scan.
-  if (use_plugin && slot != nullptr && split.inner == 1) {
-    result.computed =
-        slot_computed(input,
-                      slot(input.storage().device(), nullptr, input.dtype(), input.storage().view(),
-                           result.out->storage().view(), split.outer, split.length),
-                      "cumsum");
+  if (slot_runs(input, use_plugin, slot != nullptr) && split.inner == 1) {
+    result.computed = slot_computed(
+        input,
+        slot(input.storage().device(), slot_stream(input, "cumsum"), input.dtype(),
+             input.storage().view(), result.out->storage().view(), split.outer, split.length),
+        "cumsum");
   }
   return result;
 }
@@ -239,14 +252,14 @@ AlgorithmResult sort(const Array& input, int axis, bool want_values, bool want_i
   }
   const dc_ops_iface* ops = ops_table(input);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, sort) : nullptr;
-  if (use_plugin && slot != nullptr && split.inner == 1) {
-    result.computed =
-        slot_computed(input,
-                      slot(input.storage().device(), nullptr, input.dtype(), input.storage().view(),
-                           want_values ? result.out->storage().view() : null_view(),
-                           want_indices ? result.indices->storage().view() : null_view(),
-                           split.outer, split.length),
-                      name);
+  if (slot_runs(input, use_plugin, slot != nullptr) && split.inner == 1) {
+    result.computed = slot_computed(
+        input,
+        slot(input.storage().device(), slot_stream(input, "sort"), input.dtype(),
+             input.storage().view(), want_values ? result.out->storage().view() : null_view(),
+             want_indices ? result.indices->storage().view() : null_view(), split.outer,
+             split.length),
+        name);
   }
   return result;
 }

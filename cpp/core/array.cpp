@@ -9,6 +9,7 @@
 #include "dotcompute/errors.hpp"
 #include "dotcompute/pinned_pool.hpp"
 #include "dotcompute/staged_transfer.hpp"
+#include "dotcompute/work_stream.hpp"
 
 namespace dotcompute {
 
@@ -129,10 +130,13 @@ void fill(Array& array, const void* element) {
   if (array.readonly()) raise(ErrorKind::InvalidArgument, "cannot fill a read-only array");
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
+  bool eager = false;  // Note [Work on the current stream]
+  const dc_stream stream = transfer_stream(storage, &eager);
   storage.plugin().check(storage.plugin().iface_unchecked().memory->fill(
-                             storage.device(), nullptr, storage.view(), element,
+                             storage.device(), stream, storage.view(), element,
                              static_cast<uint32_t>(array.itemsize()), array.nbytes()),
                          "fill");
+  if (eager) finish_eager(storage);
 }
 
 void copy_from_host(Array& array, const void* source) {
@@ -140,35 +144,67 @@ void copy_from_host(Array& array, const void* source) {
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
   Plugin& plugin = storage.plugin();
+  bool eager = false;  // Note [Work on the current stream]
+  const dc_stream stream = transfer_stream(storage, &eager);
   // Note [Staged transfers]: large pageable copies to device memory go through pinned chunks.
-  if (storage.host() == nullptr &&
-      staged_copy_from_host(plugin, storage.device(), storage.view(), source, array.nbytes())) {
+  // They wait for their stream before returning.
+  if (storage.host() == nullptr && staged_copy_from_host(plugin, storage.device(), stream,
+                                                         storage.view(), source, array.nbytes())) {
     return;
   }
   plugin.check(plugin.iface_unchecked().memory->copy_from_host(
-                   storage.device(), nullptr, storage.view(), source, array.nbytes()),
+                   storage.device(), stream, storage.view(), source, array.nbytes()),
                "copy to device");
   // From page-locked memory the copy is truly asynchronous (Note [Transfers] of the CUDA plugin):
   // wait for it, so the caller may reuse its memory at once, as after a pageable copy.
   const PinnedPool* pinned = plugin.pinned_pool_if_created();
   if (pinned != nullptr && pinned->contains(source, array.nbytes())) {
-    plugin.check(plugin.iface_unchecked().stream->synchronize(storage.device(), nullptr),
+    plugin.check(plugin.iface_unchecked().stream->synchronize(storage.device(), stream),
                  "synchronize after a pinned copy");
+  } else if (eager) {
+    finish_eager(storage);
   }
 }
 
 void copy_to_host(const Array& array, void* destination) {
   if (array.nbytes() == 0) return;
   Storage& storage = array.storage();
+  bool eager = false;  // copy_to_host waits for its stream either way
+  const dc_stream stream = transfer_stream(storage, &eager);
   if (storage.host() == nullptr &&
-      staged_copy_to_host(storage.plugin(), storage.device(), destination, storage.view(),
+      staged_copy_to_host(storage.plugin(), storage.device(), stream, destination, storage.view(),
                           array.nbytes())) {
     return;
   }
-  storage.plugin().check(
-      storage.plugin().iface_unchecked().memory->copy_to_host(
-          storage.device(), nullptr, destination, storage.view(), array.nbytes()),
-      "copy to host");
+  storage.plugin().check(storage.plugin().iface_unchecked().memory->copy_to_host(
+                             storage.device(), stream, destination, storage.view(), array.nbytes()),
+                         "copy to host");
+}
+
+void copy_into(Array& destination, const Array& source) {
+  if (destination.readonly())
+    raise(ErrorKind::InvalidArgument, "cannot write into a read-only array");
+  if (destination.dtype() != source.dtype() || destination.shape() != source.shape()) {
+    raise(ErrorKind::InvalidArgument, "copy_into needs arrays of one dtype and shape, got " +
+                                          std::string(dtype_name(source.dtype())) + " " +
+                                          shape_to_string(source.shape()) + " into " +
+                                          dtype_name(destination.dtype()) + " " +
+                                          shape_to_string(destination.shape()));
+  }
+  Storage& target = destination.storage();
+  const Storage& origin = source.storage();
+  if (&target.plugin() != &origin.plugin() || target.device() != origin.device()) {
+    raise(ErrorKind::Device, "copy_into needs arrays of one device, got '" + source.device().str() +
+                                 "' and '" + destination.device().str() + "'");
+  }
+  if (destination.nbytes() == 0) return;
+  bool eager = false;  // Note [Work on the current stream]
+  const dc_stream stream = transfer_stream(target, &eager);
+  target.plugin().check(
+      target.plugin().iface_unchecked().memory->copy(target.device(), stream, target.view(),
+                                                     origin.view(), destination.nbytes()),
+      "device copy");
+  if (eager) finish_eager(target);
 }
 
 ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device) {
@@ -177,10 +213,7 @@ ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device) {
   Storage& source = array.storage();
   Storage& destination = result->storage();
   if (&source.plugin() == &destination.plugin() && source.device() == destination.device()) {
-    source.plugin().check(
-        source.plugin().iface_unchecked().memory->copy(source.device(), nullptr, destination.view(),
-                                                       source.view(), array.nbytes()),
-        "device copy");
+    copy_into(*result, array);
     return result;
   }
   // Different backends share no address space: go through host memory, directly when one side

@@ -6,6 +6,7 @@
 #include "dotcompute/array.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/work_stream.hpp"
 
 namespace dotcompute {
 
@@ -70,10 +71,11 @@ ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out
                                 dtype_name(a.dtype()) + "; use divide for floating arrays");
   }
   const dc_ops_iface& ops = ops_of(a, name);
-  out = prepare_output(std::move(out), a, name);
   Storage& storage = a.storage();
+  const dc_stream stream = compute_stream(storage, name);
+  out = prepare_output(std::move(out), a, name);
   storage.plugin().check(
-      ops.binary(storage.device(), nullptr, op, a.dtype(), storage.view(), b.storage().view(),
+      ops.binary(storage.device(), stream, op, a.dtype(), storage.view(), b.storage().view(),
                  out->storage().view(), static_cast<uint64_t>(a.size())),
       name);
   return out;
@@ -83,10 +85,11 @@ ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out) {
   check_same_layout(x, y, "saxpy", "input");
   if (x.dtype() == DC_DTYPE_BOOL) raise(ErrorKind::DType, "saxpy is not defined for bool arrays");
   const dc_ops_iface& ops = ops_of(x, "saxpy");
-  out = prepare_output(std::move(out), x, "saxpy");
   Storage& storage = x.storage();
+  const dc_stream stream = compute_stream(storage, "saxpy");
+  out = prepare_output(std::move(out), x, "saxpy");
   storage.plugin().check(
-      ops.axpy(storage.device(), nullptr, x.dtype(), alpha, storage.view(), y.storage().view(),
+      ops.axpy(storage.device(), stream, x.dtype(), alpha, storage.view(), y.storage().view(),
                out->storage().view(), static_cast<uint64_t>(x.size())),
       "saxpy");
   return out;
@@ -98,9 +101,10 @@ ArrayPtr reduce(dc_reduce_op op, const Array& input) {
     raise(ErrorKind::InvalidArgument, std::string(name) + " of a zero-size array is undefined");
   }
   const dc_ops_iface& ops = ops_of(input, name);
-  ArrayPtr out = empty_beside(input, {}, reduce_result_dtype(op, input.dtype()));
   Storage& storage = input.storage();
-  storage.plugin().check(ops.reduce(storage.device(), nullptr, op, input.dtype(), storage.view(),
+  const dc_stream stream = compute_stream(storage, name);
+  ArrayPtr out = empty_beside(input, {}, reduce_result_dtype(op, input.dtype()));
+  storage.plugin().check(ops.reduce(storage.device(), stream, op, input.dtype(), storage.view(),
                                     static_cast<uint64_t>(input.size()), out->storage().view()),
                          name);
   return out;

@@ -85,7 +85,7 @@ class Staging {
 
 }  // namespace
 
-bool staged_copy_from_host(Plugin& plugin, int device, dc_buffer_view destination,
+bool staged_copy_from_host(Plugin& plugin, int device, dc_stream stream, dc_buffer_view destination,
                            const void* source, uint64_t bytes) {
   if (!staging_applies(plugin, source, bytes)) return false;
   const dc_backend_iface& iface = plugin.iface();
@@ -100,28 +100,28 @@ bool staged_copy_from_host(Plugin& plugin, int device, dc_buffer_view destinatio
                    "wait for a staging chunk");
     }
     parallel_copy(staging.chunk(slot), bytes_in + offset, length);
-    plugin.check(iface.memory->copy_from_host(device, nullptr,
+    plugin.check(iface.memory->copy_from_host(device, stream,
                                               {destination.buffer, destination.offset + offset},
                                               staging.chunk(slot), length),
                  "copy to device");
-    plugin.check(iface.stream->event_record(device, staging.event(slot), nullptr),
+    plugin.check(iface.stream->event_record(device, staging.event(slot), stream),
                  "record a staging event");
     in_flight[slot] = true;
   }
   // The chunks go back to the pool when Staging ends: wait for their last transfers first.
-  plugin.check(iface.stream->synchronize(device, nullptr), "finish a staged copy");
+  plugin.check(iface.stream->synchronize(device, stream), "finish a staged copy");
   return true;
 }
 
-bool staged_copy_to_host(Plugin& plugin, int device, void* destination, dc_buffer_view source,
-                         uint64_t bytes) {
+bool staged_copy_to_host(Plugin& plugin, int device, dc_stream stream, void* destination,
+                         dc_buffer_view source, uint64_t bytes) {
   if (!staging_applies(plugin, destination, bytes)) return false;
   const dc_backend_iface& iface = plugin.iface();
   Staging staging(plugin, device);
   auto fetch = [&](uint64_t offset, int slot) {
     const uint64_t length = std::min(kChunkBytes, bytes - offset);
     // On the helper thread: the plugin's last_error is per thread, so check there.
-    plugin.check(iface.memory->copy_to_host(device, nullptr, staging.chunk(slot),
+    plugin.check(iface.memory->copy_to_host(device, stream, staging.chunk(slot),
                                             {source.buffer, source.offset + offset}, length),
                  "copy to host");
   };

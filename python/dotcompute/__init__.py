@@ -20,7 +20,7 @@ from . import (
     errors,
     plugins,
 )
-from ._arrays import asarray, from_dlpack
+from ._arrays import asarray, copyto, from_dlpack
 from ._core import (
     Array,
     Device,
@@ -226,6 +226,7 @@ __all__ = [
     "complex128",
     "complex64",
     "copysign",
+    "copyto",
     "cos",
     "cosh",
     "cumsum",

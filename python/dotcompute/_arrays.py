@@ -1,6 +1,7 @@
 # python/dotcompute/_arrays.py
-# asarray and from_dlpack: the array constructors that take foreign objects.
-"""Constructors that turn numpy arrays, sequences, scalars and DLPack producers into arrays."""
+# asarray and from_dlpack: the array constructors that take foreign objects; copyto.
+"""Constructors that turn numpy arrays, sequences, scalars and DLPack producers into arrays,
+and copyto, which writes new values into an existing array."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from .errors import DeviceError, DTypeError, InvalidArgumentError
+from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError
 
 
 def asarray(
@@ -41,6 +42,39 @@ def asarray(
     # A list or scalar became a fresh numpy array: sharing it is as good as copying it.
     fresh = source is not obj
     return _core._from_numpy(source, device, None if fresh and copy is False else copy)
+
+
+def copyto(dst: _core.Array, src: Any) -> None:
+    """Writes ``src`` into ``dst``, which keeps its memory (as ``np.copyto``).
+
+    ``src`` is a dc array or anything ``np.asarray`` takes; it is broadcast to ``dst``'s shape
+    and cast when numpy's ``same_kind`` rule allows. A dc array of ``dst``'s device, dtype and
+    shape is copied on the device. The copy runs on the current stream. Inside ``dc.capture`` it
+    runs at once and is not captured: the way to give a graph new inputs before a replay.
+
+    >>> x = dc.zeros(3)
+    >>> with dc.capture(device="cpu") as graph:
+    ...     y = dc.cumsum(x)
+    >>> dc.copyto(x, [1, 2, 3]); graph.replay(); y.tolist()
+    [1.0, 3.0, 6.0]
+    """
+    if not isinstance(dst, _core.Array):
+        raise InvalidArgumentError(f"copyto writes into a dc.Array, got {type(dst).__name__}")
+    if isinstance(src, _core.Array):
+        if src.device == dst.device and src.dtype == dst.dtype and src.shape == dst.shape:
+            _core._copy_into(dst, src)
+            return
+        src = src.numpy()
+    host = np.asarray(src)
+    if host.dtype == object or not np.can_cast(host.dtype, dst.dtype, "same_kind"):
+        raise DTypeError(f"copyto cannot cast {host.dtype} to {dst.dtype} (same_kind)")
+    try:
+        host = np.broadcast_to(host, dst.shape)
+    except ValueError as error:
+        raise ShapeError(
+            f"copyto: a source of shape {host.shape} does not broadcast to {dst.shape}"
+        ) from error
+    _core._copy_from_host(dst, np.ascontiguousarray(host, dtype=dst.dtype))
 
 
 def _from_array(array: _core.Array, dtype: Any, device: Any, copy: bool | None) -> _core.Array:

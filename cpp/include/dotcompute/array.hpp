@@ -61,6 +61,8 @@ void copy_from_host(Array& array, const void* source);
 void copy_to_host(const Array& array, void* destination);
 /// A copy on another (or the same) device.
 ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device);
+/// Copies source's bytes into destination, an array of the same device, dtype and shape.
+void copy_into(Array& destination, const Array& source);
 
 /// out = a (op) b. out may be null (allocated) or alias an input. Checks shapes, dtypes, devices.
 ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out);

@@ -1,0 +1,39 @@
+// cpp/include/dotcompute/work_stream.hpp
+// Which stream the core's own device work (built-ins, algorithm slots, copies, fills) runs on.
+#pragma once
+
+#include "dotcompute/backend_abi.h"
+#include "dotcompute/storage.hpp"
+
+namespace dotcompute {
+
+/// Note [Work on the current stream]
+/// Built-in operations, algorithm slots, transfers and fills run on the thread's current stream
+/// when it is on their device (`with stream:`), else on the device's default stream, as kernel
+/// launches do. Everything written inside a `with stream:` block is then ordered as written, and
+/// memory allocated there (tagged with the stream, Note [Stream-tagged blocks]) is only ever
+/// written on that stream.
+/// While the current stream is captured into a graph, two rules keep a replay equal to the
+/// captured code: compute built-ins refuse (on backends whose graphs record kernel launches they
+/// would run once now, and the plugins' library calls keep scratch that a graph cannot own; the
+/// algorithm fronts take their generated kernels instead, which are captured), and transfers and
+/// fills run at once on the default stream, which is then waited for: they make the arrays the
+/// captured work reads, as they would before the capture.
+
+/// The stream for a compute operation on storage's device: the current stream's handle, or
+/// nullptr for the default stream. Raises InvalidArgument, naming operation, when the current
+/// stream is being captured.
+dc_stream compute_stream(const Storage& storage, const char* operation);
+
+/// Whether the current stream on storage's device is being captured into a graph.
+bool capture_active(const Storage& storage) noexcept;
+
+/// The stream for a transfer or fill on storage's device. eager is set when the current stream
+/// is being captured: the work then goes to the default stream, and the caller finishes it with
+/// finish_eager before returning.
+dc_stream transfer_stream(const Storage& storage, bool* eager);
+
+/// Waits for the default stream of storage's device after work transfer_stream made eager.
+void finish_eager(const Storage& storage);
+
+}  // namespace dotcompute

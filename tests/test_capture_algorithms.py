@@ -1,0 +1,185 @@
+# tests/test_capture_algorithms.py
+# Algorithms and built-ins inside dc.capture, and built-ins on the current stream (docs/streams.md):
+# every algorithm is captured through its generated kernels on every device, replayed on new
+# input values written with dc.copyto, and compared with numpy.
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+from conftest import random_array
+
+# name -> (numpy inputs from rng, the dc call, the numpy reference, absolute tolerance factor)
+CASES = {
+    "matmul": (
+        lambda rng: [
+            random_array(rng, (37, 53), "float32"),
+            random_array(rng, (53, 29), "float32"),
+        ],
+        dc.matmul,
+        np.matmul,
+        1e-5,
+    ),
+    "batched matmul float64": (
+        lambda rng: [
+            random_array(rng, (3, 17, 9), "float64"),
+            random_array(rng, (3, 9, 130), "float64"),
+        ],
+        dc.matmul,
+        np.matmul,
+        1e-12,
+    ),
+    "fft Bluestein": (
+        lambda rng: [random_array(rng, (3, 1000), "complex64")],
+        dc.fft,
+        np.fft.fft,
+        2e-6,
+    ),
+    "ifft power of two": (
+        lambda rng: [random_array(rng, (2, 4096), "complex64")],
+        dc.ifft,
+        np.fft.ifft,
+        2e-6,
+    ),
+    "rfft along axis 0": (
+        lambda rng: [random_array(rng, (64, 33), "float32")],
+        lambda x: dc.rfft(x, axis=0),
+        lambda x: np.fft.rfft(x, axis=0),
+        2e-6,
+    ),
+    "sum": (
+        lambda rng: [random_array(rng, (301, 77), "float32")],
+        dc.sum,
+        np.sum,
+        1e-6,
+    ),
+    "sum axis 0": (
+        lambda rng: [random_array(rng, (301, 77), "float32")],
+        lambda x: dc.sum(x, axis=0),
+        lambda x: np.sum(x, axis=0),
+        1e-6,
+    ),
+    "mean 3-D keepdims": (
+        lambda rng: [random_array(rng, (5, 40, 9), "float64")],
+        lambda x: dc.mean(x, axis=(0, 2), keepdims=True),
+        lambda x: np.mean(x, axis=(0, 2), keepdims=True),
+        1e-12,
+    ),
+    "max": (
+        lambda rng: [random_array(rng, 100_003, "float32")],
+        dc.max,
+        np.max,
+        0.0,
+    ),
+    "cumsum": (
+        lambda rng: [random_array(rng, (3, 5000), "float32")],
+        lambda x: dc.cumsum(x, axis=1),
+        lambda x: np.cumsum(x, axis=1, dtype=np.float64),
+        1e-5,
+    ),
+    "sort": (
+        lambda rng: [random_array(rng, 3001, "float32")],
+        dc.sort,
+        np.sort,
+        0.0,
+    ),
+    "argsort": (
+        lambda rng: [random_array(rng, (4, 999), "int32")],
+        dc.argsort,
+        lambda x: np.argsort(x, kind="stable"),
+        0.0,
+    ),
+}
+
+
+def _close(got: np.ndarray, want: np.ndarray, factor: float) -> None:
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    np.testing.assert_allclose(got, want, rtol=0, atol=scale * factor)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_an_algorithm_is_captured_and_replays_on_new_inputs(device, rng, name):
+    make_inputs, call, reference, factor = CASES[name]
+    first = make_inputs(rng)
+    inputs = [dc.asarray(x, device=device) for x in first]
+    with dc.algorithms.use_generated_kernels():
+        call(*inputs)  # compiles and loads the kernels (a capture only records launches)
+    stream = dc.Stream(device)
+    with dc.capture(stream) as graph:
+        out = call(*inputs)
+    assert graph.launch_count >= 1
+    for _ in range(2):  # each replay sees the values written before it
+        fresh = make_inputs(rng)
+        for array, values in zip(inputs, fresh, strict=True):
+            dc.copyto(array, values)
+        graph.replay(stream)
+        stream.synchronize()
+        _close(out.numpy(), reference(*fresh), factor)
+
+
+def test_a_capture_may_allocate_and_compile(device, rng):
+    """The algorithm's temporaries and output are allocated inside the capture, and a kernel
+    never launched before compiles and loads there (CUDA: Note [Allocation during a capture])."""
+    dc.empty_cache(device)
+    x_host = random_array(rng, (2, 3 * 7 * 11 * 13), "complex128")  # a length no test used
+    x = dc.asarray(x_host, device=device)
+    stream = dc.Stream(device)
+    with dc.capture(stream) as graph:
+        out = dc.fft(x)
+    graph.replay(stream)
+    stream.synchronize()
+    _close(out.numpy(), np.fft.fft(x_host), 1e-12)
+
+
+def test_a_builtin_refuses_capture_with_advice(device, rng):
+    a = dc.asarray(random_array(rng, 100, "float32"), device=device)
+    with dc.capture(device=device) as graph:
+        with pytest.raises(dc.InvalidArgumentError, match="add cannot be captured into a graph"):
+            dc.add(a, a)
+        with pytest.raises(dc.InvalidArgumentError, match="saxpy cannot be captured"):
+            dc.saxpy(2.0, a, a)
+    assert graph.launch_count == 0
+
+
+def test_transfers_inside_a_capture_run_at_once(device, rng):
+    """Uploads and fills inside a capture make the arrays the captured work reads; they run
+    when written, not at replay."""
+    values = random_array(rng, 999, "float32")
+    earlier = dc.asarray(values[::-1].copy(), device=device)
+    with dc.capture(device=device) as graph:
+        x = dc.asarray(values, device=device)
+        ones = dc.full(999, 1.0, "float32", device=device)
+        total = dc.sum(x)
+        np.testing.assert_array_equal(earlier.numpy(), values[::-1])  # a download, at once
+    np.testing.assert_array_equal(x.numpy(), values)  # readable before any replay
+    np.testing.assert_array_equal(ones.numpy(), np.ones(999, np.float32))
+    graph.replay()
+    dc.synchronize(device)
+    _close(total.numpy(), np.sum(values, dtype=np.float64), 1e-6)
+
+
+def test_builtins_run_on_the_current_stream(device, rng):
+    """Inside `with stream:` a kernel, a built-in, an algorithm and a download are ordered as
+    written, with no synchronization by the caller."""
+
+    @dc.kernel
+    def double(x: dc.Array[dc.float32], out: dc.Array[dc.float32]):
+        i = dc.global_id(0)
+        if i < out.shape[0]:
+            out[i] = x[i] * 2.0
+
+    n = 1 << 20
+    host = random_array(rng, n, "float32")
+    stream = dc.Stream(device)
+    with stream:
+        x = dc.asarray(host, device=device)
+        doubled = dc.empty(n, "float32", device=device)
+        for _ in range(3):  # the later rounds reuse stream-tagged blocks of the earlier ones
+            double[n](x, doubled)
+            added = dc.add(doubled, x)  # 3 x
+            scanned = dc.cumsum(added)
+            got_added, got_last = added.numpy(), float(scanned.numpy()[-1])
+    np.testing.assert_allclose(got_added, host * np.float32(3), rtol=1e-6)
+    assert got_last == pytest.approx(float(np.sum(host, dtype=np.float64)) * 3, rel=1e-5)
