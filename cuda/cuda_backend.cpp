@@ -148,6 +148,7 @@ dc_status initialize() {
 }
 
 void shutdown() {
+  run_deferred_releases();  // Note [Releases during a capture]: while the devices are still up
   std::lock_guard<std::mutex> lock(lifecycle_mutex);
   for (auto& state : devices) release_device(*state);
   devices.clear();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -106,13 +107,42 @@ struct CudaBuffer {
 };
 
 struct CudaStream {
-  uint64_t tag;
-  int32_t device;
-  CUstream handle;
-  CUdeviceptr scratch;      ///< reduction partials of work on this stream, allocated on first use
+  uint64_t tag = 0;
+  int32_t device = 0;
+  CUstream handle = nullptr;
+  CUdeviceptr scratch = 0;  ///< reduction partials of work on this stream, allocated on first use
   CUdeviceptr work = 0;     ///< scan and sort temporaries (Note [Algorithm scratch])
   uint64_t work_bytes = 0;  ///< the size of work
+  bool capturing = false;   ///< between begin_capture and end_capture
+  /// What library calls made for the capture in progress (Note [Library calls in a capture]);
+  /// the graph the capture becomes runs them when it is destroyed.
+  std::vector<std::function<void()>> capture_releases;
+  void* capture_blas = nullptr;  ///< the capture's cuBLAS handle, made on its first matmul
 };
+
+/// Note [Library calls in a capture]
+/// cuBLAS and cuFFT calls can be captured into a CUDA graph, but the workspace of a stream's
+/// handle or plan is shared with the stream's later eager calls, which could run while the
+/// graph replays (on another stream, or after the stream died). So on a capturing stream the
+/// matmul and fft slots make a handle or plan of their own (in RELAXED mode, Note [Allocation
+/// during a capture]) and hand its destruction to the graph. The slots whose temporaries are the
+/// stream's scratch (cumsum, sort) answer UNSUPPORTED on a capturing stream: the core then runs
+/// its generated kernels, whose temporaries the core's graph keeps alive.
+/// The capturing stream of work queued on stream now, or nullptr (not captured; the default
+/// stream is never captured).
+CudaStream* capturing_stream(dc_stream stream) noexcept;
+
+/// Note [Releases during a capture]
+/// cublasDestroy, cufftDestroy and cuMemFree wait for the device, and such waits, like
+/// cuGraphExecDestroy, invalidate a capture in progress, even in RELAXED mode (measured: the
+/// next cuBLAS call of the capture failed with CUBLAS_STATUS_INTERNAL_ERROR). Python destroys a
+/// graph or stream whenever its last reference goes, which may be inside another capture block. So
+/// such releases go through release_outside_captures: run at once when no capture is in progress,
+/// else kept until the last capture ends (or shutdown). The objects leave their caches at once, so
+/// a new stream that reuses a dead one's address never finds them.
+void release_outside_captures(int32_t device, std::function<void()> release) noexcept;
+/// Runs the releases kept for the end of the captures (at shutdown).
+void run_deferred_releases() noexcept;
 
 /// The CUstream behind stream (NULL: the device's default stream); message set on failure.
 dc_status resolve_stream(const DeviceState& state, dc_stream stream, CUstream* out) noexcept;

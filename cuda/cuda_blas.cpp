@@ -65,6 +65,25 @@ dc_status gemm(Gemm* function, cublasHandle_t handle, T one, T zero, CUdeviceptr
                     "cuBLAS gemm");
 }
 
+dc_status run_gemm(const CublasApi& api, cublasHandle_t handle, dc_dtype dtype, CUdeviceptr a,
+                   CUdeviceptr b, CUdeviceptr out, uint64_t batch, uint64_t m, uint64_t n,
+                   uint64_t k) {
+  switch (dtype) {
+    case DC_DTYPE_FLOAT32:
+      return gemm<float>(api.cublasSgemmStridedBatched, handle, 1.0f, 0.0f, a, b, out, batch, m, n,
+                         k);
+    case DC_DTYPE_FLOAT64:
+      return gemm<double>(api.cublasDgemmStridedBatched, handle, 1.0, 0.0, a, b, out, batch, m, n,
+                          k);
+    case DC_DTYPE_COMPLEX64:
+      return gemm<ComplexFloat>(api.cublasCgemmStridedBatched, handle, {1.0f, 0.0f}, {0.0f, 0.0f},
+                                a, b, out, batch, m, n, k);
+    default:
+      return gemm<ComplexDouble>(api.cublasZgemmStridedBatched, handle, {1.0, 0.0}, {0.0, 0.0}, a,
+                                 b, out, batch, m, n, k);
+  }
+}
+
 }  // namespace
 
 dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view a,
@@ -105,6 +124,21 @@ dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffe
     return check(driver().cuMemsetD8Async(out_address, 0, batch * m * n * size, queue),
                  "cuMemsetD8Async (matmul with k = 0)");
   }
+  if (CudaStream* captured = capturing_stream(stream)) {
+    // Note [Library calls in a capture]: one handle of the graph's own for its GEMMs, which the
+    // graph runs in order.
+    const RelaxedCaptureScope relaxed;  // cuBLAS may allocate its workspace on first use
+    auto own = static_cast<cublasHandle_t>(captured->capture_blas);
+    if (own == nullptr) {
+      if (dc_status status = blas_check(api->cublasCreate(&own), "cublasCreate")) return status;
+      captured->capture_releases.push_back([api, own] { api->cublasDestroy(own); });
+      captured->capture_blas = own;
+      if (dc_status status = blas_check(api->cublasSetStream(own, queue), "cublasSetStream")) {
+        return status;
+      }
+    }
+    return run_gemm(*api, own, dtype, a_address, b_address, out_address, batch, m, n, k);
+  }
   BlasHandle* handle = nullptr;
   if (dc_status status = handle_for(*api, device, stream, &handle)) return status;
   std::lock_guard<std::mutex> lock(handle->mutex);
@@ -112,20 +146,7 @@ dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffe
           blas_check(api->cublasSetStream(handle->handle, queue), "cublasSetStream")) {
     return status;
   }
-  switch (dtype) {
-    case DC_DTYPE_FLOAT32:
-      return gemm<float>(api->cublasSgemmStridedBatched, handle->handle, 1.0f, 0.0f, a_address,
-                         b_address, out_address, batch, m, n, k);
-    case DC_DTYPE_FLOAT64:
-      return gemm<double>(api->cublasDgemmStridedBatched, handle->handle, 1.0, 0.0, a_address,
-                          b_address, out_address, batch, m, n, k);
-    case DC_DTYPE_COMPLEX64:
-      return gemm<ComplexFloat>(api->cublasCgemmStridedBatched, handle->handle, {1.0f, 0.0f},
-                                {0.0f, 0.0f}, a_address, b_address, out_address, batch, m, n, k);
-    default:
-      return gemm<ComplexDouble>(api->cublasZgemmStridedBatched, handle->handle, {1.0, 0.0},
-                                 {0.0, 0.0}, a_address, b_address, out_address, batch, m, n, k);
-  }
+  return run_gemm(*api, handle->handle, dtype, a_address, b_address, out_address, batch, m, n, k);
 }
 
 void release_blas(int32_t device, dc_stream stream, bool every_stream) noexcept {
@@ -135,8 +156,12 @@ void release_blas(int32_t device, dc_stream stream, bool every_stream) noexcept 
   for (auto entry = handles.begin(); entry != handles.end();) {
     const HandleKey& key = entry->first;
     if (key.first == device && (every_stream || key.second == stream)) {
-      // cublasDestroy waits for the device, so no queued GEMM still uses the workspace.
-      if (api != nullptr) api->cublasDestroy(entry->second->handle);
+      // cublasDestroy waits for the device, so no queued GEMM still uses the workspace; not
+      // during a capture (Note [Releases during a capture]).
+      if (api != nullptr) {
+        cublasHandle_t handle = entry->second->handle;
+        release_outside_captures(device, [api, handle] { api->cublasDestroy(handle); });
+      }
       entry = handles.erase(entry);
     } else {
       ++entry;

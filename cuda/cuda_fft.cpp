@@ -41,7 +41,10 @@ void destroy_plans_locked(const CufftApi& api, int32_t device, dc_stream stream,
   for (auto entry = plans.begin(); entry != plans.end();) {
     const bool on_device = device < 0 || std::get<0>(entry->first) == device;
     if (on_device && (every_stream || std::get<1>(entry->first) == stream)) {
-      api.cufftDestroy(entry->second);
+      const cufftHandle plan = entry->second;
+      const CufftApi* library = &api;
+      release_outside_captures(std::get<0>(entry->first),
+                               [library, plan] { library->cufftDestroy(plan); });
       entry = plans.erase(entry);
     } else {
       ++entry;
@@ -68,6 +71,18 @@ dc_status plan_for(const CufftApi& api, int32_t device, dc_stream stream, uint64
   plans.emplace(key, plan);
   *out = plan;
   return DC_STATUS_OK;
+}
+
+dc_status execute(const CufftApi& api, cufftHandle plan, CUstream queue, int type,
+                  CUdeviceptr input, CUdeviceptr output, int direction) {
+  if (dc_status status = fft_check(api.cufftSetStream(plan, queue), "cufftSetStream")) {
+    return status;
+  }
+  void* source = reinterpret_cast<void*>(input);
+  void* target = reinterpret_cast<void*>(output);
+  const cufftResult result = type == CUFFT_C2C ? api.cufftExecC2C(plan, source, target, direction)
+                                               : api.cufftExecZ2Z(plan, source, target, direction);
+  return fft_check(result, "cufftExec");
 }
 
 }  // namespace
@@ -100,20 +115,27 @@ dc_status fft_transform(int32_t device, dc_stream stream, dc_dtype dtype, dc_buf
   }
   if (n == 0 || batch == 0) return DC_STATUS_OK;
   const int type = dtype == DC_DTYPE_COMPLEX64 ? CUFFT_C2C : CUFFT_Z2Z;
-  {
+  const int direction = inverse != 0 ? CUFFT_INVERSE : CUFFT_FORWARD;
+  if (CudaStream* captured = capturing_stream(stream)) {
+    // Note [Library calls in a capture]: a plan (and work area) of the graph's own.
+    const RelaxedCaptureScope relaxed;
+    cufftHandle plan = 0;
+    if (dc_status status =
+            fft_check(api->cufftPlan1d(&plan, static_cast<int>(n), type, static_cast<int>(batch)),
+                      "cufftPlan1d")) {
+      return status;
+    }
+    captured->capture_releases.push_back([api, plan] { api->cufftDestroy(plan); });
+    if (dc_status status = execute(*api, plan, queue, type, in_address, out_address, direction)) {
+      return status;
+    }
+  } else {
     std::lock_guard<std::mutex> lock(plans_mutex);
     cufftHandle plan = 0;
     if (dc_status status = plan_for(*api, device, stream, n, batch, type, &plan)) return status;
-    if (dc_status status = fft_check(api->cufftSetStream(plan, queue), "cufftSetStream")) {
+    if (dc_status status = execute(*api, plan, queue, type, in_address, out_address, direction)) {
       return status;
     }
-    void* source = reinterpret_cast<void*>(in_address);
-    void* target = reinterpret_cast<void*>(out_address);
-    const int direction = inverse != 0 ? CUFFT_INVERSE : CUFFT_FORWARD;
-    const cufftResult result = type == CUFFT_C2C
-                                   ? api->cufftExecC2C(plan, source, target, direction)
-                                   : api->cufftExecZ2Z(plan, source, target, direction);
-    if (dc_status status = fft_check(result, "cufftExec")) return status;
   }
   if (inverse == 0) return DC_STATUS_OK;
   return scale_in_place(*state, queue, dtype, out_address, batch * n, 1.0 / static_cast<double>(n));

@@ -47,7 +47,11 @@ dc_status create(int32_t device, dc_stream* out_stream) {
   *out_stream = nullptr;
   DeviceState* state = nullptr;
   if (dc_status status = activate(device, &state)) return status;
-  auto* stream = new (std::nothrow) CudaStream{kStreamTag, device, nullptr, 0};
+  auto* stream = new (std::nothrow) CudaStream{};
+  if (stream != nullptr) {
+    stream->tag = kStreamTag;
+    stream->device = device;
+  }
   if (stream == nullptr) return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
   if (dc_status status = check(driver().cuStreamCreate(&stream->handle, CU_STREAM_NON_BLOCKING),
                                "cuStreamCreate")) {
@@ -162,6 +166,11 @@ dc_status event_elapsed_ms(int32_t device, dc_event start, dc_event end, float* 
 
 }  // namespace
 
+CudaStream* capturing_stream(dc_stream stream) noexcept {
+  CudaStream* header = stream == nullptr ? nullptr : as_stream(stream);
+  return header != nullptr && header->capturing ? header : nullptr;
+}
+
 dc_status resolve_stream(const DeviceState& state, dc_stream stream, CUstream* out) noexcept {
   if (stream == nullptr) {
     *out = state.default_stream;
@@ -194,9 +203,11 @@ dc_status stream_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
 }
 
 void release_stream_scratch(CudaStream& stream) noexcept {
-  if (stream.scratch != 0) driver().cuMemFree(stream.scratch);
+  for (CUdeviceptr block : {stream.scratch, stream.work}) {
+    // cuMemFree waits for the device: not during a capture (Note [Releases during a capture]).
+    if (block != 0) release_outside_captures(stream.device, [block] { driver().cuMemFree(block); });
+  }
   stream.scratch = 0;
-  if (stream.work != 0) driver().cuMemFree(stream.work);
   stream.work = 0;
   stream.work_bytes = 0;
 }

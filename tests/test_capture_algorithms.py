@@ -99,23 +99,25 @@ def _close(got: np.ndarray, want: np.ndarray, factor: float) -> None:
     np.testing.assert_allclose(got, want, rtol=0, atol=scale * factor)
 
 
+@pytest.mark.parametrize("generated", [False, True], ids=["default path", "generated kernels"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_an_algorithm_is_captured_and_replays_on_new_inputs(device, rng, name):
+def test_an_algorithm_is_captured_and_replays_on_new_inputs(device, rng, name, generated):
+    """The default path captures cuBLAS and cuFFT on CUDA (Note [Library calls in a capture])
+    and the generated kernels elsewhere; forcing the generated kernels captures them on CUDA."""
     make_inputs, call, reference, factor = CASES[name]
     first = make_inputs(rng)
     inputs = [dc.asarray(x, device=device) for x in first]
-    with dc.algorithms.use_generated_kernels():
-        call(*inputs)  # compiles and loads the kernels (a capture only records launches)
     stream = dc.Stream(device)
-    with dc.capture(stream) as graph:
-        out = call(*inputs)
-    assert graph.launch_count >= 1
+    with dc.algorithms.use_generated_kernels(generated):
+        call(*inputs)  # compiles and loads the kernels (a capture only records launches)
+        with dc.capture(stream) as graph:
+            out = call(*inputs)
+    del stream  # the graph replays on its own after the stream is gone
     for _ in range(2):  # each replay sees the values written before it
         fresh = make_inputs(rng)
         for array, values in zip(inputs, fresh, strict=True):
             dc.copyto(array, values)
-        graph.replay(stream)
-        stream.synchronize()
+        graph.replay()  # on the default stream, where copyto and numpy() run too
         _close(out.numpy(), reference(*fresh), factor)
 
 
@@ -183,3 +185,25 @@ def test_builtins_run_on_the_current_stream(device, rng):
             got_added, got_last = added.numpy(), float(scanned.numpy()[-1])
     np.testing.assert_allclose(got_added, host * np.float32(3), rtol=1e-6)
     assert got_last == pytest.approx(float(np.sum(host, dtype=np.float64)) * 3, rel=1e-5)
+
+
+def test_a_graph_or_stream_may_die_inside_another_capture(device, rng):
+    """Graphs and streams with library state (CUDA: cuBLAS handles, cuFFT plans) are freed
+    whenever Python drops them, here inside another capture (Note [Releases during a capture])."""
+    a_host = random_array(rng, (256, 256), "float32")
+    z_host = random_array(rng, 4096, "complex64")
+    a, z = dc.asarray(a_host, device=device), dc.asarray(z_host, device=device)
+    for _ in range(2):
+        first = dc.Stream(device)
+        with first:
+            dc.fft(z)  # the stream's own plan (CUDA)
+        with dc.capture(first) as old:
+            dc.matmul(a, a)
+            dc.fft(z)
+        with dc.capture(device=device) as new:
+            del old, first
+            product = dc.matmul(a, a)
+            spectrum = dc.fft(z)
+        new.replay()
+        _close(product.numpy(), a_host.astype(np.float64) @ a_host, 1e-5)
+        _close(spectrum.numpy(), np.fft.fft(z_host), 2e-6)

@@ -7,7 +7,10 @@
 #include "dotcompute/algorithms.hpp"
 
 #include <initializer_list>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dotcompute/abi_slots.hpp"
 #include "dotcompute/dtype.hpp"
@@ -50,15 +53,21 @@ void check_dtype_in(const Array& array, std::initializer_list<dc_dtype> allowed,
 
 dc_buffer_view null_view() { return dc_buffer_view{nullptr, 0}; }
 
-/// Whether a plugin slot runs: asked for, present, and not inside a graph capture, where the
-/// generated kernels run instead because they are captured (Note [Work on the current stream]).
+/// Whether a plugin slot runs: asked for, present, and not inside a capture the plugin cannot
+/// take part in (Note [Work on the current stream]; the generated kernels run there instead).
 bool slot_runs(const Array& array, bool use_plugin, bool has_slot) {
-  return use_plugin && has_slot && !capture_active(array.storage());
+  return use_plugin && has_slot && slot_may_run(array.storage());
 }
 
-/// The stream a slot runs on: the current one of the array's device.
-dc_stream slot_stream(const Array& array, const char* operation) {
-  return compute_stream(array.storage(), operation);
+/// After a slot computed inside a capture, the graph keeps its operands' memory alive.
+void keep_operands(std::initializer_list<const Array*> arrays) {
+  const Storage& first = (*arrays.begin())->storage();
+  if (!capture_active(first)) return;
+  std::vector<std::shared_ptr<Storage>> storages;
+  for (const Array* array : arrays) {
+    if (array != nullptr) storages.push_back(array->storage_shared());
+  }
+  keep_for_capture(first, std::move(storages));
 }
 
 }  // namespace
@@ -136,10 +145,11 @@ AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin) {
   if (slot_runs(a, use_plugin, slot != nullptr)) {
     result.computed = slot_computed(
         a,
-        slot(a.storage().device(), slot_stream(a, "matmul"), a.dtype(), a.storage().view(),
+        slot(a.storage().device(), slot_stream(a.storage()), a.dtype(), a.storage().view(),
              b.storage().view(), result.out->storage().view(), batch, static_cast<uint64_t>(m),
              static_cast<uint64_t>(n), static_cast<uint64_t>(k)),
         "matmul");
+    if (result.computed) keep_operands({&a, &b, result.out.get()});
   }
   return result;
 }
@@ -168,9 +178,10 @@ AlgorithmResult fft(const Array& input, bool inverse, bool use_plugin) {
   if (slot_runs(input, use_plugin, slot != nullptr)) {
     result.computed = slot_computed(
         input,
-        slot(input.storage().device(), slot_stream(input, name), input.dtype(),
+        slot(input.storage().device(), slot_stream(input.storage()), input.dtype(),
              input.storage().view(), result.out->storage().view(), batch, n, inverse ? 1 : 0),
         name);
+    if (result.computed) keep_operands({&input, result.out.get()});
   }
   return result;
 }
@@ -202,12 +213,12 @@ AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool 
   const dc_ops_iface* ops = ops_table(input);
   const auto slot = ops != nullptr ? DC_OPTIONAL_SLOT(*ops, reduce_axis) : nullptr;
   if (slot_runs(input, use_plugin, slot != nullptr)) {
-    result.computed =
-        slot_computed(input,
-                      slot(input.storage().device(), slot_stream(input, reduce_op_name(op)), op,
-                           input.dtype(), input.storage().view(), split.outer, split.length,
-                           split.inner, result.out->storage().view()),
-                      name);
+    result.computed = slot_computed(input,
+                                    slot(input.storage().device(), slot_stream(input.storage()), op,
+                                         input.dtype(), input.storage().view(), split.outer,
+                                         split.length, split.inner, result.out->storage().view()),
+                                    name);
+    if (result.computed) keep_operands({&input, result.out.get()});
   }
   return result;
 }
@@ -227,9 +238,10 @@ AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin) {
   if (slot_runs(input, use_plugin, slot != nullptr) && split.inner == 1) {
     result.computed = slot_computed(
         input,
-        slot(input.storage().device(), slot_stream(input, "cumsum"), input.dtype(),
+        slot(input.storage().device(), slot_stream(input.storage()), input.dtype(),
              input.storage().view(), result.out->storage().view(), split.outer, split.length),
         "cumsum");
+    if (result.computed) keep_operands({&input, result.out.get()});
   }
   return result;
 }
@@ -255,11 +267,12 @@ AlgorithmResult sort(const Array& input, int axis, bool want_values, bool want_i
   if (slot_runs(input, use_plugin, slot != nullptr) && split.inner == 1) {
     result.computed = slot_computed(
         input,
-        slot(input.storage().device(), slot_stream(input, "sort"), input.dtype(),
+        slot(input.storage().device(), slot_stream(input.storage()), input.dtype(),
              input.storage().view(), want_values ? result.out->storage().view() : null_view(),
              want_indices ? result.indices->storage().view() : null_view(), split.outer,
              split.length),
         name);
+    if (result.computed) keep_operands({&input, result.out.get(), result.indices.get()});
   }
   return result;
 }

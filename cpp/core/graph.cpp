@@ -1,5 +1,6 @@
 // cpp/core/graph.cpp
 // Graphs: capture of a stream's kernel launches, replayed as one unit (Note [Graphs]).
+#include <iterator>
 #include <utility>
 
 #include "dotcompute/errors.hpp"
@@ -96,6 +97,12 @@ void Graph::abandon() noexcept {
   }
   launches_.clear();
   storages_.clear();
+}
+
+void Graph::keep_alive(std::vector<std::shared_ptr<Storage>> storages) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  storages_.insert(storages_.end(), std::make_move_iterator(storages.begin()),
+                   std::make_move_iterator(storages.end()));
 }
 
 bool Graph::add_launch(const KernelPlanPtr& plan, const dc_launch_config& config,

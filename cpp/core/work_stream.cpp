@@ -3,6 +3,7 @@
 #include "dotcompute/work_stream.hpp"
 
 #include <string>
+#include <utility>
 
 #include "dotcompute/errors.hpp"
 #include "dotcompute/stream.hpp"
@@ -20,6 +21,21 @@ const Stream* current_on(const Storage& storage) noexcept {
 bool capture_active(const Storage& storage) noexcept {
   const Stream* stream = current_on(storage);
   return stream != nullptr && stream->capturing() != nullptr;
+}
+
+bool slot_may_run(const Storage& storage) noexcept {
+  return !capture_active(storage) || storage.plugin().iface_unchecked().graph != nullptr;
+}
+
+dc_stream slot_stream(const Storage& storage) noexcept {
+  const Stream* stream = current_on(storage);
+  return stream == nullptr ? nullptr : stream->handle();
+}
+
+void keep_for_capture(const Storage& storage, std::vector<std::shared_ptr<Storage>> storages) {
+  const Stream* stream = current_on(storage);
+  if (stream == nullptr) return;
+  if (std::shared_ptr<Graph> graph = stream->capturing()) graph->keep_alive(std::move(storages));
 }
 
 dc_stream compute_stream(const Storage& storage, const char* operation) {

@@ -54,8 +54,8 @@ def _reduce(op: str, x, axis, keepdims: bool = False) -> _core.Array:
 
 
 def _reduce_all(op: str, x: _core.Array) -> _core.Array:
-    """Every element, a 0-d result: the backend's whole-array reduction, or the generated
-    kernels inside a graph capture (the built-in is not captured)."""
+    """Every element, a 0-d result: the backend's whole-array reduction, or inside a graph
+    capture the axis path (the built-in is not captured; a slot that can be is taken there)."""
     if use_plugin() and not _core._capture_active(x):
         return getattr(_core, op)(x)
     return _reduce_axis(op, x.reshape((x.size,)), 0)

@@ -270,7 +270,10 @@ typedef struct dc_ops_iface {
 
   /* Algorithms (all optional, ABI 1.2). Every operand is contiguous and row-major. A slot may
    * return DC_STATUS_UNSUPPORTED for a dtype or size it does not handle; the core then runs its
-   * own generated kernels on the device, so a NULL slot or UNSUPPORTED is never a user error. */
+   * own generated kernels on the device, so a NULL slot or UNSUPPORTED is never a user error.
+   * A plugin with a graph table may see these slots called on a stream it is capturing: a slot
+   * then queues only work the graph can replay, keeping what that work needs (workspaces, plans)
+   * until the graph is destroyed, or returns DC_STATUS_UNSUPPORTED. */
 
   /** out[i] = a[i] @ b[i] for i < batch; a is m x k, b is k x n, out is m x n. */
   dc_status (*matmul)(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_view a,

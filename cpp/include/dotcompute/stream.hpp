@@ -149,6 +149,8 @@ class Graph {
   /// submitted to the plugin (native capture), false when recording replaces it.
   bool add_launch(const KernelPlanPtr& plan, const dc_launch_config& config,
                   const dc_kernel_arg* args, const std::vector<std::shared_ptr<Storage>>& storages);
+  /// Keeps the memory of a plugin slot's operands that ran in this (native) capture alive.
+  void keep_alive(std::vector<std::shared_ptr<Storage>> storages);
 
  private:
   enum class State { Capturing, Ready, Abandoned };
