@@ -128,6 +128,7 @@ dc_status blas_matmul(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffe
     // Note [Library calls in a capture]: one handle of the graph's own for its GEMMs, which the
     // graph runs in order.
     const RelaxedCaptureScope relaxed;  // cuBLAS may allocate its workspace on first use
+    std::lock_guard<std::mutex> lock(handles_mutex);  // threads may share a capturing stream
     auto own = static_cast<cublasHandle_t>(captured->capture_blas);
     if (own == nullptr) {
       if (dc_status status = blas_check(api->cublasCreate(&own), "cublasCreate")) return status;

@@ -119,6 +119,7 @@ dc_status fft_transform(int32_t device, dc_stream stream, dc_dtype dtype, dc_buf
   if (CudaStream* captured = capturing_stream(stream)) {
     // Note [Library calls in a capture]: a plan (and work area) of the graph's own.
     const RelaxedCaptureScope relaxed;
+    std::lock_guard<std::mutex> lock(plans_mutex);  // threads may share a capturing stream
     cufftHandle plan = 0;
     if (dc_status status =
             fft_check(api->cufftPlan1d(&plan, static_cast<int>(n), type, static_cast<int>(batch)),

@@ -182,8 +182,9 @@ void copy_to_host(const Array& array, void* destination) {
 }
 
 void copy_into(Array& destination, const Array& source) {
-  if (destination.readonly())
+  if (destination.readonly()) {
     raise(ErrorKind::InvalidArgument, "cannot write into a read-only array");
+  }
   if (destination.dtype() != source.dtype() || destination.shape() != source.shape()) {
     raise(ErrorKind::InvalidArgument, "copy_into needs arrays of one dtype and shape, got " +
                                           std::string(dtype_name(source.dtype())) + " " +

@@ -22,14 +22,16 @@ __all__ = ["Event", "Graph", "Stream", "capture", "current_stream"]
 
 @contextlib.contextmanager
 def capture(stream: Stream | None = None, *, device: Any = None) -> Iterator[Graph]:
-    """Captures the kernel launches made on ``stream`` inside the block into a ``dc.Graph``.
+    """Captures the kernel launches and algorithms run on ``stream`` inside the block into a
+    ``dc.Graph``.
 
     ``stream`` is the current stream inside the block, so launches need no ``stream=``. With no
     stream, a new one is made on ``device`` (None: the default device). Captured work does not
-    run until ``graph.replay()``. On CUDA nothing may allocate device memory inside the block:
-    create the arrays before it, and launch each kernel once before capturing it (its first
-    launch compiles and loads it). The graph keeps the arrays it uses alive. When the block
-    raises, the capture is dropped and the error propagates.
+    run until ``graph.replay()``; it replays on whatever its arrays hold then (``dc.copyto``
+    writes new inputs), and the graph keeps those arrays alive. Arrays may be made and kernels
+    compiled inside the block: allocations, transfers and fills run at once and are not part of
+    the graph. Elementwise built-ins (``dc.add``, ...) raise inside it (docs/streams.md). When
+    the block raises, the capture is dropped and the error propagates.
     """
     if stream is None:
         stream = Stream(device)
