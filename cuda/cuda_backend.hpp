@@ -133,9 +133,10 @@ struct CudaStream {
 CudaStream* capturing_stream(dc_stream stream) noexcept;
 
 /// Note [Releases during a capture]
-/// cublasDestroy, cufftDestroy and cuMemFree wait for the device, and such waits, like
-/// cuGraphExecDestroy, invalidate a capture in progress, even in RELAXED mode (measured: the
-/// next cuBLAS call of the capture failed with CUBLAS_STATUS_INTERNAL_ERROR). Python destroys a
+/// cuGraphExecDestroy invalidates a capture in progress, even in RELAXED mode (measured on an
+/// H100: the capture's next cuBLAS call failed with CUBLAS_STATUS_INTERNAL_ERROR, its next
+/// launch with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED), and cublasDestroy, cufftDestroy and
+/// cuMemFree wait for the device, which a capture forbids too. Python destroys a
 /// graph or stream whenever its last reference goes, which may be inside another capture block. So
 /// such releases go through release_outside_captures: run at once when no capture is in progress,
 /// else kept until the last capture ends (or shutdown). The objects leave their caches at once, so
