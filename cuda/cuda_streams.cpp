@@ -48,11 +48,9 @@ dc_status create(int32_t device, dc_stream* out_stream) {
   DeviceState* state = nullptr;
   if (dc_status status = activate(device, &state)) return status;
   auto* stream = new (std::nothrow) CudaStream{};
-  if (stream != nullptr) {
-    stream->tag = kStreamTag;
-    stream->device = device;
-  }
   if (stream == nullptr) return fail(DC_STATUS_OUT_OF_MEMORY, "out of host memory");
+  stream->tag = kStreamTag;
+  stream->device = device;
   if (dc_status status = check(driver().cuStreamCreate(&stream->handle, CU_STREAM_NON_BLOCKING),
                                "cuStreamCreate")) {
     delete stream;
