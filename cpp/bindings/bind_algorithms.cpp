@@ -59,12 +59,12 @@ ArrayPtr reinterpret(const ArrayPtr& array, py::handle dtype, py::handle shape) 
 void bind_algorithms(py::module_& m) {
   m.def(
       "_algorithm_matmul",
-      [](const ArrayPtr& a, const ArrayPtr& b, bool use_plugin) {
+      [](const ArrayPtr& a, const ArrayPtr& b, bool use_plugin, const ArrayPtr& out) {
         const AlgorithmResult r =
-            run(a->size() + b->size(), [&] { return matmul(*a, *b, use_plugin); });
+            run(a->size() + b->size(), [&] { return matmul(*a, *b, use_plugin, out); });
         return py::make_tuple(r.out, r.computed);
       },
-      py::arg("a"), py::arg("b"), py::arg("use_plugin"));
+      py::arg("a"), py::arg("b"), py::arg("use_plugin"), py::arg("out") = py::none());
   m.def(
       "_algorithm_fft",
       [](const ArrayPtr& x, bool inverse, bool use_plugin) {
@@ -74,23 +74,25 @@ void bind_algorithms(py::module_& m) {
       py::arg("x"), py::arg("inverse"), py::arg("use_plugin"));
   m.def(
       "_algorithm_reduce_axis",
-      [](const std::string& op, const ArrayPtr& x, int64_t axis, bool use_plugin) {
+      [](const std::string& op, const ArrayPtr& x, int64_t axis, bool use_plugin,
+         const ArrayPtr& out) {
         const dc_reduce_op code = reduce_op_from_name(op);
         const int normalized = normalize_axis(axis, x->ndim(), op.c_str());
         const AlgorithmResult r =
-            run(x->size(), [&] { return reduce_axis(code, *x, normalized, use_plugin); });
+            run(x->size(), [&] { return reduce_axis(code, *x, normalized, use_plugin, out); });
         return py::make_tuple(r.out, r.computed);
       },
-      py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("use_plugin"));
+      py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("use_plugin"),
+      py::arg("out") = py::none());
   m.def(
       "_algorithm_cumsum",
-      [](const ArrayPtr& x, int64_t axis, bool use_plugin) {
+      [](const ArrayPtr& x, int64_t axis, bool use_plugin, const ArrayPtr& out) {
         const int normalized = normalize_axis(axis, x->ndim(), "cumsum");
         const AlgorithmResult r =
-            run(x->size(), [&] { return cumsum(*x, normalized, use_plugin); });
+            run(x->size(), [&] { return cumsum(*x, normalized, use_plugin, out); });
         return py::make_tuple(r.out, r.computed);
       },
-      py::arg("x"), py::arg("axis"), py::arg("use_plugin"));
+      py::arg("x"), py::arg("axis"), py::arg("use_plugin"), py::arg("out") = py::none());
   m.def(
       "_algorithm_sort",
       [](const ArrayPtr& x, int64_t axis, bool values, bool indices, bool use_plugin) {
@@ -103,6 +105,17 @@ void bind_algorithms(py::module_& m) {
   m.def(
       "_capture_active", [](const ArrayPtr& x) { return capture_active(x->storage()); },
       py::arg("x"), "Whether the current stream of x's device is being captured into a graph.");
+  m.def(
+      "_shares_memory",
+      [](const ArrayPtr& a, const ArrayPtr& b) { return &a->storage() == &b->storage(); },
+      py::arg("a"), py::arg("b"),
+      "Whether two arrays are views of one allocation (an array is always all of its memory).");
+  m.def(
+      "_reduce_result_dtype",
+      [](const std::string& op, py::handle dtype) {
+        return numpy_dtype(reduce_result_dtype(reduce_op_from_name(op), dtype_from_python(dtype)));
+      },
+      py::arg("op"), py::arg("dtype"), "The dtype of a reduction's result (sum widens integers).");
   m.def("_reinterpret", &reinterpret, py::arg("array"), py::arg("dtype"), py::arg("shape"),
         "The same memory with another dtype and shape of the same byte size.");
 }

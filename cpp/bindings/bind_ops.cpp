@@ -187,12 +187,12 @@ void def_array_operators(PyTypeObject* array) {
   }
 }
 
-ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input) {
+ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input, const ArrayPtr& out) {
   if (input->size() >= kReleaseGilElements) {
     py::gil_scoped_release release;
-    return reduce(op, *input);
+    return reduce(op, *input, out);
   }
-  return reduce(op, *input);
+  return reduce(op, *input, out);
 }
 
 }  // namespace
@@ -212,14 +212,21 @@ void bind_ops(py::module_& m) {
       py::arg("alpha"), py::arg("x"), py::arg("y"), py::arg("out") = py::none(),
       "alpha * x + y, elementwise, in x's dtype.");
   m.def(
-      "sum", [](const ArrayPtr& x) { return run_reduce(DC_REDUCE_SUM, x); }, py::arg("x"),
-      "Sum of every element as a 0-d array (int64/uint64 for integers, accurate for floats).");
+      "sum",
+      [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_SUM, x, out); },
+      py::arg("x"), py::arg("out") = py::none(),
+      "Sum of every element as a 0-d array (int64/uint64 for integers, accurate for floats). (into "
+      "out= when given).");
   m.def(
-      "min", [](const ArrayPtr& x) { return run_reduce(DC_REDUCE_MIN, x); }, py::arg("x"),
-      "Smallest element as a 0-d array (NaN when any element is NaN).");
+      "min",
+      [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_MIN, x, out); },
+      py::arg("x"), py::arg("out") = py::none(),
+      "Smallest element as a 0-d array (NaN when any element is NaN). (into out= when given).");
   m.def(
-      "max", [](const ArrayPtr& x) { return run_reduce(DC_REDUCE_MAX, x); }, py::arg("x"),
-      "Largest element as a 0-d array (NaN when any element is NaN).");
+      "max",
+      [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_MAX, x, out); },
+      py::arg("x"), py::arg("out") = py::none(),
+      "Largest element as a 0-d array (NaN when any element is NaN). (into out= when given).");
   m.def(
       "measure_builtin_dispatch",
       [](uint64_t iterations) {

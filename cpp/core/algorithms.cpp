@@ -95,7 +95,7 @@ AxisSplit split_axis(const Shape& shape, int axis) {
   return split;
 }
 
-AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin) {
+AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin, const ArrayPtr& out) {
   check_dtype_in(a, {DC_DTYPE_FLOAT32, DC_DTYPE_FLOAT64, DC_DTYPE_COMPLEX64, DC_DTYPE_COMPLEX128},
                  "matmul", "use float32, float64, complex64 or complex128 (convert with astype)");
   if (a.dtype() != b.dtype()) {
@@ -129,7 +129,7 @@ AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin) {
   out_shape.push_back(n);
 
   AlgorithmResult result;
-  result.out = empty_beside(a, out_shape, a.dtype());
+  result.out = output_array(a, out, out_shape, a.dtype(), "matmul", {&a, &b});
   if (result.out->size() == 0) {
     result.computed = true;
     return result;
@@ -186,7 +186,8 @@ AlgorithmResult fft(const Array& input, bool inverse, bool use_plugin) {
   return result;
 }
 
-AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool use_plugin) {
+AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool use_plugin,
+                            const ArrayPtr& out) {
   const char* name = reduce_op_name(op);
   if (op != DC_REDUCE_SUM && dtype_is_complex(input.dtype())) {
     raise(ErrorKind::DType, std::string(name) + " is not defined for complex arrays");
@@ -199,7 +200,8 @@ AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool 
   Shape out_shape = input.shape();
   out_shape.erase(out_shape.begin() + axis);
   AlgorithmResult result;
-  result.out = empty_beside(input, out_shape, reduce_result_dtype(op, input.dtype()));
+  result.out =
+      output_array(input, out, out_shape, reduce_result_dtype(op, input.dtype()), name, {&input});
   if (result.out->size() == 0) {
     result.computed = true;
     return result;
@@ -223,11 +225,11 @@ AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool 
   return result;
 }
 
-AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin) {
+AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin, const ArrayPtr& out) {
   const AxisSplit split = split_axis(input.shape(), axis);
   AlgorithmResult result;
-  result.out =
-      empty_beside(input, input.shape(), reduce_result_dtype(DC_REDUCE_SUM, input.dtype()));
+  result.out = output_array(input, out, input.shape(),
+                            reduce_result_dtype(DC_REDUCE_SUM, input.dtype()), "cumsum", {&input});
   if (input.size() == 0) {
     result.computed = true;
     return result;

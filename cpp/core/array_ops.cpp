@@ -56,6 +56,31 @@ ArrayPtr prepare_output(ArrayPtr out, const Array& like, const char* operation) 
 
 }  // namespace
 
+ArrayPtr output_array(const Array& input, const ArrayPtr& out, const Shape& shape, dc_dtype dtype,
+                      const char* operation, std::initializer_list<const Array*> inputs) {
+  if (!out) return empty_beside(input, shape, dtype);
+  check_same_device(input, *out, operation);
+  if (out->shape() != shape) {
+    raise(ErrorKind::Shape, std::string(operation) + ": out has shape " +
+                                shape_to_string(out->shape()) + ", the result has shape " +
+                                shape_to_string(shape));
+  }
+  if (out->dtype() != dtype) {
+    raise(ErrorKind::DType, std::string(operation) + ": out has dtype " + dtype_name(out->dtype()) +
+                                ", the result is " + dtype_name(dtype));
+  }
+  if (out->readonly()) {
+    raise(ErrorKind::InvalidArgument, std::string(operation) + ": out is read-only");
+  }
+  for (const Array* operand : inputs) {
+    if (&operand->storage() == &out->storage()) {
+      raise(ErrorKind::InvalidArgument,
+            std::string(operation) + ": out shares memory with an input; pass another array");
+    }
+  }
+  return out;
+}
+
 ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out) {
   const char* name = binary_op_name(op);
   check_same_layout(a, b, name, "input");
@@ -95,7 +120,7 @@ ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out) {
   return out;
 }
 
-ArrayPtr reduce(dc_reduce_op op, const Array& input) {
+ArrayPtr reduce(dc_reduce_op op, const Array& input, const ArrayPtr& out) {
   const char* name = reduce_op_name(op);
   if (op != DC_REDUCE_SUM && input.size() == 0) {
     raise(ErrorKind::InvalidArgument, std::string(name) + " of a zero-size array is undefined");
@@ -103,11 +128,12 @@ ArrayPtr reduce(dc_reduce_op op, const Array& input) {
   const dc_ops_iface& ops = ops_of(input, name);
   Storage& storage = input.storage();
   const dc_stream stream = compute_stream(storage, name);
-  ArrayPtr out = empty_beside(input, {}, reduce_result_dtype(op, input.dtype()));
+  ArrayPtr result =
+      output_array(input, out, {}, reduce_result_dtype(op, input.dtype()), name, {&input});
   storage.plugin().check(ops.reduce(storage.device(), stream, op, input.dtype(), storage.view(),
-                                    static_cast<uint64_t>(input.size()), out->storage().view()),
+                                    static_cast<uint64_t>(input.size()), result->storage().view()),
                          name);
-  return out;
+  return result;
 }
 
 DispatchTiming measure_builtin_dispatch(uint64_t iterations) {

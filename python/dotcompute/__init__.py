@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import os as _os
+from pathlib import Path as _Path
 
 import numpy as _np
 
@@ -21,6 +21,7 @@ from . import (
     plugins,
 )
 from ._arrays import asarray, copyto, from_dlpack
+from ._astype import astype
 from ._core import (
     Array,
     Device,
@@ -132,6 +133,9 @@ from .streams import Event, Graph, Stream, capture, current_stream
 
 __version__ = _core.__version__
 
+# x.astype(dtype): written in Python, since its kernels are generated ones, on the core's class.
+Array.astype = astype
+
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
 bool_ = _np.bool_
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
@@ -165,14 +169,14 @@ from .algorithms import (  # noqa: E402
 
 def get_include() -> str:
     """Directory holding ``dotcompute/backend_abi.h``, for building third-party plugins."""
-    installed = Path(__file__).parent / "include"
+    installed = _Path(__file__).parent / "include"
     if (installed / "dotcompute" / "backend_abi.h").exists():
         return str(installed)
     # Editable installs redirect this package to the source tree; the header lives in cpp/.
-    return str(Path(__file__).resolve().parents[2] / "cpp" / "include")
+    return str(_Path(__file__).resolve().parents[2] / "cpp" / "include")
 
 
-if os.environ.get("DOTCOMPUTE_NO_AUTOLOAD", "") not in ("1", "true", "yes"):
+if _os.environ.get("DOTCOMPUTE_NO_AUTOLOAD", "") not in ("1", "true", "yes"):
     plugins._autoload()
 
 __all__ = [
@@ -207,6 +211,7 @@ __all__ = [
     "algorithms",
     "argsort",
     "asarray",
+    "astype",
     "asin",
     "asinh",
     "atan",

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._astype import array_dtype, astype, convert_into
 from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError
 
 
@@ -61,8 +62,10 @@ def copyto(dst: _core.Array, src: Any) -> None:
     if not isinstance(dst, _core.Array):
         raise InvalidArgumentError(f"copyto writes into a dc.Array, got {type(dst).__name__}")
     if isinstance(src, _core.Array):
-        if src.device == dst.device and src.dtype == dst.dtype and src.shape == dst.shape:
-            _core._copy_into(dst, src)
+        # A conversion is a kernel, which a capture would record: there the host converts.
+        same_place = src.device == dst.device and src.shape == dst.shape
+        if same_place and (src.dtype == dst.dtype or not _core._capture_active(dst)):
+            _copy_on_device(dst, src)
             return
         src = src.numpy()
     host = np.asarray(src)
@@ -77,17 +80,27 @@ def copyto(dst: _core.Array, src: Any) -> None:
     _core._copy_from_host(dst, np.ascontiguousarray(host, dtype=dst.dtype))
 
 
+def _copy_on_device(dst: _core.Array, src: _core.Array) -> None:
+    """dst = src for two arrays of one device and shape: a device copy, or a conversion kernel
+    when the dtypes differ (numpy's same_kind rule)."""
+    if src.dtype == dst.dtype:
+        _core._copy_into(dst, src)
+        return
+    if not np.can_cast(src.dtype, dst.dtype, "same_kind"):
+        raise DTypeError(f"copyto cannot cast {src.dtype} to {dst.dtype} (same_kind)")
+    convert_into(src, dst)
+
+
 def _from_array(array: _core.Array, dtype: Any, device: Any, copy: bool | None) -> _core.Array:
     result = array
     if device is not None and _core.get_device(device) != array.device:
         if copy is False:
             raise InvalidArgumentError("copy=False but the array lives on another device")
         result = array.to(device)
-    if dtype is not None and np.dtype(dtype) != result.dtype:
+    if dtype is not None and array_dtype(dtype) != result.dtype:
         if copy is False:
             raise InvalidArgumentError("copy=False but a dtype conversion needs a copy")
-        converted = result.numpy().astype(dtype)
-        return _core._from_numpy(converted, result.device, None)
+        return astype(result, dtype)
     if copy and result is array:
         result = array.copy()
     return result

@@ -18,6 +18,9 @@ _ARRAY_DTYPES = (
 )  # fmt: skip
 _NAMES = {np.dtype(name): name for name in _ARRAY_DTYPES}
 
+#: The numpy dtypes a dc.Array can hold.
+ARRAY_DTYPES = frozenset(_NAMES)
+
 
 #: The real dtype of each complex one (a complex element is two of them) and back.
 REAL_OF = {"complex64": "float32", "complex128": "float64"}

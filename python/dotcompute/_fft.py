@@ -11,8 +11,9 @@ import math
 
 from . import _core
 from ._algorithm_paths import as_array, generated, use_plugin
+from ._astype import astype
 from ._axes import checked_axis
-from ._dtypes import REAL_OF, dtype_name
+from ._dtypes import dtype_name
 from .errors import DTypeError, InvalidArgumentError
 
 _COMPLEX_OF = {
@@ -29,11 +30,7 @@ def to_complex(x: _core.Array) -> _core.Array:
         return x
     if dtype_name(x.dtype).startswith("complex"):
         raise DTypeError(f"fft: cannot convert {x.dtype} to {target}")
-    out = _core.empty(x.shape, target, x.device)
-    pairs = _core._reinterpret(out, REAL_OF[target], (x.size, 2))
-    if x.size:
-        generated().fft.real_to_complex[x.size](x.reshape((x.size,)), pairs)
-    return out
+    return astype(x, target)
 
 
 _NORMS = ("backward", "ortho", "forward")

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from ._algorithm_paths import as_array, generated, use_plugin
+from ._outputs import direct_out, written_to
 from .errors import ShapeError
 
 
@@ -50,12 +51,14 @@ def _give_blas_hint() -> None:
 # --- matmul ---------------------------------------------------------------------------------
 
 
-def matmul(a, b) -> _core.Array:
+def matmul(a, b, out=None) -> _core.Array:
     """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n], batch
     dimensions broadcast as numpy's), and 1-D operands as vectors. float32, float64,
-    complex64, complex128; both operands of one dtype on one device."""
+    complex64, complex128; both operands of one dtype on one device. ``out``: a dc array of the
+    result's shape on their device to write into (another dtype under numpy's same_kind rule)."""
     _give_blas_hint()
     a, b = as_array(a), as_array(b)
+    operands = (a, b)
     vector_a, vector_b = a.ndim == 1, b.ndim == 1
     if vector_a:
         a = a.reshape((1, a.shape[0]))
@@ -66,33 +69,50 @@ def matmul(a, b) -> _core.Array:
             f"matmul: inner dimensions differ: {_shape(a)} @ {_shape(b)} needs a's last "
             f"dimension ({a.shape[-1]}) to equal b's second-to-last ({b.shape[-2]})"
         )
+    target = None
+    if out is not None and a.dtype == b.dtype:  # (differing dtypes: the core's error)
+        shape = _result_shape(a, b, vector_a, vector_b)
+        target = direct_out(out, shape, a.dtype, a.device, operands, "matmul", "same_kind")
     batch_shape = None
     if a.ndim > 2 and b.ndim == 2:  # batched @ matrix: one tall GEMM over the stacked rows
         batch_shape = a.shape[:-2]
         a = a.reshape((int(np.prod(batch_shape)) * a.shape[-2], a.shape[-1]))
     if a.ndim == 2 and b.ndim > 2 and _side_by_side_is_cheaper(a, b):
-        out = _matrix_times_batch(a, b)
+        result = _matrix_times_batch(a, b)
     else:
         if a.shape[:-2] != b.shape[:-2] and (a.ndim > 2 or b.ndim > 2):
             a, b = _broadcast_batches(a, b)
-        out = _product(a, b)
+        if target is not None:  # the same memory in the product's shape
+            target = target.reshape((*a.shape[:-2], a.shape[-2], b.shape[-1]))
+        result = _product(a, b, target)
     if batch_shape is not None:
-        out = out.reshape((*batch_shape, out.shape[0] // int(np.prod(batch_shape)), out.shape[1]))
+        rows = result.shape[0] // int(np.prod(batch_shape))
+        result = result.reshape((*batch_shape, rows, result.shape[1]))
     if vector_a and vector_b:
-        return out.reshape(())
-    if vector_a:
-        return out.reshape((*out.shape[:-2], out.shape[-1]))
-    if vector_b:
-        return out.reshape(out.shape[:-1])
-    return out
+        result = result.reshape(())
+    elif vector_a:
+        result = result.reshape((*result.shape[:-2], result.shape[-1]))
+    elif vector_b:
+        result = result.reshape(result.shape[:-1])
+    return written_to(out, result)
 
 
-def _product(a: _core.Array, b: _core.Array) -> _core.Array:
+def _result_shape(
+    a: _core.Array, b: _core.Array, vector_a: bool, vector_b: bool
+) -> tuple[int, ...]:
+    """numpy's matmul result shape for a and b (vectors already made matrices)."""
+    batch = _batch_shape(a, b)
+    rows = () if vector_a else (a.shape[-2],)
+    columns = () if vector_b else (b.shape[-1],)
+    return (*batch, *rows, *columns)
+
+
+def _product(a: _core.Array, b: _core.Array, out: _core.Array | None = None) -> _core.Array:
     """The core's product: 2-D operands, or batches of one shape."""
-    out, computed = _core._algorithm_matmul(a, b, use_plugin())
+    result, computed = _core._algorithm_matmul(a, b, use_plugin(), out)
     if not computed:
-        generated().run_matmul(a, b, out)
-    return out
+        generated().run_matmul(a, b, result)
+    return result
 
 
 def _side_by_side_is_cheaper(a: _core.Array, b: _core.Array) -> bool:
@@ -117,14 +137,19 @@ def _matrix_times_batch(a: _core.Array, b: _core.Array) -> _core.Array:
 def _broadcast_batches(a: _core.Array, b: _core.Array) -> tuple[_core.Array, _core.Array]:
     """a and b copied to their common batch shape (numpy's broadcasting of the dimensions
     before the last two), or ShapeError."""
+    batch = _batch_shape(a, b)
+    return _broadcast_to(a, batch), _broadcast_to(b, batch)
+
+
+def _batch_shape(a: _core.Array, b: _core.Array) -> tuple[int, ...]:
+    """The broadcast of a's and b's dimensions before the last two, or ShapeError."""
     try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ShapeError(
             f"matmul: batch dimensions differ and do not broadcast: {_shape(a)} @ {_shape(b)} "
             "(each of the dimensions before the last two must be equal, or 1 in one operand)"
         ) from None
-    return _broadcast_to(a, batch), _broadcast_to(b, batch)
 
 
 def _broadcast_to(x: _core.Array, batch: tuple[int, ...]) -> _core.Array:

@@ -12,6 +12,8 @@ same device instead. ``use_generated_kernels()`` forces that path, for testing i
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _core
 from ._algorithm_paths import (
     as_array,
@@ -33,100 +35,114 @@ from ._fft import (
     ifftn,
 )
 from ._matmul import matmul
+from ._outputs import direct_out, written_to
 from ._real_fft import irfft, irfft2, irfftn, rfft, rfft2, rfftn
 
 # --- reductions -----------------------------------------------------------------------------
 
 
-def _reduce(op: str, x, axis, keepdims: bool = False) -> _core.Array:
+def _reduce(op: str, x, axis, keepdims: bool = False, out=None) -> _core.Array:
     x = as_array(x)
     axes = reduced_axes(axis, x.ndim, op)
+    folded = range(x.ndim) if axes is None else axes
+    shape = tuple(extent for d, extent in enumerate(x.shape) if d not in folded)
+    kept = tuple(1 if d in folded else extent for d, extent in enumerate(x.shape))
+    dtype = _core._reduce_result_dtype(op, x.dtype)
+    target = direct_out(out, kept if keepdims else shape, dtype, x.device, (x,), op, "unsafe")
+    if target is not None:
+        target = target.reshape(shape)  # the same memory; the last step writes it
     if axes is None or len(axes) == x.ndim:
-        result = _reduce_all(op, x)
+        result = _reduce_all(op, x, target)
     else:
         result = x
         for position in reversed(axes):  # the last first: the others keep their positions
-            result = _reduce_axis(op, result, position)
+            last = position == axes[0]
+            result = _reduce_axis(op, result, position, target if last else None)
     if keepdims:
-        kept = range(x.ndim) if axes is None else axes
-        result = result.reshape(tuple(1 if d in kept else x.shape[d] for d in range(x.ndim)))
-    return result
+        result = result.reshape(kept)
+    return written_to(out, result)
 
 
-def _reduce_all(op: str, x: _core.Array) -> _core.Array:
+def _reduce_all(op: str, x: _core.Array, out: _core.Array | None = None) -> _core.Array:
     """Every element, a 0-d result: the backend's whole-array reduction, or inside a graph
     capture the axis path (the built-in is not captured; a slot that can be is taken there)."""
     if use_plugin() and not _core._capture_active(x):
-        return getattr(_core, op)(x)
-    return _reduce_axis(op, x.reshape((x.size,)), 0)
+        return getattr(_core, op)(x, out)
+    return _reduce_axis(op, x.reshape((x.size,)), 0, out)
 
 
-def _reduce_axis(op: str, x: _core.Array, axis: int) -> _core.Array:
-    out, computed = _core._algorithm_reduce_axis(op, x, axis, use_plugin())
+def _reduce_axis(op: str, x: _core.Array, axis: int, out: _core.Array | None = None):
+    out, computed = _core._algorithm_reduce_axis(op, x, axis, use_plugin(), out)
     if not computed:
         outer, length, inner = split(x.shape, normalized_axis(axis, x.ndim))
         generated().run_reduce_axis(op, x, out, outer, length, inner)
     return out
 
 
-def sum(x, axis=None, keepdims=False) -> _core.Array:
+def sum(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Sum of every element (axis=None, a 0-d array), along one axis (negative counts from the
     end) or along a tuple of axes; keepdims leaves the reduced axes as length 1, as numpy. bool
     and signed integers sum to int64, unsigned to uint64, floats and complex keep their dtype
-    (accumulated accurately)."""
-    return _reduce("sum", x, axis, keepdims)
+    (accumulated accurately). ``out``: a dc array of the result's shape on x's device to write
+    into (another dtype is converted, as numpy's casting="unsafe")."""
+    return _reduce("sum", x, axis, keepdims, out)
 
 
-def min(x, axis=None, keepdims=False) -> _core.Array:
+def min(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Smallest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
-    (numpy)."""
-    return _reduce("min", x, axis, keepdims)
+    (numpy). ``out`` as for sum."""
+    return _reduce("min", x, axis, keepdims, out)
 
 
-def max(x, axis=None, keepdims=False) -> _core.Array:
+def max(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Largest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
-    (numpy)."""
-    return _reduce("max", x, axis, keepdims)
+    (numpy). ``out`` as for sum."""
+    return _reduce("max", x, axis, keepdims, out)
 
 
-def mean(x, axis=None, keepdims=False) -> _core.Array:
+def mean(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Arithmetic mean, overall, along one axis or a tuple of axes; integers and bool give
-    float64 (numpy)."""
+    float64 (numpy). ``out`` as for sum."""
     x = as_array(x)
     total = _reduce("sum", x, axis, keepdims)
     dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
-    result = _core.empty(total.shape, result_dtype, total.device)
+    target = direct_out(out, total.shape, np.dtype(result_dtype), x.device, (x,), "mean", "unsafe")
+    result = target if target is not None else _core.empty(total.shape, result_dtype, x.device)
     if result.size == 0:
-        return result
+        return written_to(out, result)
     count = x.size // total.size  # the elements each mean covers (0: NaN, as numpy)
-    source, target = total, result
+    source, destination = total, result
     if result_dtype.startswith("complex"):
         real = REAL_OF[result_dtype]
         source = _core._reinterpret(total, real, (2 * total.size,))
-        target = _core._reinterpret(result, real, (2 * total.size,))
+        destination = _core._reinterpret(result, real, (2 * total.size,))
     # Division by the count (0 gives NaN, as numpy's mean of nothing).
     generated().fft.divide_copy(
-        source.reshape((source.size,)), target.reshape((target.size,)), count
+        source.reshape((source.size,)), destination.reshape((destination.size,)), count
     )
-    return result
+    return written_to(out, result)
 
 
 # --- scan and sort --------------------------------------------------------------------------
 
 
-def cumsum(x, axis=None) -> _core.Array:
+def cumsum(x, axis=None, out=None) -> _core.Array:
     """Inclusive prefix sum along one axis (axis=None: over the flattened array, as numpy). The
-    result dtype is sum's: int64 for bool and signed integers, uint64 for unsigned."""
+    result dtype is sum's: int64 for bool and signed integers, uint64 for unsigned. ``out``: a
+    dc array of the result's shape on x's device (x itself too: in place, as numpy; another
+    dtype is converted)."""
     x = as_array(x)
     if axis is None:
         x, axis = x.reshape((x.size,)), 0
     axis = int(axis)
-    out, computed = _core._algorithm_cumsum(x, axis, use_plugin())
+    dtype = _core._reduce_result_dtype("sum", x.dtype)
+    target = direct_out(out, x.shape, dtype, x.device, (x,), "cumsum", "unsafe")
+    result, computed = _core._algorithm_cumsum(x, axis, use_plugin(), target)
     if not computed:
         outer, length, inner = split(x.shape, normalized_axis(axis, x.ndim))
-        generated().run_cumsum(x, out, outer, length, inner)
-    return out
+        generated().run_cumsum(x, result, outer, length, inner)
+    return written_to(out, result)
 
 
 def _sort(x, axis, values: bool, indices: bool):

@@ -33,13 +33,16 @@ AxisSplit split_axis(const Shape& shape, int axis);
 
 /// a [..., m, k] @ b [..., k, n] with equal leading (batch) dimensions; float32, float64,
 /// complex64, complex128, same dtype and device.
-AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin);
+AlgorithmResult matmul(const Array& a, const Array& b, bool use_plugin,
+                       const ArrayPtr& out = nullptr);
 /// DFT of each row along the last axis; complex64 or complex128.
 AlgorithmResult fft(const Array& input, bool inverse, bool use_plugin);
 /// Reduction along one axis (already normalized); out drops that axis.
-AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool use_plugin);
+AlgorithmResult reduce_axis(dc_reduce_op op, const Array& input, int axis, bool use_plugin,
+                            const ArrayPtr& out = nullptr);
 /// Inclusive prefix sum along one axis; out has reduce's sum dtype.
-AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin);
+AlgorithmResult cumsum(const Array& input, int axis, bool use_plugin,
+                       const ArrayPtr& out = nullptr);
 /// Stable ascending sort along one axis (NaN last); values and/or int64 indices.
 AlgorithmResult sort(const Array& input, int axis, bool want_values, bool want_indices,
                      bool use_plugin);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ ArrayPtr empty(const Shape& shape, dc_dtype dtype, const DeviceSpec& device);
 /// an operation on like. Resolving the device by name would find the registry's current instance,
 /// which after a plugin reload is not the one whose operation table runs on like.
 ArrayPtr empty_beside(const Array& like, const Shape& shape, dc_dtype dtype);
+/// The array an operation writes its result to: `out` when the caller gave one, checked to fit
+/// exactly (like's device, `shape`, `dtype`, writable, no memory shared with one of `inputs`),
+/// else a new array beside like. The Python front converts other dtypes and works around shared
+/// memory itself (python/dotcompute/_outputs.py), so for out= these are last checks.
+ArrayPtr output_array(const Array& like, const ArrayPtr& out, const Shape& shape, dc_dtype dtype,
+                      const char* operation, std::initializer_list<const Array*> inputs);
 /// Every element set to the bit pattern of one element (itemsize bytes).
 void fill(Array& array, const void* element);
 void copy_from_host(Array& array, const void* source);
@@ -68,8 +75,8 @@ void copy_into(Array& destination, const Array& source);
 ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out);
 /// out = alpha * x + y; alpha holds one element of x's dtype.
 ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out);
-/// A 0-d array holding the reduction of every element.
-ArrayPtr reduce(dc_reduce_op op, const Array& input);
+/// A 0-d array holding the reduction of every element, written to out when given.
+ArrayPtr reduce(dc_reduce_op op, const Array& input, const ArrayPtr& out = nullptr);
 
 /// Nanoseconds per call of a 1-element float32 add through the core path and through the bare
 /// ABI slot, measured back to back on the cpu device (DESIGN: plugin call overhead).

@@ -9,7 +9,7 @@ language (work-groups, shared arrays, barriers), so the same source prints as C,
 OpenCL C. The drivers here take arrays the core has already checked and allocated.
 """
 
-from . import fft_plans, layout, radix_sort, real_fft
+from . import convert, fft_plans, layout, radix_sort, real_fft
 from .fft import run_fft
 from .gemm import run_matmul
 from .reduce import run_reduce_axis
@@ -17,6 +17,7 @@ from .scan import run_cumsum
 from .sort import run_sort
 
 __all__ = [
+    "convert",
     "fft_plans",
     "layout",
     "radix_sort",

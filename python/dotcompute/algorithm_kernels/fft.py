@@ -384,12 +384,3 @@ def run_fft(x: dc.Array, out: dc.Array, inverse: bool) -> None:
         _power_of_two(src, dst, rows, n, inverse)
     else:
         _bluestein(src, dst, rows, n, inverse)
-
-
-@dc.kernel
-def real_to_complex(x: dc.Array, pairs: dc.Array):
-    """pairs[i] = (x[i], 0): a real array converted to complex, on a float view."""
-    i = dc.global_id(0)
-    if i < x.shape[0]:
-        pairs[i, 0] = pairs.dtype(x[i])
-        pairs[i, 1] = pairs.dtype(0)

@@ -261,14 +261,15 @@ def fma(a, b, c):
     return a * b + c
 
 
-def reduce_or_min(*values, axis=None, keepdims=False):
+def reduce_or_min(*values, axis=None, keepdims=False, out=None):
     """``dc.min``: on one array, its smallest element (a reduction, as numpy's ``min``; along
-    axes with ``axis=``, ``keepdims=``); on two or more numbers, the smallest of them as kernels
-    compute it, so the same call works in a kernel, in a debug run and in plain Python."""
+    axes with ``axis=``, ``keepdims=``, ``out=``); on two or more numbers, the smallest of them
+    as kernels compute it, so the same call works in a kernel, in a debug run and in plain
+    Python."""
     if len(values) == 1 and isinstance(values[0], _core.Array):
         from .. import algorithms  # the algorithm library imports the kernel package
 
-        return algorithms.min(values[0], axis, keepdims)
+        return algorithms.min(values[0], axis, keepdims, out)
     if len(values) < 2:
         raise TypeError("dc.min takes one dc.Array (a reduction) or two or more numbers")
     result = values[0]
@@ -277,13 +278,13 @@ def reduce_or_min(*values, axis=None, keepdims=False):
     return result
 
 
-def reduce_or_max(*values, axis=None, keepdims=False):
-    """``dc.max``: the largest element of one array (along axes with ``axis=``, ``keepdims=``),
-    or the largest of two or more numbers."""
+def reduce_or_max(*values, axis=None, keepdims=False, out=None):
+    """``dc.max``: the largest element of one array (along axes with ``axis=``, ``keepdims=``,
+    ``out=``), or the largest of two or more numbers."""
     if len(values) == 1 and isinstance(values[0], _core.Array):
         from .. import algorithms
 
-        return algorithms.max(values[0], axis, keepdims)
+        return algorithms.max(values[0], axis, keepdims, out)
     if len(values) < 2:
         raise TypeError("dc.max takes one dc.Array (a reduction) or two or more numbers")
     result = values[0]
