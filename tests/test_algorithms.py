@@ -441,6 +441,30 @@ def test_rfft_and_irfft_match_numpy(device, path, rng, dtype, options):
     np.testing.assert_allclose(got, back, rtol=0, atol=np.abs(back).max() * precision)
 
 
+HERMITIAN_FFT_OPTIONS = [{}, {"axis": 0}, {"n": 7}, {"n": 16, "norm": "ortho"}, {"norm": "forward"}]
+
+
+@pytest.mark.parametrize(
+    "options",
+    HERMITIAN_FFT_OPTIONS,
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "-",
+)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_hfft_and_ihfft_match_numpy(device, path, rng, dtype, options):
+    half = random_array(rng, (5, 9), dtype)
+    real_dtype = np.float32 if dtype == "complex64" else np.float64
+    precision = 2e-6 if dtype == "complex64" else 1e-12
+    expected = np.fft.hfft(half.astype(np.complex128), **options)
+    got = host(dc.hfft(on(device, half), **options))
+    assert got.shape == expected.shape and got.dtype == real_dtype
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    signal = random_array(rng, (5, 9), real_dtype)
+    expected = np.fft.ihfft(signal.astype(np.float64), **options)
+    got = host(dc.ihfft(on(device, signal), **options))
+    assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+
+
 def test_real_fft_rows_past_one_launch(device, path, rng, monkeypatch):
     """The split and merge passes loop over rows past ROW_STEP (Note [Row loops])."""
     monkeypatch.setattr(algorithm_kernels.real_fft, "ROW_STEP", 3)

@@ -78,6 +78,34 @@ def irfft(x, n=None, axis=-1, norm=None) -> _core.Array:
     return on_last_axis(x, axis, along_last)
 
 
+# hfft and ihfft run irfft and rfft with the opposite scaling (numpy's definition).
+_SWAPPED_NORMS = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _swapped(norm):
+    """The norm with backward and forward exchanged; anything else unchanged (an unknown norm
+    is then refused by the transform with the usual message)."""
+    if norm is None or isinstance(norm, str):
+        return _SWAPPED_NORMS.get(norm, norm)
+    return norm
+
+
+def hfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """FFT of a signal with Hermitian symmetry, whose spectrum is real, as numpy.fft.hfft: x
+    holds the first half of the signal along one axis (m points), the result n real points
+    (default 2 (m - 1)). complex64 gives float32, others float64."""
+    x = to_complex(as_array(x))
+    return irfft(generated().layout.conjugate(x), n, axis, _swapped(norm))
+
+
+def ihfft(x, n=None, axis=-1, norm=None) -> _core.Array:
+    """Inverse of hfft, as numpy.fft.ihfft: the n // 2 + 1 points of the Hermitian signal whose
+    spectrum is the real x along one axis. float32 gives complex64, other real dtypes
+    complex128."""
+    half = rfft(x, n, axis, _swapped(norm))
+    return generated().layout.conjugate(half, into=half)
+
+
 def rfftn(x, s=None, axes=None, norm=None) -> _core.Array:
     """The n-dimensional DFT of a real array, as numpy.fft.rfftn: rfft along the last of
     ``axes``, then fft along the others (axes and s as fftn's)."""

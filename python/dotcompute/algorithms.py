@@ -36,7 +36,7 @@ from ._fft import (
 )
 from ._matmul import matmul
 from ._outputs import direct_out, written_to
-from ._real_fft import irfft, irfft2, irfftn, rfft, rfft2, rfftn
+from ._real_fft import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
 
 # --- reductions -----------------------------------------------------------------------------
 
@@ -179,9 +179,11 @@ __all__ = [
     "fft_plans_info",
     "fftn",
     "generated_kernels_forced",
+    "hfft",
     "ifft",
     "ifft2",
     "ifftn",
+    "ihfft",
     "irfft",
     "irfft2",
     "irfftn",

@@ -107,6 +107,15 @@ def scale_float64(x: dc.Array[dc.float64], factor: dc.float64):
         x[i] = x[i] * factor
 
 
+@dc.kernel
+def conjugate_pairs(src: dc.Array[None, 2], dst: dc.Array[None, 2]):
+    """dst[i] = the complex conjugate of src[i], both seen as [n, 2] pairs (may be one array)."""
+    i = dc.global_id(0)
+    if i < dst.shape[0]:
+        dst[i, 0] = src[i, 0]
+        dst[i, 1] = -src[i, 1]
+
+
 def _view(x: _core.Array, shape: tuple) -> _core.Array:
     """x's memory as ``shape`` of its scalar parts: the last extent counts elements of x, a
     complex element being two floats there."""
@@ -175,3 +184,12 @@ def scale(x: _core.Array, factor: float) -> None:
     flat = _view(x, (x.size,))
     kernel = scale_float32 if dtype_name(flat.dtype) == "float32" else scale_float64
     kernel[flat.size](flat, factor)
+
+
+def conjugate(x: _core.Array, into: _core.Array | None = None) -> _core.Array:
+    """The complex conjugate of x (complex64 or complex128), into ``into`` (x itself: in place)
+    or a new array."""
+    out = _core.empty(x.shape, dtype_name(x.dtype), x.device) if into is None else into
+    if x.size:
+        conjugate_pairs[x.size](_view(x, (x.size, 1)), _view(out, (x.size, 1)))
+    return out
