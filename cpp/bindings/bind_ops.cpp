@@ -8,7 +8,9 @@
 #include "bindings.hpp"
 #include "conversions.hpp"
 #include "dotcompute/array.hpp"
+#include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/work_stream.hpp"
 
 namespace dotcompute::bindings {
 
@@ -18,12 +20,21 @@ namespace {
 // re-acquire would cost more than the operation.
 constexpr int64_t kReleaseGilElements = 1 << 15;
 
+/// The module whose kernels run the elementwise built-ins inside a capture.
+py::object capture_kernels() {
+  return py::module_::import("dotcompute.algorithm_kernels.elementwise");
+}
+
 ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {
-  if (a->size() >= kReleaseGilElements) {
-    py::gil_scoped_release release;
-    return binary_op(op, *a, *b, std::move(out));
+  try {
+    if (a->size() >= kReleaseGilElements) {
+      py::gil_scoped_release release;
+      return binary_op(op, *a, *b, out);
+    }
+    return binary_op(op, *a, *b, out);
+  } catch (const BuiltinInCapture&) {  // checked already; kernels the graph records
+    return capture_kernels().attr("binary")(binary_op_name(op), a, b, out).cast<ArrayPtr>();
   }
-  return binary_op(op, *a, *b, std::move(out));
 }
 
 /// Note [Binary fast path]
@@ -201,13 +212,17 @@ void bind_ops(py::module_& m) {
   def_binary_builtins(m);
   m.def(
       "saxpy",
-      [](py::object alpha, const ArrayPtr& x, const ArrayPtr& y, ArrayPtr out) {
+      [](py::object alpha, const ArrayPtr& x, const ArrayPtr& y, const ArrayPtr& out) {
         const ElementBytes alpha_bytes = element_from_python(alpha, x->dtype());
-        if (x->size() >= kReleaseGilElements) {
-          py::gil_scoped_release release;
-          return axpy(alpha_bytes.bytes, *x, *y, std::move(out));
+        try {
+          if (x->size() >= kReleaseGilElements) {
+            py::gil_scoped_release release;
+            return axpy(alpha_bytes.bytes, *x, *y, out);
+          }
+          return axpy(alpha_bytes.bytes, *x, *y, out);
+        } catch (const BuiltinInCapture&) {  // as run_binary
+          return capture_kernels().attr("axpy")(alpha, x, y, out).cast<ArrayPtr>();
         }
-        return axpy(alpha_bytes.bytes, *x, *y, std::move(out));
       },
       py::arg("alpha"), py::arg("x"), py::arg("y"), py::arg("out") = py::none(),
       "alpha * x + y, elementwise, in x's dtype.");

@@ -44,14 +44,19 @@ void check_same_layout(const Array& a, const Array& b, const char* operation, co
   check_same_device(a, b, operation);
 }
 
-/// The output array: checked when given, allocated like `like` when not.
-ArrayPtr prepare_output(ArrayPtr out, const Array& like, const char* operation) {
-  if (!out) return empty_beside(like, like.shape(), like.dtype());
+/// Checks a given output array against `like` (every check before the stream is chosen, so an
+/// operation run as kernels inside a capture has passed them too).
+void check_output(const ArrayPtr& out, const Array& like, const char* operation) {
+  if (!out) return;
   check_same_layout(like, *out, operation, "input and output");
   if (out->readonly()) {
     raise(ErrorKind::InvalidArgument, std::string(operation) + ": the output array is read-only");
   }
-  return out;
+}
+
+/// The checked output array, or a new one like `like`.
+ArrayPtr output_or_new(ArrayPtr out, const Array& like) {
+  return out ? out : empty_beside(like, like.shape(), like.dtype());
 }
 
 }  // namespace
@@ -95,10 +100,11 @@ ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out
     raise(ErrorKind::DType, std::string("floor_divide needs integer arrays, got ") +
                                 dtype_name(a.dtype()) + "; use divide for floating arrays");
   }
+  check_output(out, a, name);
   const dc_ops_iface& ops = ops_of(a, name);
   Storage& storage = a.storage();
   const dc_stream stream = compute_stream(storage, name);
-  out = prepare_output(std::move(out), a, name);
+  out = output_or_new(std::move(out), a);
   storage.plugin().check(
       ops.binary(storage.device(), stream, op, a.dtype(), storage.view(), b.storage().view(),
                  out->storage().view(), static_cast<uint64_t>(a.size())),
@@ -109,10 +115,11 @@ ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out
 ArrayPtr axpy(const void* alpha, const Array& x, const Array& y, ArrayPtr out) {
   check_same_layout(x, y, "saxpy", "input");
   if (x.dtype() == DC_DTYPE_BOOL) raise(ErrorKind::DType, "saxpy is not defined for bool arrays");
+  check_output(out, x, "saxpy");
   const dc_ops_iface& ops = ops_of(x, "saxpy");
   Storage& storage = x.storage();
   const dc_stream stream = compute_stream(storage, "saxpy");
-  out = prepare_output(std::move(out), x, "saxpy");
+  out = output_or_new(std::move(out), x);
   storage.plugin().check(
       ops.axpy(storage.device(), stream, x.dtype(), alpha, storage.view(), y.storage().view(),
                out->storage().view(), static_cast<uint64_t>(x.size())),

@@ -42,12 +42,13 @@ dc_stream compute_stream(const Storage& storage, const char* operation) {
   const Stream* stream = current_on(storage);
   if (stream == nullptr) return nullptr;
   if (stream->capturing() != nullptr) {
-    raise(ErrorKind::InvalidArgument,
-          std::string(operation) +
-              " cannot be captured into a graph: a graph holds kernel launches, and this "
-              "built-in is not one. Run it before or after the dc.capture block, or write the "
-              "step as a kernel (the algorithms dc.matmul, dc.fft, dc.sum, ... are captured "
-              "through their generated kernels)");
+    throw BuiltinInCapture(
+        ErrorKind::InvalidArgument,
+        std::string(operation) +
+            " cannot be captured into a graph: a graph holds kernel launches, and this "
+            "built-in is not one. Run it before or after the dc.capture block, or write the "
+            "step as a kernel (the algorithms dc.matmul, dc.fft, dc.sum, ... are captured "
+            "through their generated kernels)");
   }
   return stream->handle();
 }

@@ -30,8 +30,9 @@ def capture(stream: Stream | None = None, *, device: Any = None) -> Iterator[Gra
     run until ``graph.replay()``; it replays on whatever its arrays hold then (``dc.copyto``
     writes new inputs), and the graph keeps those arrays alive. Arrays may be made and kernels
     compiled inside the block: allocations, transfers and fills run at once and are not part of
-    the graph. Elementwise built-ins (``dc.add``, ...) raise inside it (docs/streams.md). When
-    the block raises, the capture is dropped and the error propagates.
+    the graph. Elementwise built-ins (``dc.add``, ``a + b``, ...) run as generated kernels
+    inside it and are recorded (docs/streams.md). When the block raises, the capture is dropped
+    and the error propagates.
     """
     if stream is None:
         stream = Stream(device)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dotcompute/backend_abi.h"
+#include "dotcompute/errors.hpp"
 #include "dotcompute/storage.hpp"
 
 namespace dotcompute {
@@ -21,12 +22,21 @@ namespace dotcompute {
 /// table): a slot then submits work the graph can replay, or answers UNSUPPORTED and the
 /// generated kernels run (they are captured everywhere); the graph keeps the slot's operands
 /// alive as it does a launch's. Elementwise built-ins refuse: on backends whose graphs record
-/// kernel launches they would run once now. Transfers and fills run at once on the default
+/// kernel launches they would run once now; the Python bindings run them as generated kernels
+/// instead (BuiltinInCapture below). Transfers and fills run at once on the default
 /// stream, which is then waited for: they make the arrays the captured work reads, as they would
 /// before the capture.
 
+/// What compute_stream raises inside a capture: an InvalidArgument error with advice, caught by
+/// the bindings of the elementwise built-ins, which then launch generated kernels that the graph
+/// records (Note [Built-ins in a capture] in python/dotcompute/algorithm_kernels/elementwise.py).
+class BuiltinInCapture : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The stream for a compute operation on storage's device: the current stream's handle, or
-/// nullptr for the default stream. Raises InvalidArgument, naming operation, when the current
+/// nullptr for the default stream. Raises BuiltinInCapture, naming operation, when the current
 /// stream is being captured.
 dc_stream compute_stream(const Storage& storage, const char* operation);
 
