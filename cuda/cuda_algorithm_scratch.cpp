@@ -11,6 +11,11 @@
 // A call holds the device's work_mutex from taking the block until its last kernel is queued:
 // otherwise another thread could grow (free) the block between the two. Kernels still running
 // after the lock is released are safe, because growing waits for them in cuMemFree.
+// Inside a capture a call gets a block of the graph's own instead (capture_scratch): the stream's
+// block may grow, and so be freed, or be written by the stream's eager calls while the graph
+// replays (Note [Library calls in a capture]).
+#include <new>
+
 #include "cuda_backend.hpp"
 
 namespace dotcompute::cuda {
@@ -19,14 +24,35 @@ namespace {
 /// Requests are rounded up to this, so sizes that differ a little share one allocation.
 constexpr uint64_t kGranularity = uint64_t{2} << 20;
 
+/// A block for one captured call, freed with the graph the capture becomes.
+dc_status capture_scratch(CudaStream& captured, uint64_t bytes, CUdeviceptr* out) noexcept {
+  const DriverApi& api = driver();
+  const RelaxedCaptureScope relaxed;  // Note [Allocation during a capture]
+  CUdeviceptr block = 0;
+  if (dc_status status = check(api.cuMemAlloc(&block, static_cast<size_t>(bytes)),
+                               "cuMemAlloc (scan / sort scratch of a graph)")) {
+    return status;
+  }
+  try {
+    captured.capture_releases.push_back([block] { driver().cuMemFree(block); });
+  } catch (const std::bad_alloc&) {
+    release_outside_captures(captured.device, [block] { driver().cuMemFree(block); });
+    return fail(DC_STATUS_OUT_OF_MEMORY, "scan / sort scratch of a graph: out of host memory");
+  }
+  *out = block;
+  return DC_STATUS_OK;
+}
+
 }  // namespace
 
 dc_status algorithm_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
                             CUdeviceptr* out) noexcept {
+  if (bytes == 0) bytes = 1;
+  if (CudaStream* captured = capturing_stream(stream))
+    return capture_scratch(*captured, bytes, out);
   CudaStream* owner = stream == nullptr ? nullptr : reinterpret_cast<CudaStream*>(stream);
   CUdeviceptr* block = owner == nullptr ? &state.default_work : &owner->work;
   uint64_t* size = owner == nullptr ? &state.default_work_bytes : &owner->work_bytes;
-  if (bytes == 0) bytes = 1;
   if (*block == 0 || *size < bytes) {
     const DriverApi& api = driver();
     if (*block != 0) api.cuMemFree(*block);

@@ -125,9 +125,8 @@ struct CudaStream {
 /// handle or plan is shared with the stream's later eager calls, which could run while the
 /// graph replays (on another stream, or after the stream died). So on a capturing stream the
 /// matmul and fft slots make a handle or plan of their own (in RELAXED mode, Note [Allocation
-/// during a capture]) and hand its destruction to the graph. The slots whose temporaries are the
-/// stream's scratch (cumsum, sort) answer UNSUPPORTED on a capturing stream: the core then runs
-/// its generated kernels, whose temporaries the core's graph keeps alive.
+/// during a capture]) and hand its destruction to the graph. The scan and sort slots take their
+/// temporaries from a block of the graph's own for the same reason (Note [Algorithm scratch]).
 /// The capturing stream of work queued on stream now, or nullptr (not captured; the default
 /// stream is never captured).
 CudaStream* capturing_stream(dc_stream stream) noexcept;
@@ -177,7 +176,8 @@ dc_status builtin(DeviceState& state, const std::string& key, const std::string&
                   const char* third_name = nullptr);
 /// Device memory for the temporaries of one algorithm on stream (NULL: the default stream), at
 /// least bytes; kept per stream and grown when a call needs more (Note [Algorithm scratch] in
-/// cuda_algorithm_scratch.cpp). The caller holds state.work_mutex until its launches are queued.
+/// cuda_algorithm_scratch.cpp); on a capturing stream a block the graph frees. The caller holds
+/// state.work_mutex until its launches are queued.
 dc_status algorithm_scratch(DeviceState& state, dc_stream stream, uint64_t bytes,
                             CUdeviceptr* out) noexcept;
 /// Frees a device's default-stream algorithm scratch (shutdown).

@@ -36,9 +36,6 @@ dc_status scan_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
   if (dc_status status = activate(device, &state)) return status;
   CUstream queue = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &queue)) return status;
-  if (capturing_stream(stream) != nullptr) {  // Note [Library calls in a capture]
-    return fail(DC_STATUS_UNSUPPORTED, "cumsum: the stream scratch cannot belong to a graph");
-  }
   try {
     const std::string source = scan_source(dtype);
     if (source.empty()) {

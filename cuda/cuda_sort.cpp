@@ -88,9 +88,6 @@ dc_status sort_rows(int32_t device, dc_stream stream, dc_dtype dtype, dc_buffer_
   if (dc_status status = activate(device, &state)) return status;
   CUstream queue = nullptr;
   if (dc_status status = resolve_stream(*state, stream, &queue)) return status;
-  if (capturing_stream(stream) != nullptr) {  // Note [Library calls in a capture]
-    return fail(DC_STATUS_UNSUPPORTED, "sort: the stream scratch cannot belong to a graph");
-  }
   try {
     // Note [Sorts without positions] in cuda_sort_source.cpp.
     const bool positions = out_indices.buffer != nullptr;

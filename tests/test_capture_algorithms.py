@@ -121,6 +121,38 @@ def test_an_algorithm_is_captured_and_replays_on_new_inputs(device, rng, name, g
         _close(out.numpy(), reference(*fresh), factor)
 
 
+@pytest.mark.cuda
+def test_cuda_captures_its_own_scan_and_sort(rng):
+    """CUDA's scan and radix sort go into the graph with temporaries of the graph's own (Note
+    [Algorithm scratch]): no generated kernel is recorded, and the stream's eager calls in
+    between, which grow and rewrite the stream's scratch, do not disturb a replay."""
+    if not any(d.backend == "cuda" for d in dc.devices()):
+        pytest.skip("no CUDA device")
+    x = dc.asarray(random_array(rng, (3, 70_001), "float32"), device="cuda:0")
+    keys = dc.asarray(random_array(rng, 100_003, "int32"), device="cuda:0")
+    stream = dc.Stream("cuda:0")
+    with dc.capture(stream) as graph:
+        running = dc.cumsum(x, axis=1)
+        ordered, positions = dc.sort(keys), dc.argsort(keys)
+    assert graph.launch_count == 0  # the plugin's kernels, not the generated ones
+    bigger = dc.asarray(random_array(rng, 4_000_037, "float32"), device="cuda:0")
+    for _ in range(2):
+        x_host, keys_host = (
+            random_array(rng, (3, 70_001), "float32"),
+            random_array(rng, 100_003, "int32"),
+        )
+        dc.copyto(x, x_host)
+        dc.copyto(keys, keys_host)
+        with stream:
+            dc.cumsum(bigger)  # eager work on the capture's stream needing more scratch
+            dc.sort(bigger)
+        graph.replay(stream)
+        stream.synchronize()
+        _close(running.numpy(), np.cumsum(x_host, axis=1, dtype=np.float64), 1e-5)
+        np.testing.assert_array_equal(ordered.numpy(), np.sort(keys_host))
+        np.testing.assert_array_equal(positions.numpy(), np.argsort(keys_host, kind="stable"))
+
+
 def test_a_capture_may_allocate_and_compile(device, rng):
     """The algorithm's temporaries and output are allocated inside the capture, and a kernel
     never launched before compiles and loads there (CUDA: Note [Allocation during a capture])."""
@@ -270,6 +302,8 @@ def test_a_graph_or_stream_may_die_inside_another_capture(device, rng):
         with dc.capture(first) as old:
             dc.matmul(a, a)
             dc.fft(z)
+            dc.cumsum(a)  # a graph's own scan and sort scratch (CUDA)
+            dc.sort(a)
         with dc.capture(device=device) as new:
             del old, first
             product = dc.matmul(a, a)
