@@ -421,48 +421,53 @@ REAL_FFT_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "options", REAL_FFT_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "-"
-)
+def option_ids(options: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in options.items()) or "-"
+
+
+def assert_transform_matches(device, ours, numpys, x, wide, options, dtype, precision):
+    """ours(x) on device against numpys of x widened to ``wide``: shape, dtype, values within
+    precision of the largest magnitude."""
+    expected = numpys(x.astype(wide), **options)
+    got = host(ours(on(device, x), **options))
+    assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+
+
+@pytest.mark.parametrize("options", REAL_FFT_OPTIONS, ids=option_ids)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_rfft_and_irfft_match_numpy(device, path, rng, dtype, options):
     x = random_array(rng, (3, 6, 10), dtype)
     complex_dtype = np.complex64 if dtype == "float32" else np.complex128
+    real_dtype = np.float32 if dtype == "float32" else np.float64
     precision = 2e-6 if dtype == "float32" else 1e-12
-    expected = np.fft.rfft(x.astype(np.float64), **options)
-    got = host(dc.rfft(on(device, x), **options))
-    assert got.shape == expected.shape and got.dtype == complex_dtype
-    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    assert_transform_matches(
+        device, dc.rfft, np.fft.rfft, x, np.float64, options, complex_dtype, precision
+    )
     # irfft of a spectrum with imaginary parts at 0 (and n / 2) that it must ignore
-    half = random_array(rng, expected.shape, "complex128").astype(complex_dtype)
-    back = np.fft.irfft(half.astype(np.complex128), **options)
-    got = host(dc.irfft(on(device, half), **options))
-    assert got.shape == back.shape and got.dtype == np.dtype(complex_dtype).type(0).real.dtype
-    np.testing.assert_allclose(got, back, rtol=0, atol=np.abs(back).max() * precision)
+    half_shape = np.fft.rfft(x, **options).shape
+    half = random_array(rng, half_shape, "complex128").astype(complex_dtype)
+    assert_transform_matches(
+        device, dc.irfft, np.fft.irfft, half, np.complex128, options, real_dtype, precision
+    )
 
 
 HERMITIAN_FFT_OPTIONS = [{}, {"axis": 0}, {"n": 7}, {"n": 16, "norm": "ortho"}, {"norm": "forward"}]
 
 
-@pytest.mark.parametrize(
-    "options",
-    HERMITIAN_FFT_OPTIONS,
-    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "-",
-)
+@pytest.mark.parametrize("options", HERMITIAN_FFT_OPTIONS, ids=option_ids)
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_hfft_and_ihfft_match_numpy(device, path, rng, dtype, options):
-    half = random_array(rng, (5, 9), dtype)
     real_dtype = np.float32 if dtype == "complex64" else np.float64
     precision = 2e-6 if dtype == "complex64" else 1e-12
-    expected = np.fft.hfft(half.astype(np.complex128), **options)
-    got = host(dc.hfft(on(device, half), **options))
-    assert got.shape == expected.shape and got.dtype == real_dtype
-    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    half = random_array(rng, (5, 9), dtype)
+    assert_transform_matches(
+        device, dc.hfft, np.fft.hfft, half, np.complex128, options, real_dtype, precision
+    )
     signal = random_array(rng, (5, 9), real_dtype)
-    expected = np.fft.ihfft(signal.astype(np.float64), **options)
-    got = host(dc.ihfft(on(device, signal), **options))
-    assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=np.abs(expected).max() * precision)
+    assert_transform_matches(
+        device, dc.ihfft, np.fft.ihfft, signal, np.float64, options, dtype, precision
+    )
 
 
 def test_real_fft_rows_past_one_launch(device, path, rng, monkeypatch):
