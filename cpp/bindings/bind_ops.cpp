@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <iterator>
+#include <utility>
 
 #include "bindings.hpp"
 #include "conversions.hpp"
@@ -88,6 +89,19 @@ PyObject* binary_to_python(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b
   }
 }
 
+/// Calls python/dotcompute/_scalar_operands.py for an operand that is not a dc array: a number is
+/// applied to every element; anything else gives NotImplemented (operators) or a DTypeError
+/// (the built-in functions). A new reference, or nullptr with the Python error set.
+template <typename... Args>
+PyObject* call_scalar_operands(const char* function, Args&&... args) {
+  try {
+    py::object module = py::module_::import("dotcompute._scalar_operands");
+    return module.attr(function)(std::forward<Args>(args)...).release().ptr();
+  } catch (...) {
+    return python_error_from_current_exception();
+  }
+}
+
 /// The binary built-ins, in the order of binary_methods.
 constexpr dc_binary_op kBinaryOps[] = {DC_BINARY_ADD, DC_BINARY_SUBTRACT, DC_BINARY_MULTIPLY,
                                        DC_BINARY_DIVIDE, DC_BINARY_FLOOR_DIVIDE};
@@ -105,9 +119,12 @@ PyObject* binary_fast(PyObject* /*module*/, PyObject* const* args, Py_ssize_t na
   // args[2] is out, given by position or (its value follows the positional ones) by keyword.
   PyObject* out_object = positional == 2 && names == nullptr ? Py_None : args[2];
   ArrayPtr a, b, out;
-  if (!load_array(args[0], a) || !load_array(args[1], b) ||
-      (out_object != Py_None && !load_array(out_object, out))) {
+  if (out_object != Py_None && !load_array(out_object, out)) {
     return PyObject_Vectorcall(general, args, nargs, names);
+  }
+  if (!load_array(args[0], a) || !load_array(args[1], b)) {  // a number, or a wrong type
+    return call_scalar_operands("function", binary_op_name(kBinaryOps[kIndex]), py::handle(args[0]),
+                                py::handle(args[1]), py::handle(out_object));
   }
   return binary_to_python(kBinaryOps[kIndex], a, b, out, out_object);
 }
@@ -154,8 +171,10 @@ void def_binary_builtins(py::module_& m) {
 
 /// Note [Operator fast path]: a + b, a += b and the rest on dc arrays are method descriptors of
 /// these METH_FASTCALL functions, set on the Array class (Python's number slots then call them
-/// without a bound method or pybind11's dispatcher). Another operand type gives NotImplemented,
-/// as pybind11's is_operator did, so Python tries the other side and then raises TypeError.
+/// without a bound method or pybind11's dispatcher). A number on the other side goes to
+/// _scalar_operands.py (x * 2.0, x += 1); another type gives NotImplemented, as pybind11's
+/// is_operator did, so Python tries the other side and then raises TypeError. The reflected
+/// operators (2.0 * x) are Python methods set by dotcompute/__init__.py.
 template <size_t kIndex, bool kInPlace>
 PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 1) {
@@ -163,7 +182,11 @@ PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs)
     return nullptr;
   }
   ArrayPtr a, b;
-  if (!load_array(self, a) || !load_array(args[0], b)) Py_RETURN_NOTIMPLEMENTED;
+  if (!load_array(self, a)) Py_RETURN_NOTIMPLEMENTED;
+  if (!load_array(args[0], b)) {  // a number, or NotImplemented
+    return call_scalar_operands("forward", binary_op_name(kBinaryOps[kIndex]), py::handle(self),
+                                py::handle(args[0]), kInPlace);
+  }
   return kInPlace ? binary_to_python(kBinaryOps[kIndex], a, b, a, self)
                   : binary_to_python(kBinaryOps[kIndex], a, b, nullptr, Py_None);
 }

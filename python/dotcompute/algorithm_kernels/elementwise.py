@@ -10,7 +10,9 @@ bindings run these kernels instead, with the same checks already made and the sa
 the kernel language's operators are numpy's for every dtype (integer arithmetic wraps, ``//``
 floors and gives 0 for a zero divisor, bool ``+`` is or and ``*`` and, float16 computes in
 float32 and rounds once). Complex arrays are pairs of their real dtype; their products and
-quotients are written out here, the quotient with Smith's scaling, as numpy's.
+quotients are written out here, the quotient with Smith's scaling, as numpy's. An operand of
+one element applies to every element of the other, which is how ``x * 2.0`` runs
+(python/dotcompute/_scalar_operands.py).
 """
 
 from __future__ import annotations
@@ -21,39 +23,52 @@ from .. import _core
 from .._dtypes import REAL_OF, dtype_name
 
 
+@dc.func
+def operand_index(x, i, n):
+    """Where element i of an n-element result reads operand x: i, or 0 for an operand of one
+    element, which applies to every element (a scalar). The test is the same for every
+    work-item, so a CPU compiler moves it out of the loop."""
+    return i if x.shape[0] == n else 0
+
+
 @dc.kernel
 def add_elements(a: dc.Array, b: dc.Array, out: dc.Array):
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = out.dtype(a[i] + b[i])
+    n = out.shape[0]
+    if i < n:
+        out[i] = out.dtype(a[operand_index(a, i, n)] + b[operand_index(b, i, n)])
 
 
 @dc.kernel
 def subtract_elements(a: dc.Array, b: dc.Array, out: dc.Array):
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = out.dtype(a[i] - b[i])
+    n = out.shape[0]
+    if i < n:
+        out[i] = out.dtype(a[operand_index(a, i, n)] - b[operand_index(b, i, n)])
 
 
 @dc.kernel
 def multiply_elements(a: dc.Array, b: dc.Array, out: dc.Array):
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = out.dtype(a[i] * b[i])
+    n = out.shape[0]
+    if i < n:
+        out[i] = out.dtype(a[operand_index(a, i, n)] * b[operand_index(b, i, n)])
 
 
 @dc.kernel
 def divide_elements(a: dc.Array, b: dc.Array, out: dc.Array):
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = out.dtype(a[i] / b[i])
+    n = out.shape[0]
+    if i < n:
+        out[i] = out.dtype(a[operand_index(a, i, n)] / b[operand_index(b, i, n)])
 
 
 @dc.kernel
 def floor_divide_elements(a: dc.Array, b: dc.Array, out: dc.Array):
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        out[i] = out.dtype(a[i] // b[i])
+    n = out.shape[0]
+    if i < n:
+        out[i] = out.dtype(a[operand_index(a, i, n)] // b[operand_index(b, i, n)])
 
 
 @dc.kernel
@@ -65,31 +80,61 @@ def axpy_elements(alpha: dc.Array, x: dc.Array, y: dc.Array, out: dc.Array):
 
 
 @dc.kernel
+def add_complex(a: dc.Array, b: dc.Array, out: dc.Array):
+    """Complex sums on [n, 2] pairs (an operand of one pair applies to every element)."""
+    i = dc.global_id(0)
+    n = out.shape[0]
+    if i < n:
+        j, k = operand_index(a, i, n), operand_index(b, i, n)
+        out[i, 0] = a[j, 0] + b[k, 0]
+        out[i, 1] = a[j, 1] + b[k, 1]
+
+
+@dc.kernel
+def subtract_complex(a: dc.Array, b: dc.Array, out: dc.Array):
+    i = dc.global_id(0)
+    n = out.shape[0]
+    if i < n:
+        j, k = operand_index(a, i, n), operand_index(b, i, n)
+        out[i, 0] = a[j, 0] - b[k, 0]
+        out[i, 1] = a[j, 1] - b[k, 1]
+
+
+@dc.kernel
 def multiply_complex(a: dc.Array, b: dc.Array, out: dc.Array):
     """Complex products on [n, 2] pairs (out may be a or b)."""
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        ar, ai, br, bi = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
+    n = out.shape[0]
+    if i < n:
+        j, k = operand_index(a, i, n), operand_index(b, i, n)
+        ar, ai, br, bi = a[j, 0], a[j, 1], b[k, 0], b[k, 1]
         out[i, 0] = ar * br - ai * bi
         out[i, 1] = ar * bi + ai * br
 
 
 @dc.kernel
 def divide_complex(a: dc.Array, b: dc.Array, out: dc.Array):
-    """Complex quotients on [n, 2] pairs, scaled by the divisor's larger part (Smith)."""
+    """Complex quotients on [n, 2] pairs as numpy computes them: scaled by the divisor's larger
+    part (Smith), and a zero divisor gives each part over +0 (inf or nan)."""
     i = dc.global_id(0)
-    if i < out.shape[0]:
-        ar, ai, br, bi = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
+    n = out.shape[0]
+    if i < n:
+        j, k = operand_index(a, i, n), operand_index(b, i, n)
+        ar, ai, br, bi = a[j, 0], a[j, 1], b[k, 0], b[k, 1]
         if dc.abs(br) >= dc.abs(bi):
-            ratio = bi / br
-            scale = br + bi * ratio
-            out[i, 0] = (ar + ai * ratio) / scale
-            out[i, 1] = (ai - ar * ratio) / scale
+            if br == 0 and bi == 0:
+                out[i, 0] = ar / dc.abs(br)
+                out[i, 1] = ai / dc.abs(br)
+            else:
+                ratio = bi / br
+                scale = 1 / (br + bi * ratio)
+                out[i, 0] = (ar + ai * ratio) * scale
+                out[i, 1] = (ai - ar * ratio) * scale
         else:
             ratio = br / bi
-            scale = bi + br * ratio
-            out[i, 0] = (ar * ratio + ai) / scale
-            out[i, 1] = (ai * ratio - ar) / scale
+            scale = 1 / (bi + br * ratio)
+            out[i, 0] = (ar * ratio + ai) * scale
+            out[i, 1] = (ai * ratio - ar) * scale
 
 
 @dc.kernel
@@ -109,7 +154,12 @@ _REAL_KERNELS = {
     "divide": divide_elements,
     "floor_divide": floor_divide_elements,
 }
-_COMPLEX_KERNELS = {"multiply": multiply_complex, "divide": divide_complex}
+_COMPLEX_KERNELS = {
+    "add": add_complex,
+    "subtract": subtract_complex,
+    "multiply": multiply_complex,
+    "divide": divide_complex,
+}
 
 
 def _flat(x: _core.Array, pairs: bool) -> _core.Array:
@@ -120,20 +170,17 @@ def _flat(x: _core.Array, pairs: bool) -> _core.Array:
 
 
 def binary(op: str, a: _core.Array, b: _core.Array, out: _core.Array | None) -> _core.Array:
-    """out = a (op) b with a kernel (the core has checked shapes, dtypes and the device)."""
+    """out = a (op) b with a kernel; a and b have one dtype, and the same shape or one of them
+    a single element applied to every element of the other (a scalar). Checks are the caller's
+    (the core's, for the built-ins)."""
+    like = a if b.size == 1 else b
     if out is None:
-        out = _core.empty(a.shape, a.dtype, a.device)
-    n = a.size
-    if n == 0:
+        out = _core.empty(like.shape, like.dtype, like.device)
+    if out.size == 0:
         return out
-    complex_kernel = _COMPLEX_KERNELS.get(op) if dtype_name(a.dtype) in REAL_OF else None
-    if complex_kernel is not None:
-        complex_kernel[n](_flat(a, True), _flat(b, True), _flat(out, True))
-    elif dtype_name(a.dtype) in REAL_OF:  # complex + and -: part by part
-        parts = (_core._reinterpret(x, REAL_OF[dtype_name(x.dtype)], (2 * n,)) for x in (a, b, out))
-        _REAL_KERNELS[op][2 * n](*parts)
-    else:
-        _REAL_KERNELS[op][n](_flat(a, False), _flat(b, False), _flat(out, False))
+    pairs = dtype_name(a.dtype) in REAL_OF
+    kernel = (_COMPLEX_KERNELS if pairs else _REAL_KERNELS)[op]
+    kernel[out.size](_flat(a, pairs), _flat(b, pairs), _flat(out, pairs))
     return out
 
 
