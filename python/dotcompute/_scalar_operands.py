@@ -29,23 +29,42 @@ _OPERATIONS = ("add", "subtract", "multiply", "divide", "floor_divide")
 _COMPLEX64_PARTNERS = (np.dtype(np.float16), np.dtype(np.float32))
 
 
+# The common Python number types, tested by type first: the abstract numbers.* checks cost
+# about 0.3 us each on every x * 2.0.
+_PYTHON_NUMBERS = (bool, int, float, complex)
+
+
 def is_scalar(value) -> bool:
     """Whether value is a number these operations take (Python or numpy, not an array)."""
+    if type(value) in _PYTHON_NUMBERS:
+        return True
     return isinstance(value, numbers.Number | np.generic) and not isinstance(value, np.ndarray)
+
+
+def _python_kind(scalar) -> str:
+    """numpy's kind letter of a Python number: b, i, f or c."""
+    kind = type(scalar)
+    if kind is bool or kind is int or kind is float or kind is complex:
+        return "bifc"[_PYTHON_NUMBERS.index(kind)]
+    if isinstance(scalar, bool):
+        return "b"
+    if isinstance(scalar, numbers.Integral):
+        return "i"
+    return "f" if isinstance(scalar, numbers.Real) else "c"
 
 
 def result_dtype(dtype: np.dtype, scalar) -> np.dtype:
     """NEP 50's result dtype of an array of dtype and scalar."""
     if isinstance(scalar, np.generic):
         return np.result_type(dtype, scalar.dtype)
-    kind = dtype.kind
-    if isinstance(scalar, bool):
+    kind, array_kind = _python_kind(scalar), dtype.kind
+    if kind == "b":
         return dtype
-    if isinstance(scalar, numbers.Integral):
-        return np.dtype(np.int64) if kind == "b" else dtype
-    if isinstance(scalar, numbers.Real):
-        return np.dtype(np.float64) if kind in "biu" else dtype
-    if kind == "c":
+    if kind == "i":
+        return np.dtype(np.int64) if array_kind == "b" else dtype
+    if kind == "f":
+        return np.dtype(np.float64) if array_kind in "biu" else dtype
+    if array_kind == "c":
         return dtype
     return np.dtype(np.complex64 if dtype in _COMPLEX64_PARTNERS else np.complex128)
 
