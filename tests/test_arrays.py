@@ -54,6 +54,44 @@ def test_full_with_complex_and_bool_values():
     np.testing.assert_array_equal(dc.full((2, 2), -1.5, dtype="float16").numpy(), [[-1.5] * 2] * 2)
 
 
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [
+        (0.1, "float32"),  # rounded to nearest, as numpy
+        (-0.0, "float32"),
+        (float("nan"), "float32"),
+        (float("-inf"), "float32"),
+        (3.4028234e38, "float32"),
+        (0.1, "float64"),
+        (2**31 - 1, "int32"),
+        (-(2**31), "int32"),
+        (2**62 + 1, "int64"),
+        (-7, "int64"),
+        (7, "uint8"),  # numpy's conversion, like every dtype without a direct one
+        (2.5, "float16"),
+    ],
+)
+def test_full_stores_what_numpy_stores(value, dtype):
+    """Python floats and ints go into float32/64 and int32/64 without numpy (conversions.cpp);
+    the bytes must be numpy's."""
+    got = dc.full(3, value, dtype=dtype).numpy()
+    assert got.tobytes() == np.full(3, value, dtype=dtype).tobytes()
+
+
+@pytest.mark.parametrize(("value", "dtype"), [(2**31, "int32"), (2**63, "int64"), (-1, "uint32")])
+def test_full_refuses_what_does_not_fit(value, dtype):
+    with pytest.raises(dc.InvalidArgumentError, match=f"cannot convert {value} to {dtype}"):
+        dc.full(3, value, dtype=dtype)
+
+
+def test_full_of_a_float_beyond_float32_warns_as_numpy():
+    with pytest.warns(RuntimeWarning, match="overflow encountered in cast"):
+        expected = np.full(2, 1e300, dtype=np.float32)
+    with pytest.raises(dc.InvalidArgumentError, match="overflow encountered in cast"):
+        dc.full(2, 1e300, dtype="float32")  # pytest makes numpy's warning an error
+    assert np.isinf(expected).all()
+
+
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_asarray_roundtrip_every_dtype(device, rng, dtype):
     host = random_array(rng, (17, 9), dtype)

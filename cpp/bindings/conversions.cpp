@@ -2,6 +2,7 @@
 // Python <-> core conversions: numpy does the dtype parsing so every spelling numpy accepts works.
 #include "conversions.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -156,9 +157,18 @@ bool convert_directly(py::handle value, dc_dtype dtype, ElementBytes* out) {
   PyObject* object = value.ptr();
   if (PyFloat_CheckExact(object)) {
     const double number = PyFloat_AS_DOUBLE(object);
-    if (dtype == DC_DTYPE_FLOAT64) *out = bytes_of(number);
-    if (dtype == DC_DTYPE_FLOAT32) *out = bytes_of(static_cast<float>(number));
-    return dtype == DC_DTYPE_FLOAT64 || dtype == DC_DTYPE_FLOAT32;
+    if (dtype == DC_DTYPE_FLOAT64) {
+      *out = bytes_of(number);
+      return true;
+    }
+    // A finite value beyond float32's range: numpy's conversion rounds it and may warn (and C++
+    // leaves the conversion undefined), so numpy converts it.
+    if (dtype != DC_DTYPE_FLOAT32 ||
+        (std::isfinite(number) && std::fabs(number) > std::numeric_limits<float>::max())) {
+      return false;
+    }
+    *out = bytes_of(static_cast<float>(number));
+    return true;
   }
   if (!PyLong_CheckExact(object) || (dtype != DC_DTYPE_INT64 && dtype != DC_DTYPE_INT32)) {
     return false;
