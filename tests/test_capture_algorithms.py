@@ -238,7 +238,7 @@ def test_elementwise_builtins_are_captured_as_kernels(device, rng, dtype):
 def test_captured_builtins_check_their_operands(device, rng):
     a = dc.asarray(random_array(rng, 100, "float32"), device=device)
     with dc.capture(device=device) as graph:
-        with pytest.raises(dc.ShapeError, match="add: input shapes differ"):
+        with pytest.raises(dc.ShapeError, match=r"add: input shapes \(100,\) and \(99,\) do not"):
             dc.add(a, dc.empty(99, "float32", device=device))
         with pytest.raises(dc.DTypeError, match="input and output dtypes differ"):
             dc.multiply(a, a, out=dc.empty(100, "float64", device=device))

@@ -27,6 +27,15 @@ py::object capture_kernels() {
 }
 
 ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {
+  if (a->shape() != b->shape()) {  // numpy's broadcasting, as kernels: _broadcasting.py
+    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> broadcasting;
+    const py::object& binary =
+        broadcasting
+            .call_once_and_store_result(
+                [] { return py::module_::import("dotcompute._broadcasting").attr("binary"); })
+            .get_stored();
+    return binary(binary_op_name(op), a, b, out).cast<ArrayPtr>();
+  }
   try {
     if (a->size() >= kReleaseGilElements) {
       py::gil_scoped_release release;

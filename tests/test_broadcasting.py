@@ -1,0 +1,101 @@
+# tests/test_broadcasting.py
+# Binary built-ins and operators on arrays whose shapes broadcast (numpy's rules), on every
+# device against numpy: rows, columns, vectors over batches, in place, out=, inside a capture.
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+from conftest import random_array
+
+SHAPE_PAIRS = [
+    ((37, 29), (1, 29)),  # a row over every row
+    ((37, 29), (37, 1)),  # a column over every column
+    ((29,), (37, 29)),  # a vector on the left
+    ((5, 1, 33), (7, 1)),  # both broadcast
+    ((3, 5, 70), (5, 1)),  # three dimensions after merging
+    ((1,), (4, 6)),  # one element
+    ((2, 3, 4, 5), (5,)),  # merges to two
+]
+DTYPES = ["bool", "int32", "uint8", "float16", "float32", "float64", "complex64", "complex128"]
+OPERATORS = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "floor_divide": operator.floordiv,
+}
+
+
+def defined(name: str, dtype: str) -> bool:
+    kind = np.dtype(dtype).kind
+    return {
+        "subtract": kind != "b",
+        "divide": kind in "fc",
+        "floor_divide": kind in "iu",
+    }.get(name, True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("a_shape", "b_shape"), SHAPE_PAIRS, ids=str)
+def test_broadcast_operations_match_numpy(device, rng, a_shape, b_shape, dtype):
+    host_a, host_b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    tolerance = {"float16": 1e-3, "float32": 1e-6, "complex64": 1e-6}.get(dtype, 1e-12)
+    for name, apply in OPERATORS.items():
+        if not defined(name, dtype):
+            continue
+        for left, right, host_left, host_right in ((a, b, host_a, host_b), (b, a, host_b, host_a)):
+            expected = apply(host_left, host_right)
+            got = apply(left, right)
+            assert got.shape == expected.shape and got.dtype == expected.dtype, name
+            scale = max(1.0, float(np.abs(expected).max()))
+            np.testing.assert_allclose(
+                got.numpy(), expected, rtol=tolerance, atol=tolerance * scale, err_msg=name
+            )
+            function_result = getattr(dc, name)(left, right)
+            np.testing.assert_array_equal(function_result.numpy(), got.numpy())
+
+
+def test_centering_in_place_and_into_out(device, rng):
+    host = random_array(rng, (301, 17), "float64")
+    x = dc.asarray(host.copy(), device=device)
+    means = dc.mean(x, axis=0, keepdims=True)
+    out = dc.empty((301, 17), "float64", device=device)
+    assert dc.subtract(x, means, out=out) is out
+    np.testing.assert_allclose(out.numpy(), host - host.mean(axis=0), atol=1e-12)
+    x -= means  # in place, the broadcast operand on the right
+    np.testing.assert_allclose(x.numpy(), host - host.mean(axis=0), atol=1e-12)
+    with pytest.raises(dc.ShapeError, match=r"out has shape \(1, 17\), the broadcast result"):
+        means += x  # numpy: a non-broadcastable output
+
+
+def test_broadcast_errors(device):
+    x = dc.zeros((5, 3), "float32", device=device)
+    with pytest.raises(dc.ShapeError, match=r"shapes \(5, 3\) and \(4,\) do not broadcast"):
+        dc.add(x, dc.zeros(4, "float32", device=device))
+    with pytest.raises(dc.DTypeError, match="input dtypes differ"):
+        x * dc.zeros((1, 3), "float64", device=device)
+    with pytest.raises(dc.DTypeError, match="floor_divide needs integer arrays"):
+        x // dc.zeros(3, "float32", device=device)
+    with pytest.raises(dc.UnsupportedError, match="more than 3 dimensions"):
+        dc.zeros((2, 1, 4, 1), "float32", device=device) + dc.zeros((3, 1, 5), device=device)
+
+
+def test_broadcasting_in_a_graph(device, rng):
+    x = dc.asarray(random_array(rng, (129, 33), "float32"), device=device)
+    scale = dc.asarray(random_array(rng, (33,), "float32"), device=device)
+    with dc.capture(device=device) as graph:
+        centered = (x - dc.mean(x, axis=0, keepdims=True)) * scale
+    for _ in range(2):
+        host, factors = random_array(rng, (129, 33), "float32"), random_array(rng, 33, "float32")
+        dc.copyto(x, host)
+        dc.copyto(scale, factors)
+        graph.replay()
+        dc.synchronize(device)
+        expected = (host - host.mean(axis=0, dtype=np.float64)) * factors
+        np.testing.assert_allclose(centered.numpy(), expected, rtol=1e-5, atol=1e-5)
