@@ -28,6 +28,19 @@ MAX_DIMENSIONS = 3
 
 
 @dc.func
+def split3(g, n1, n2, narrow):
+    """Result element g of [n0, n1, n2] as its three indices (int64). With narrow (every index
+    below 2^31) the divisions are 32-bit: a GPU runs a 64-bit one as a long instruction
+    sequence, and with them ``x - row`` over 4096 x 4096 float32 took 1.9x CuPy's time."""
+    if narrow:
+        h, m1, m2 = dc.uint32(g), dc.uint32(n1), dc.uint32(n2)
+        rest = h // m2
+        return dc.int64(rest // m1), dc.int64(rest % m1), dc.int64(h % m2)
+    rows = g // n2
+    return rows // n1, rows % n1, g % n2
+
+
+@dc.func
 def combine(op, x, y, out):
     """x (op) y in out's dtype (op a code of OPERATIONS)."""
     if op == 0:
@@ -70,14 +83,12 @@ def _real_kernels(op: int):
     def broadcast_elements(
         a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
         a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
+        narrow: dc.bool_,
     ):  # fmt: skip
         """A work-item a result element of [n0, n1, n2]."""
         g = dc.global_id(0)
         if g < out.shape[0]:
-            i2 = g % n2
-            rest = g // n2
-            i1 = rest % n1
-            i0 = rest // n1
+            i0, i1, i2 = split3(g, n1, n2, narrow)
             x, y = a[i0 * a0 + i1 * a1 + i2 * a2], b[i0 * b0 + i1 * b1 + i2 * b2]
             out[g] = combine(op, x, y, out)
 
@@ -116,14 +127,12 @@ _REAL_KERNELS = {name: _real_kernels(code) for name, code in OPERATIONS.items()}
 def broadcast_complex(
     op: dc.int32, a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
     a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
+    narrow: dc.bool_,
 ):  # fmt: skip
     """broadcast_elements on [n, 2] pairs of complex arrays (every device)."""
     g = dc.global_id(0)
     if g < out.shape[0]:
-        i2 = g % n2
-        rest = g // n2
-        i1 = rest % n1
-        i0 = rest // n1
+        i0, i1, i2 = split3(g, n1, n2, narrow)
         j, k = i0 * a0 + i1 * a1 + i2 * a2, i0 * b0 + i1 * b1 + i2 * b2
         out[g, 0], out[g, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
 
@@ -166,15 +175,16 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
     code, n = OPERATIONS[op], out.size
     if n == 0:
         return
+    narrow = n < 2**31
     dtype = dtype_name(out.dtype)
     if dtype in REAL_OF:
         real = REAL_OF[dtype]
         pairs = [_core._reinterpret(x, real, (x.size, 2)) for x in (a, b, out)]
-        broadcast_complex[n](code, *pairs, *arguments)
+        broadcast_complex[n](code, *pairs, *arguments, narrow)
     else:
         flat = [x.reshape((x.size,)) for x in (a, b, out)]
         per_element, per_row = _REAL_KERNELS[op]
         if is_cpu_device(out.device):
             per_row[n // n2](*flat, *arguments)
         else:
-            per_element[n](*flat, *arguments)
+            per_element[n](*flat, *arguments, narrow)
