@@ -1,0 +1,85 @@
+# bench/compare_elementwise.py
+# Array arithmetic with numbers, broadcasting and astype, next to numpy (cpu) or CuPy (cuda).
+"""Side-by-side timing of ``x * 2.0``, ``x - row``, ``x * column`` and ``x.astype`` in one run.
+
+    python bench/compare_elementwise.py [--device cpu|cuda:0] [--repeats N]
+
+The peer is numpy on the CPU and CuPy on a CUDA device (skipped with a message when CuPy is
+missing). Each row is the median over repeats of the mean time per call, synchronized after
+every call; results are checked against numpy first. A ratio above 1 means dotcompute is slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from timing import format_time, restart_without_slow_openblas_settings, seconds_per_call
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="a dotcompute device spec")
+    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per case")
+    options = parser.parse_args()
+
+    import numpy as np  # after any restart, so that OpenBLAS sees the cleaned environment
+
+    import dotcompute as dc
+
+    device = options.device
+    if device.startswith("cuda"):
+        try:
+            import cupy as peer
+        except ImportError:
+            print("CuPy is not installed: no peer on CUDA; skipped")
+            return 0
+        peer_name = f"CuPy {peer.__version__}"
+
+        def peer_sync() -> None:
+            peer.cuda.Device().synchronize()
+
+    else:
+        peer, peer_name = np, f"numpy {np.__version__}"
+
+        def peer_sync() -> None:
+            pass
+
+    host = np.random.default_rng(0).random((4096, 4096), dtype=np.float32)
+    pieces = {"x": host, "row": host[:1].copy(), "column": host[:, :1].copy()}
+    pieces["small"] = host[0, :1000].copy()
+    ours = {name: dc.asarray(value, device=device) for name, value in pieces.items()}
+    theirs = {name: peer.asarray(value) for name, value in pieces.items()}
+    np.testing.assert_allclose((ours["x"] - ours["row"]).numpy(), host - pieces["row"])
+    np.testing.assert_allclose((ours["x"] * ours["column"]).numpy(), host * pieces["column"])
+    np.testing.assert_allclose((ours["x"] * 2.0).numpy(), host * 2.0)
+
+    cases = [
+        ("x * 2.0, 16M float32", lambda a: a["x"] * 2.0),
+        ("x - row, 4096^2 float32", lambda a: a["x"] - a["row"]),
+        ("x * column, 4096^2 float32", lambda a: a["x"] * a["column"]),
+        ("x * 2.0, 1000 float32", lambda a: a["small"] * 2.0),
+        ("x.astype(float64), 16M", lambda a: a["x"].astype(np.float64)),
+    ]
+    print(f"dotcompute {dc.__version__} on {device!r}, {peer_name}")
+    print(f"{'case':<30}{'dotcompute':>14}{'peer':>14}{'ratio':>9}")
+    for name, operation in cases:
+
+        def ours_call(operation=operation) -> None:
+            operation(ours)
+            dc.synchronize(device)
+
+        def theirs_call(operation=operation) -> None:
+            operation(theirs)
+            peer_sync()
+
+        ours_time = seconds_per_call(ours_call, options.repeats)
+        theirs_time = seconds_per_call(theirs_call, options.repeats)
+        ratio = ours_time / theirs_time
+        print(f"{name:<30}{format_time(ours_time):>14}{format_time(theirs_time):>14}{ratio:>8.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    restart_without_slow_openblas_settings()
+    sys.exit(main())
