@@ -18,6 +18,7 @@ import numpy as _np
 from . import (
     _core,
     _scalar_operands,
+    _ufuncs,
     errors,
     plugins,
 )
@@ -135,13 +136,14 @@ from .streams import Event, Graph, Stream, capture, current_stream
 __version__ = _core.__version__
 
 # Methods written in Python, since their kernels are generated ones, on the core's class:
-# x.astype(dtype), and the operators with a number on the left (2.0 * x) and -x.
+# x.astype(dtype), the operators with a number on the left (2.0 * x), -x, and numpy's ufuncs.
 Array.astype = astype
 for _operation in ("add", "subtract", "multiply"):
     setattr(Array, f"__r{_operation[:3]}__", _scalar_operands.reflected(_operation))
 Array.__rtruediv__ = _scalar_operands.reflected("divide")
 Array.__rfloordiv__ = _scalar_operands.reflected("floor_divide")
 Array.__neg__ = _scalar_operands.negative
+Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32(2) * x
 
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
 bool_ = _np.bool_

@@ -130,10 +130,9 @@ def forward(op: str, array: _core.Array, other, in_place: bool):
 
 
 def reflected(op: str):
-    """The Array method ``__r<op>__``: ``number (op) array`` for a Python number on the left. A
-    numpy scalar on the left is numpy's to handle first: it converts the array through
-    ``__array__`` and gives a numpy array, as it always did (Array sets no __array_priority__,
-    which would make numpy refuse ``ndarray ** x`` and the like)."""
+    """The Array method ``__r<op>__``: ``number (op) array`` for a Python number on the left (a
+    numpy scalar on the left calls numpy's ufunc, which comes back through Array's
+    __array_ufunc__, _ufuncs.py)."""
 
     def method(self, other):
         if not is_scalar(other):

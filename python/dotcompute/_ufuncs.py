@@ -1,0 +1,121 @@
+# python/dotcompute/_ufuncs.py
+# numpy's ufunc protocol (__array_ufunc__) for dc arrays: np.sqrt(x), dc.exp(x), np.add(x, y),
+# np.float32(2) * x run on the array's device.
+"""``Array.__array_ufunc__``: numpy calls it for every ufunc with a dc array among its operands.
+
+Calls that dotcompute runs on the device, returning dc arrays:
+- the math ufuncs of ``algorithm_kernels/unary.py`` (``np.sqrt``, ``dc.exp`` and the others,
+  ``np.absolute``, ``np.isnan``/``isinf``/``isfinite``) on one real dc array, with numpy's result
+  dtype (``np.sqrt`` of int32 is float64: the array is converted first, on the device);
+- ``np.negative``, and ``np.add``/``subtract``/``multiply``/``divide``/``floor_divide`` on dc
+  arrays and numbers, which are dc's own operators (same shapes, broadcasting, NEP 50 numbers);
+- with ``out=`` a dc array, converted into when its dtype differs (numpy's same_kind rule).
+
+Everything else (other ufuncs, ``reduce``/``accumulate``, complex math, ``where=``, ``dtype=``,
+numpy arrays among the operands) goes to numpy as before this protocol existed: each dc array
+through ``np.asarray`` (a zero-copy view on the CPU; device memory is a BufferError that says to
+copy with ``x.numpy()``) and a numpy result. So ``ndarray + x`` and ``np.power(x, 2)`` behave
+as they always did.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import _core
+from ._astype import astype, convert_into
+from ._scalar_operands import is_scalar, negative
+from .errors import DTypeError, InvalidArgumentError
+
+_ARITHMETIC = {
+    np.add: "add",
+    np.subtract: "subtract",
+    np.multiply: "multiply",
+    np.divide: "divide",
+    np.floor_divide: "floor_divide",
+}
+
+
+@functools.cache
+def _result_dtype(ufunc: np.ufunc, dtype: np.dtype) -> np.dtype:
+    """The dtype numpy's ufunc gives for one operand of dtype (numpy decides, on one element;
+    arctanh(1) and the like warn, which does not matter here)."""
+    with np.errstate(all="ignore"):
+        return ufunc(np.ones(1, dtype)).dtype
+
+
+def array_ufunc(self, ufunc: np.ufunc, method: str, *inputs, **kwargs):
+    """numpy's entry point (bound as Array.__array_ufunc__)."""
+    if method == "__call__" and set(kwargs) <= {"out"}:
+        out = _single_out(kwargs.get("out"))
+        if out is not NotImplemented:
+            result = _on_device(ufunc, inputs, out)
+            if result is not NotImplemented:
+                return result
+    return _with_numpy(ufunc, method, inputs, kwargs)
+
+
+def _single_out(out):
+    """out= as one dc array or None; NotImplemented for anything else (numpy's to handle)."""
+    if out is None:
+        return None
+    if len(out) == 1 and isinstance(out[0], _core.Array):
+        return out[0]
+    return NotImplemented
+
+
+def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
+    """The call run by dotcompute, or NotImplemented where numpy keeps it."""
+    if not all(isinstance(x, _core.Array) or is_scalar(x) for x in inputs):
+        return NotImplemented
+    if ufunc in _ARITHMETIC:
+        a, b = inputs
+        return getattr(_core, _ARITHMETIC[ufunc])(a, b, out)
+    if ufunc is np.negative:
+        return _written(negative(inputs[0]), out)
+    from .algorithm_kernels import unary  # defined on first use (_algorithm_paths)
+
+    if ufunc not in unary.FUNCTIONS or not isinstance(inputs[0], _core.Array):
+        return NotImplemented
+    x = inputs[0]
+    if x.dtype.kind == "c":
+        return NotImplemented  # the kernel language has no complex math
+    dtype = _result_dtype(ufunc, x.dtype)
+    source = x if x.dtype == dtype or dtype.kind == "b" else astype(x, dtype)
+    target = out if out is not None and out.dtype == dtype and out.shape == x.shape else None
+    result = target if target is not None else _core.empty(x.shape, dtype, x.device)
+    unary.run(ufunc, source, result)
+    return _written(result, out)
+
+
+def _written(result: _core.Array, out: _core.Array | None) -> _core.Array:
+    """result, or out after converting result into it (numpy's same_kind rule)."""
+    if out is None or _core._shares_memory(out, result):
+        return result if out is None else out
+    if out.shape != result.shape:
+        raise InvalidArgumentError(f"out has shape {out.shape}, the result {result.shape}")
+    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+        raise DTypeError(f"cannot write a {result.dtype} result into out of dtype {out.dtype}")
+    convert_into(result, out)
+    return out
+
+
+def _with_numpy(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
+    """The call as numpy ran it before: dc arrays through __array__, a numpy result."""
+    out = kwargs.get("out")
+    if out is not None and any(isinstance(x, _core.Array) for x in out):
+        host = all(x.device.backend == "cpu" for x in out if isinstance(x, _core.Array))
+        if not host:
+            raise InvalidArgumentError(
+                f"numpy's {ufunc.__name__} cannot write into a device array; write into a "
+                "numpy array and copy it with dc.copyto"
+            )
+        kwargs = {**kwargs, "out": tuple(_host(x) for x in out)}
+    converted = [_host(x) for x in inputs]
+    return getattr(ufunc, method)(*converted, **kwargs)
+
+
+def _host(x):
+    return np.asarray(x) if isinstance(x, _core.Array) else x

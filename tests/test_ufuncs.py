@@ -1,0 +1,134 @@
+# tests/test_ufuncs.py
+# numpy's ufuncs on dc arrays (Array.__array_ufunc__): the math functions, arithmetic and
+# negative run on the array's device against numpy; everything else stays numpy's.
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+from dotcompute.algorithm_kernels import unary
+
+from conftest import random_array
+
+DTYPES = ["bool", "uint8", "int32", "float16", "float32", "float64"]
+# Inputs inside each function's domain: name -> map from random values of magnitude 0.5 to 4.
+DOMAINS = {
+    "arcsin": lambda v: v / 5,
+    "arccos": lambda v: v / 5,
+    "arctanh": lambda v: v / 5,
+    "arccosh": lambda v: np.abs(v) + 1,
+    "log": np.abs,
+    "log2": np.abs,
+    "log10": np.abs,
+    "log1p": np.abs,
+    "sqrt": np.abs,
+}
+TOLERANCE = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-13}
+
+
+def domain_values(rng, name: str, dtype: str, shape) -> np.ndarray:
+    values = random_array(rng, shape, dtype)
+    if dtype.startswith("float"):
+        values = DOMAINS.get(name, lambda v: v)(values.astype(np.float64)).astype(dtype)
+    elif name == "arccosh" and dtype != "bool":
+        values = np.ones(shape, dtype)  # integers inside the domain
+    elif name in ("arcsin", "arccos", "arctanh"):
+        values = np.zeros(shape, dtype)
+    elif dtype.startswith("int") and name in DOMAINS:
+        values = np.abs(values)
+    return values
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("function", unary.FUNCTIONS, ids=lambda f: f.__name__)
+def test_math_ufuncs_run_on_the_device(device, rng, function, dtype):
+    host = domain_values(rng, function.__name__, dtype, (33, 37))
+    with np.errstate(all="ignore"):
+        expected = function(host)
+    got = function(dc.asarray(host, device=device))
+    assert isinstance(got, dc.Array) and got.device == dc.get_device(device)
+    assert got.dtype == expected.dtype
+    if expected.dtype.kind in "biu":
+        np.testing.assert_array_equal(got.numpy(), expected)
+    else:
+        tolerance = TOLERANCE[expected.dtype.name]
+        np.testing.assert_allclose(got.numpy(), expected, rtol=tolerance, atol=tolerance)
+
+
+def test_dc_names_are_the_ufuncs(device, rng):
+    host = np.abs(random_array(rng, 1001, "float32"))
+    x = dc.asarray(host, device=device)
+    np.testing.assert_allclose(dc.sqrt(x).numpy(), np.sqrt(host), rtol=2e-6)
+    np.testing.assert_allclose(dc.exp(-x).numpy(), np.exp(-host), rtol=2e-6)
+    assert dc.isfinite(x).dtype == np.bool_
+
+
+def test_arithmetic_ufuncs_are_dc_operators(device, rng):
+    host_a, host_b = random_array(rng, (9, 65), "float32"), random_array(rng, (1, 65), "float32")
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    for ufunc in (np.add, np.subtract, np.multiply, np.divide):
+        got = ufunc(a, b)  # broadcasting
+        assert isinstance(got, dc.Array)
+        np.testing.assert_allclose(got.numpy(), ufunc(host_a, host_b), rtol=1e-6)
+    got = np.float32(2) * a  # a numpy scalar on the left: np.multiply, on the device
+    assert isinstance(got, dc.Array)
+    np.testing.assert_array_equal(got.numpy(), np.float32(2) * host_a)
+    np.testing.assert_array_equal(np.negative(a).numpy(), -host_a)
+    ints = dc.asarray(random_array(rng, 99, "int32"), device=device)
+    np.testing.assert_array_equal(np.floor_divide(ints, 7).numpy(), ints.numpy() // 7)
+
+
+def test_out_is_written_on_the_device(device, rng):
+    host = np.abs(random_array(rng, 513, "float32"))
+    x = dc.asarray(host, device=device)
+    same = dc.empty(513, "float32", device=device)
+    assert np.sqrt(x, out=same) is same
+    np.testing.assert_allclose(same.numpy(), np.sqrt(host), rtol=2e-6)
+    wide = dc.empty(513, "float64", device=device)
+    assert np.cos(x, out=wide) is wide  # converted: numpy's same_kind
+    np.testing.assert_allclose(wide.numpy(), np.cos(host), rtol=2e-6)
+    narrow = dc.empty(513, "int32", device=device)
+    with pytest.raises(dc.DTypeError, match="cannot write a float32 result into out of dtype"):
+        np.sqrt(x, out=narrow)
+
+
+def test_other_ufuncs_stay_numpys(device, rng):
+    """Through np.asarray as before: a numpy result on the CPU, a BufferError naming x.numpy()
+    for device memory."""
+    host = random_array(rng, 64, "float32")
+    complex_host = random_array(rng, 8, "complex64")
+    x, z = dc.asarray(host, device=device), dc.asarray(complex_host, device=device)
+    calls = [
+        (lambda: np.power(x, 2), host**2),
+        (lambda: np.add.reduce(x), np.add.reduce(host)),
+        (lambda: np.ones(64) + x, np.ones(64) + host),  # a numpy array among the operands
+        (lambda: np.sqrt(z), np.sqrt(complex_host)),  # no complex math in kernels
+    ]
+    for call, expected in calls:
+        if dc.get_device(device).backend == "cpu":
+            got = call()
+            assert isinstance(got, np.ndarray | np.generic)
+            np.testing.assert_allclose(got, expected, rtol=1e-5)
+        else:
+            with pytest.raises(BufferError, match=r"use x\.numpy\(\) to copy"):
+                call()
+    if dc.get_device(device).backend != "cpu":
+        with pytest.raises(dc.InvalidArgumentError, match="cannot write into a device array"):
+            np.power(host, 2, out=dc.empty(64, "float32", device=device))
+    else:
+        out = dc.empty(64, "float32", device=device)
+        np.power(x, 2, out=out)  # a host array: numpy writes its zero-copy view
+        np.testing.assert_allclose(out.numpy(), host**2, rtol=1e-6)
+
+
+def test_ufuncs_in_a_graph(device, rng):
+    x = dc.asarray(np.abs(random_array(rng, 777, "float32")), device=device)
+    with dc.capture(device=device) as graph:
+        y = np.sqrt(x) * np.float32(3)
+    for _ in range(2):
+        host = np.abs(random_array(rng, 777, "float32"))
+        dc.copyto(x, host)
+        graph.replay()
+        dc.synchronize(device)
+        np.testing.assert_allclose(y.numpy(), np.sqrt(host) * np.float32(3), rtol=2e-6)
