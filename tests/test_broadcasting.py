@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import dotcompute as dc
+from dotcompute.algorithm_kernels import broadcast
 
 from conftest import random_array
 
@@ -59,6 +60,22 @@ def test_broadcast_operations_match_numpy(device, rng, a_shape, b_shape, dtype):
             )
             function_result = getattr(dc, name)(left, right)
             np.testing.assert_array_equal(function_result.numpy(), got.numpy())
+
+
+@pytest.mark.parametrize("kernel", ["grid", "per element"])
+@pytest.mark.parametrize("dtype", ["int32", "float32", "complex64"])
+@pytest.mark.parametrize(("a_shape", "b_shape"), SHAPE_PAIRS, ids=str)
+def test_gpu_kernels_on_every_device(device, rng, monkeypatch, a_shape, b_shape, dtype, kernel):
+    """GPUs run broadcast_grid, or broadcast_elements past the grid's rows (Note [Broadcast
+    layouts]); forced here on every device, the CPU ones included."""
+    monkeypatch.setattr(broadcast, "is_cpu_device", lambda _device: False)
+    if kernel == "per element":
+        monkeypatch.setattr(broadcast, "MAX_GRID_ROWS", 0)
+    host_a, host_b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    for left, right, host_left, host_right in ((a, b, host_a, host_b), (b, a, host_b, host_a)):
+        np.testing.assert_allclose((left - right).numpy(), host_left - host_right, rtol=1e-6)
+        np.testing.assert_allclose((left * right).numpy(), host_left * host_right, rtol=1e-6)
 
 
 def test_centering_in_place_and_into_out(device, rng):

@@ -7,9 +7,12 @@ Note [Broadcast layouts]: the result's dimensions of extent 1 are dropped and ne
 merged wherever both operands run on contiguously (an operand broadcast along both has stride 0
 in both), so every broadcast numpy users write, a row, a column, a vector over a batch, comes
 down to at most three dimensions [n0, n1, n2] with a stride per operand and dimension (0 where
-it is broadcast). GPUs give each result element a work-item, which finds its three indices by
-division; CPU devices give a work-item a row of n2 elements, so the divisions are per row and
-the inner loop runs over memory. Each operation has its own real kernels (its code a constant
+it is broadcast). GPUs run a 2-D grid [n0 n1 rows, n2], a work-item a result element: i2 is its
+grid column, and its row gives i0 and i1 without a division where n0 is 1 (two dimensions) and
+with 32-bit ones otherwise (a GPU runs a 64-bit division as a long instruction sequence). With
+more rows than CUDA's grid takes, a flat grid finds all three indices by division. CPU devices
+give a work-item a row of n2 elements, so the divisions are per row and the inner loop runs
+over memory. Each operation has its own real kernels (its code a constant
 of the kernel, so ``combine`` compiles to it alone: with the code a parameter, the CPU's row
 loops were not vectorized and took 3.5x numpy's time); complex arrays share one kernel, whose
 operation is a parameter.
@@ -25,6 +28,8 @@ from .reduce import is_cpu_device
 
 OPERATIONS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "floor_divide": 4}
 MAX_DIMENSIONS = 3
+GRID_GROUP = 256  # work-items of a group of broadcast_grid
+MAX_GRID_ROWS = 65535  # groups along grid dimension 1 (CUDA's limit; Note [Flat grids])
 
 
 @dc.func
@@ -38,6 +43,18 @@ def split3(g, n1, n2, narrow):
         return dc.int64(rest // m1), dc.int64(rest % m1), dc.int64(h % m2)
     rows = g // n2
     return rows // n1, rows % n1, g % n2
+
+
+@dc.func
+def split_row(row, n1, single, narrow):
+    """Row ``row`` of [n0, n1] rows as (i0, i1), int64; no division where n0 is 1 (``single``:
+    two merged dimensions), 32-bit ones where narrow."""
+    if single:
+        return dc.int64(0), row
+    if narrow:
+        r, m1 = dc.uint32(row), dc.uint32(n1)
+        return dc.int64(r // m1), dc.int64(r % m1)
+    return row // n1, row % n1
 
 
 @dc.func
@@ -93,6 +110,20 @@ def _real_kernels(op: int):
             out[g] = combine(op, x, y, out)
 
     @dc.kernel
+    def broadcast_grid(
+        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
+        single: dc.bool_, narrow: dc.bool_,
+    ):  # fmt: skip
+        """Result element (row, i2) of a 2-D grid [rows, n2]: no division for i2, and none at
+        all for two merged dimensions (GPUs, when the rows fit the grid)."""
+        i2 = dc.global_id(0)
+        row = dc.global_id(1)
+        i0, i1 = split_row(row, n1, single, narrow)
+        x, y = a[i0 * a0 + i1 * a1 + i2 * a2], b[i0 * b0 + i1 * b1 + i2 * b2]
+        out[row * n2 + i2] = combine(op, x, y, out)
+
+    @dc.kernel
     def broadcast_rows(
         a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
         a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
@@ -117,7 +148,7 @@ def _real_kernels(op: int):
                 for k in range(n2):
                     out[first + k] = combine(op, x, b[first_b + k], out)
 
-    return broadcast_elements, broadcast_rows
+    return broadcast_elements, broadcast_grid, broadcast_rows
 
 
 _REAL_KERNELS = {name: _real_kernels(code) for name, code in OPERATIONS.items()}
@@ -169,6 +200,7 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
     dims = layout(out.shape, a.shape, b.shape)
     if len(dims) > MAX_DIMENSIONS:
         raise ValueError(f"{len(dims)} dimensions after merging")
+    single = len(dims) < MAX_DIMENSIONS  # n0 is 1
     dims = [(1, 0, 0)] * (MAX_DIMENSIONS - len(dims)) + dims
     (_, a0, b0), (n1, a1, b1), (n2, a2, b2) = dims
     arguments = (n1, n2, a0, a1, a2, b0, b1, b2)
@@ -183,8 +215,16 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
         broadcast_complex[n](code, *pairs, *arguments, narrow)
     else:
         flat = [x.reshape((x.size,)) for x in (a, b, out)]
-        per_element, per_row = _REAL_KERNELS[op]
+        per_element, per_grid, per_row = _REAL_KERNELS[op]
+        rows = n // n2
         if is_cpu_device(out.device):
-            per_row[n // n2](*flat, *arguments)
+            per_row[rows](*flat, *arguments)
+            return
+        across = min(GRID_GROUP, 1 << (n2 - 1).bit_length())  # a group: rows of `across`
+        down = GRID_GROUP // across
+        if -(-rows // down) <= MAX_GRID_ROWS:
+            per_grid.launch(
+                (n2, rows), *flat, *arguments, single, narrow, local_size=(across, down)
+            )
         else:
             per_element[n](*flat, *arguments, narrow)
