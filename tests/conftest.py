@@ -2,10 +2,21 @@
 # Shared fixtures: the device list every conformance test is parametrized over, seeded data.
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 
 import dotcompute as dc
+
+# The binary built-ins and the Python operators that stand for them.
+ARITHMETIC_OPERATORS = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "floor_divide": operator.floordiv,
+}
 
 # Backends that are not always present, with the marker their tests carry.
 _OPTIONAL_BACKEND_MARKERS = {"cuda": "cuda", "opencl": "opencl", "metal": "metal"}

@@ -3,15 +3,13 @@
 # device against numpy: rows, columns, vectors over batches, in place, out=, inside a capture.
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import pytest
 
 import dotcompute as dc
 from dotcompute.algorithm_kernels import broadcast
 
-from conftest import random_array
+from conftest import ARITHMETIC_OPERATORS, random_array
 
 SHAPE_PAIRS = [
     ((37, 29), (1, 29)),  # a row over every row
@@ -23,13 +21,6 @@ SHAPE_PAIRS = [
     ((2, 3, 4, 5), (5,)),  # merges to two
 ]
 DTYPES = ["bool", "int32", "uint8", "float16", "float32", "float64", "complex64", "complex128"]
-OPERATORS = {
-    "add": operator.add,
-    "subtract": operator.sub,
-    "multiply": operator.mul,
-    "divide": operator.truediv,
-    "floor_divide": operator.floordiv,
-}
 
 
 def defined(name: str, dtype: str) -> bool:
@@ -47,7 +38,7 @@ def test_broadcast_operations_match_numpy(device, rng, a_shape, b_shape, dtype):
     host_a, host_b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, dtype)
     a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
     tolerance = {"float16": 1e-3, "float32": 1e-6, "complex64": 1e-6}.get(dtype, 1e-12)
-    for name, apply in OPERATORS.items():
+    for name, apply in ARITHMETIC_OPERATORS.items():
         if not defined(name, dtype):
             continue
         for left, right, host_left, host_right in ((a, b, host_a, host_b), (b, a, host_b, host_a)):

@@ -3,14 +3,12 @@
 # every device, against numpy 2's results (NEP 50 type rules).
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import pytest
 
 import dotcompute as dc
 
-from conftest import random_array
+from conftest import ARITHMETIC_OPERATORS, random_array
 
 pytestmark = pytest.mark.skipif(
     int(np.__version__.split(".")[0]) < 2, reason="the reference is numpy 2's NEP 50 promotion"
@@ -21,13 +19,6 @@ DTYPES = [
     "complex128",
 ]  # fmt: skip
 SCALARS = [3, 1.5, True, 0.5 - 2j, np.float32(2.5), np.int64(3), np.uint8(2)]
-OPERATORS = {
-    "add": operator.add,
-    "subtract": operator.sub,
-    "multiply": operator.mul,
-    "divide": operator.truediv,
-    "floor_divide": operator.floordiv,
-}
 
 
 def refused(name: str, dtype: np.dtype) -> bool:
@@ -56,7 +47,7 @@ def test_a_number_on_either_side_matches_numpy(device, rng, dtype):
     host = random_array(rng, (37, 29), dtype)
     x = dc.asarray(host, device=device)
     for scalar in SCALARS:
-        for name, apply in OPERATORS.items():
+        for name, apply in ARITHMETIC_OPERATORS.items():
             for reflected in (False, True):  # a numpy scalar on the left: __array_ufunc__
                 with np.errstate(all="ignore"):
                     try:

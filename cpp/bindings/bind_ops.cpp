@@ -271,18 +271,18 @@ void bind_ops(py::module_& m) {
       "sum",
       [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_SUM, x, out); },
       py::arg("x"), py::arg("out") = py::none(),
-      "Sum of every element as a 0-d array (int64/uint64 for integers, accurate for floats). (into "
-      "out= when given).");
+      "Sum of every element as a 0-d array (int64/uint64 for integers, accurate for floats), into "
+      "out= when given.");
   m.def(
       "min",
       [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_MIN, x, out); },
       py::arg("x"), py::arg("out") = py::none(),
-      "Smallest element as a 0-d array (NaN when any element is NaN). (into out= when given).");
+      "Smallest element as a 0-d array (NaN when any element is NaN), into out= when given.");
   m.def(
       "max",
       [](const ArrayPtr& x, const ArrayPtr& out) { return run_reduce(DC_REDUCE_MAX, x, out); },
       py::arg("x"), py::arg("out") = py::none(),
-      "Largest element as a 0-d array (NaN when any element is NaN). (into out= when given).");
+      "Largest element as a 0-d array (NaN when any element is NaN), into out= when given.");
   m.def(
       "measure_builtin_dispatch",
       [](uint64_t iterations) {

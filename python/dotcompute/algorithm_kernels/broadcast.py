@@ -12,10 +12,9 @@ grid column, and its row gives i0 and i1 without a division where n0 is 1 (two d
 with 32-bit ones otherwise (a GPU runs a 64-bit division as a long instruction sequence). With
 more rows than CUDA's grid takes, a flat grid finds all three indices by division. CPU devices
 give a work-item a row of n2 elements, so the divisions are per row and the inner loop runs
-over memory. Each operation has its own real kernels (its code a constant
-of the kernel, so ``combine`` compiles to it alone: with the code a parameter, the CPU's row
-loops were not vectorized and took 3.5x numpy's time); complex arrays share one kernel, whose
-operation is a parameter.
+over memory. Each operation has its own kernels (its code a constant of the kernel, so
+``combine`` compiles to it alone: with the code a parameter, the CPU's row loops were not
+vectorized and took 3.5x numpy's time).
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import REAL_OF, dtype_name
+from .elementwise import OPERATIONS, combine, combine_complex
 from .reduce import is_cpu_device
 
-OPERATIONS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "floor_divide": 4}
 MAX_DIMENSIONS = 3
 GRID_GROUP = 256  # work-items of a group of broadcast_grid
 MAX_GRID_ROWS = 65535  # groups along grid dimension 1 (CUDA's limit; Note [Flat grids])
@@ -58,43 +57,15 @@ def split_row(row, n1, single, narrow):
 
 
 @dc.func
-def combine(op, x, y, out):
-    """x (op) y in out's dtype (op a code of OPERATIONS)."""
-    if op == 0:
-        return out.dtype(x + y)
-    if op == 1:
-        return out.dtype(x - y)
-    if op == 2:
-        return out.dtype(x * y)
-    if op == 3:
-        return out.dtype(x / y)
-    return out.dtype(x // y)
+def offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow):
+    """Where result element g of [n0, n1, n2] reads a and b."""
+    i0, i1, i2 = split3(g, n1, n2, narrow)
+    return i0 * a0 + i1 * a1 + i2 * a2, i0 * b0 + i1 * b1 + i2 * b2
 
 
-@dc.func
-def combine_complex(op, ar, ai, br, bi):
-    """(ar + ai i) (op) (br + bi i) for op add, subtract, multiply, divide (numpy's quotient:
-    Smith's scaling, a zero divisor gives each part over +0)."""
-    if op == 0:
-        return ar + br, ai + bi
-    if op == 1:
-        return ar - br, ai - bi
-    if op == 2:
-        return ar * br - ai * bi, ar * bi + ai * br
-    if dc.abs(br) >= dc.abs(bi):
-        if br == 0 and bi == 0:
-            return ar / dc.abs(br), ai / dc.abs(br)
-        ratio = bi / br
-        scale = 1 / (br + bi * ratio)
-        return (ar + ai * ratio) * scale, (ai - ar * ratio) * scale
-    ratio = br / bi
-    scale = 1 / (bi + br * ratio)
-    return (ar * ratio + ai) * scale, (ai * ratio - ar) * scale
-
-
-def _real_kernels(op: int):
-    """The two kernels of one operation (op a constant in them, so each compiles to that
-    operation alone): per element (GPUs) and per row (CPU devices)."""
+def _kernels(op: int):
+    """The kernels of one operation (op a constant in them, so each compiles to that operation
+    alone): per element and on a grid (GPUs), per row (CPU devices), complex pairs."""
 
     @dc.kernel
     def broadcast_elements(
@@ -105,9 +76,8 @@ def _real_kernels(op: int):
         """A work-item a result element of [n0, n1, n2]."""
         g = dc.global_id(0)
         if g < out.shape[0]:
-            i0, i1, i2 = split3(g, n1, n2, narrow)
-            x, y = a[i0 * a0 + i1 * a1 + i2 * a2], b[i0 * b0 + i1 * b1 + i2 * b2]
-            out[g] = combine(op, x, y, out)
+            j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
+            out[g] = combine(op, a[j], b[k], out)
 
     @dc.kernel
     def broadcast_grid(
@@ -148,24 +118,22 @@ def _real_kernels(op: int):
                 for k in range(n2):
                     out[first + k] = combine(op, x, b[first_b + k], out)
 
-    return broadcast_elements, broadcast_grid, broadcast_rows
+    @dc.kernel
+    def broadcast_complex(
+        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
+        narrow: dc.bool_,
+    ):  # fmt: skip
+        """broadcast_elements on [n, 2] pairs of complex arrays (every device)."""
+        g = dc.global_id(0)
+        if g < out.shape[0]:
+            j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
+            out[g, 0], out[g, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+
+    return broadcast_elements, broadcast_grid, broadcast_rows, broadcast_complex
 
 
-_REAL_KERNELS = {name: _real_kernels(code) for name, code in OPERATIONS.items()}
-
-
-@dc.kernel
-def broadcast_complex(
-    op: dc.int32, a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
-    a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
-    narrow: dc.bool_,
-):  # fmt: skip
-    """broadcast_elements on [n, 2] pairs of complex arrays (every device)."""
-    g = dc.global_id(0)
-    if g < out.shape[0]:
-        i0, i1, i2 = split3(g, n1, n2, narrow)
-        j, k = i0 * a0 + i1 * a1 + i2 * a2, i0 * b0 + i1 * b1 + i2 * b2
-        out[g, 0], out[g, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+_KERNELS = {name: _kernels(code) for name, code in OPERATIONS.items()}
 
 
 def element_strides(shape: tuple[int, ...], operand: tuple[int, ...]) -> list[int]:
@@ -204,27 +172,26 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
     dims = [(1, 0, 0)] * (MAX_DIMENSIONS - len(dims)) + dims
     (_, a0, b0), (n1, a1, b1), (n2, a2, b2) = dims
     arguments = (n1, n2, a0, a1, a2, b0, b1, b2)
-    code, n = OPERATIONS[op], out.size
+    n = out.size
     if n == 0:
         return
     narrow = n < 2**31
+    per_element, per_grid, per_row, per_pair = _KERNELS[op]
     dtype = dtype_name(out.dtype)
     if dtype in REAL_OF:
         real = REAL_OF[dtype]
-        pairs = [_core._reinterpret(x, real, (x.size, 2)) for x in (a, b, out)]
-        broadcast_complex[n](code, *pairs, *arguments, narrow)
+        per_pair[n](
+            *(_core._reinterpret(x, real, (x.size, 2)) for x in (a, b, out)), *arguments, narrow
+        )
+        return
+    flat = [x.reshape((x.size,)) for x in (a, b, out)]
+    rows = n // n2
+    if is_cpu_device(out.device):
+        per_row[rows](*flat, *arguments)
+        return
+    across = min(GRID_GROUP, 1 << (n2 - 1).bit_length())  # a group: rows of `across`
+    down = GRID_GROUP // across
+    if -(-rows // down) <= MAX_GRID_ROWS:
+        per_grid.launch((n2, rows), *flat, *arguments, single, narrow, local_size=(across, down))
     else:
-        flat = [x.reshape((x.size,)) for x in (a, b, out)]
-        per_element, per_grid, per_row = _REAL_KERNELS[op]
-        rows = n // n2
-        if is_cpu_device(out.device):
-            per_row[rows](*flat, *arguments)
-            return
-        across = min(GRID_GROUP, 1 << (n2 - 1).bit_length())  # a group: rows of `across`
-        down = GRID_GROUP // across
-        if -(-rows // down) <= MAX_GRID_ROWS:
-            per_grid.launch(
-                (n2, rows), *flat, *arguments, single, narrow, local_size=(across, down)
-            )
-        else:
-            per_element[n](*flat, *arguments, narrow)
+        per_element[n](*flat, *arguments, narrow)

@@ -31,44 +31,69 @@ def operand_index(x, i, n):
     return i if x.shape[0] == n else 0
 
 
-@dc.kernel
-def add_elements(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(a[operand_index(a, i, n)] + b[operand_index(b, i, n)])
+#: The operations, by the code combine and combine_complex take.
+OPERATIONS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "floor_divide": 4}
 
 
-@dc.kernel
-def subtract_elements(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(a[operand_index(a, i, n)] - b[operand_index(b, i, n)])
+@dc.func
+def combine(op, x, y, out):
+    """x (op) y in out's dtype (op a code of OPERATIONS; a constant of the caller's kernel, so
+    the compiled code holds that operation alone)."""
+    if op == 0:
+        return out.dtype(x + y)
+    if op == 1:
+        return out.dtype(x - y)
+    if op == 2:
+        return out.dtype(x * y)
+    if op == 3:
+        return out.dtype(x / y)
+    return out.dtype(x // y)
 
 
-@dc.kernel
-def multiply_elements(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(a[operand_index(a, i, n)] * b[operand_index(b, i, n)])
+@dc.func
+def combine_complex(op, ar, ai, br, bi):
+    """(ar + ai i) (op) (br + bi i) for op add, subtract, multiply, divide (numpy's quotient:
+    Smith's scaling, a zero divisor gives each part over +0, inf or nan)."""
+    if op == 0:
+        return ar + br, ai + bi
+    if op == 1:
+        return ar - br, ai - bi
+    if op == 2:
+        return ar * br - ai * bi, ar * bi + ai * br
+    if dc.abs(br) >= dc.abs(bi):
+        if br == 0 and bi == 0:
+            return ar / dc.abs(br), ai / dc.abs(br)
+        ratio = bi / br
+        scale = 1 / (br + bi * ratio)
+        return (ar + ai * ratio) * scale, (ai - ar * ratio) * scale
+    ratio = br / bi
+    scale = 1 / (bi + br * ratio)
+    return (ar * ratio + ai) * scale, (ai * ratio - ar) * scale
 
 
-@dc.kernel
-def divide_elements(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(a[operand_index(a, i, n)] / b[operand_index(b, i, n)])
+def _kernels(op: int):
+    """The kernels of one operation, op a constant in them: real elements, and complex ones as
+    [n, 2] pairs (out may be a or b)."""
+
+    @dc.kernel
+    def elements(a: dc.Array, b: dc.Array, out: dc.Array):
+        i = dc.global_id(0)
+        n = out.shape[0]
+        if i < n:
+            out[i] = combine(op, a[operand_index(a, i, n)], b[operand_index(b, i, n)], out)
+
+    @dc.kernel
+    def pairs(a: dc.Array, b: dc.Array, out: dc.Array):
+        i = dc.global_id(0)
+        n = out.shape[0]
+        if i < n:
+            j, k = operand_index(a, i, n), operand_index(b, i, n)
+            out[i, 0], out[i, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+
+    return elements, pairs
 
 
-@dc.kernel
-def floor_divide_elements(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(a[operand_index(a, i, n)] // b[operand_index(b, i, n)])
+_KERNELS = {name: _kernels(code) for name, code in OPERATIONS.items()}
 
 
 @dc.kernel
@@ -80,64 +105,6 @@ def axpy_elements(alpha: dc.Array, x: dc.Array, y: dc.Array, out: dc.Array):
 
 
 @dc.kernel
-def add_complex(a: dc.Array, b: dc.Array, out: dc.Array):
-    """Complex sums on [n, 2] pairs (an operand of one pair applies to every element)."""
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        j, k = operand_index(a, i, n), operand_index(b, i, n)
-        out[i, 0] = a[j, 0] + b[k, 0]
-        out[i, 1] = a[j, 1] + b[k, 1]
-
-
-@dc.kernel
-def subtract_complex(a: dc.Array, b: dc.Array, out: dc.Array):
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        j, k = operand_index(a, i, n), operand_index(b, i, n)
-        out[i, 0] = a[j, 0] - b[k, 0]
-        out[i, 1] = a[j, 1] - b[k, 1]
-
-
-@dc.kernel
-def multiply_complex(a: dc.Array, b: dc.Array, out: dc.Array):
-    """Complex products on [n, 2] pairs (out may be a or b)."""
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        j, k = operand_index(a, i, n), operand_index(b, i, n)
-        ar, ai, br, bi = a[j, 0], a[j, 1], b[k, 0], b[k, 1]
-        out[i, 0] = ar * br - ai * bi
-        out[i, 1] = ar * bi + ai * br
-
-
-@dc.kernel
-def divide_complex(a: dc.Array, b: dc.Array, out: dc.Array):
-    """Complex quotients on [n, 2] pairs as numpy computes them: scaled by the divisor's larger
-    part (Smith), and a zero divisor gives each part over +0 (inf or nan)."""
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        j, k = operand_index(a, i, n), operand_index(b, i, n)
-        ar, ai, br, bi = a[j, 0], a[j, 1], b[k, 0], b[k, 1]
-        if dc.abs(br) >= dc.abs(bi):
-            if br == 0 and bi == 0:
-                out[i, 0] = ar / dc.abs(br)
-                out[i, 1] = ai / dc.abs(br)
-            else:
-                ratio = bi / br
-                scale = 1 / (br + bi * ratio)
-                out[i, 0] = (ar + ai * ratio) * scale
-                out[i, 1] = (ai - ar * ratio) * scale
-        else:
-            ratio = br / bi
-            scale = 1 / (bi + br * ratio)
-            out[i, 0] = (ar * ratio + ai) * scale
-            out[i, 1] = (ai * ratio - ar) * scale
-
-
-@dc.kernel
 def axpy_complex(alpha: dc.Array, x: dc.Array, y: dc.Array, out: dc.Array):
     """out = alpha * x + y on [n, 2] pairs, alpha one pair."""
     i = dc.global_id(0)
@@ -145,21 +112,6 @@ def axpy_complex(alpha: dc.Array, x: dc.Array, y: dc.Array, out: dc.Array):
         xr, xi = x[i, 0], x[i, 1]
         out[i, 0] = alpha[0, 0] * xr - alpha[0, 1] * xi + y[i, 0]
         out[i, 1] = alpha[0, 0] * xi + alpha[0, 1] * xr + y[i, 1]
-
-
-_REAL_KERNELS = {
-    "add": add_elements,
-    "subtract": subtract_elements,
-    "multiply": multiply_elements,
-    "divide": divide_elements,
-    "floor_divide": floor_divide_elements,
-}
-_COMPLEX_KERNELS = {
-    "add": add_complex,
-    "subtract": subtract_complex,
-    "multiply": multiply_complex,
-    "divide": divide_complex,
-}
 
 
 def _flat(x: _core.Array, pairs: bool) -> _core.Array:
@@ -179,7 +131,7 @@ def binary(op: str, a: _core.Array, b: _core.Array, out: _core.Array | None) -> 
     if out.size == 0:
         return out
     pairs = dtype_name(a.dtype) in REAL_OF
-    kernel = (_COMPLEX_KERNELS if pairs else _REAL_KERNELS)[op]
+    kernel = _KERNELS[op][1 if pairs else 0]
     kernel[out.size](_flat(a, pairs), _flat(b, pairs), _flat(out, pairs))
     return out
 
