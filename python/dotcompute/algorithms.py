@@ -45,12 +45,14 @@ def _reduce(op: str, x, axis, keepdims: bool = False, out=None) -> _core.Array:
     x = as_array(x)
     axes = reduced_axes(axis, x.ndim, op)
     folded = range(x.ndim) if axes is None else axes
-    shape = tuple(extent for d, extent in enumerate(x.shape) if d not in folded)
-    kept = tuple(1 if d in folded else extent for d, extent in enumerate(x.shape))
-    dtype = _core._reduce_result_dtype(op, x.dtype)
-    target = direct_out(out, kept if keepdims else shape, dtype, x.device, (x,), op, "unsafe")
-    if target is not None:
-        target = target.reshape(shape)  # the same memory; the last step writes it
+    target = None
+    if out is not None:  # (only then: the shapes and dtype cost a small array's call 1 us)
+        kept = _kept_shape(x.shape, folded)
+        shape = tuple(extent for d, extent in enumerate(x.shape) if d not in folded)
+        dtype = _core._reduce_result_dtype(op, x.dtype)
+        target = direct_out(out, kept if keepdims else shape, dtype, x.device, (x,), op, "unsafe")
+        if target is not None:
+            target = target.reshape(shape)  # the same memory; the last step writes it
     if axes is None or len(axes) == x.ndim:
         result = _reduce_all(op, x, target)
     else:
@@ -59,8 +61,13 @@ def _reduce(op: str, x, axis, keepdims: bool = False, out=None) -> _core.Array:
             last = position == axes[0]
             result = _reduce_axis(op, result, position, target if last else None)
     if keepdims:
-        result = result.reshape(kept)
+        result = result.reshape(_kept_shape(x.shape, folded))
     return written_to(out, result)
+
+
+def _kept_shape(shape: tuple[int, ...], folded) -> tuple[int, ...]:
+    """shape with the folded axes as length 1 (keepdims)."""
+    return tuple(1 if d in folded else extent for d, extent in enumerate(shape))
 
 
 def _reduce_all(op: str, x: _core.Array, out: _core.Array | None = None) -> _core.Array:
@@ -107,7 +114,11 @@ def mean(x, axis=None, keepdims=False, out=None) -> _core.Array:
     total = _reduce("sum", x, axis, keepdims)
     dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"
-    target = direct_out(out, total.shape, np.dtype(result_dtype), x.device, (x,), "mean", "unsafe")
+    target = None
+    if out is not None:
+        target = direct_out(
+            out, total.shape, np.dtype(result_dtype), x.device, (x,), "mean", "unsafe"
+        )
     result = target if target is not None else _core.empty(total.shape, result_dtype, x.device)
     if result.size == 0:
         return written_to(out, result)
@@ -136,8 +147,10 @@ def cumsum(x, axis=None, out=None) -> _core.Array:
     if axis is None:
         x, axis = x.reshape((x.size,)), 0
     axis = int(axis)
-    dtype = _core._reduce_result_dtype("sum", x.dtype)
-    target = direct_out(out, x.shape, dtype, x.device, (x,), "cumsum", "unsafe")
+    target = None
+    if out is not None:
+        dtype = _core._reduce_result_dtype("sum", x.dtype)
+        target = direct_out(out, x.shape, dtype, x.device, (x,), "cumsum", "unsafe")
     result, computed = _core._algorithm_cumsum(x, axis, use_plugin(), target)
     if not computed:
         outer, length, inner = split(x.shape, normalized_axis(axis, x.ndim))
