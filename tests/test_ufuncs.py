@@ -75,6 +75,8 @@ def test_arithmetic_ufuncs_are_dc_operators(device, rng):
     assert isinstance(got, dc.Array)
     np.testing.assert_array_equal(got.numpy(), np.float32(2) * host_a)
     np.testing.assert_array_equal(np.negative(a).numpy(), -host_a)
+    assert isinstance(abs(a), dc.Array)
+    np.testing.assert_array_equal(abs(a).numpy(), np.abs(host_a))
     ints = dc.asarray(random_array(rng, 99, "int32"), device=device)
     np.testing.assert_array_equal(np.floor_divide(ints, 7).numpy(), ints.numpy() // 7)
 

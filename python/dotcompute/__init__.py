@@ -144,6 +144,7 @@ Array.__rtruediv__ = _scalar_operands.reflected("divide")
 Array.__rfloordiv__ = _scalar_operands.reflected("floor_divide")
 Array.__neg__ = _scalar_operands.negative
 Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32(2) * x
+Array.__abs__ = _ufuncs.absolute  # abs(x)
 
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
 bool_ = _np.bool_

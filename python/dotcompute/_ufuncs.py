@@ -57,6 +57,11 @@ def array_ufunc(self, ufunc: np.ufunc, method: str, *inputs, **kwargs):
     return _with_numpy(ufunc, method, inputs, kwargs)
 
 
+def absolute(self) -> _core.Array:
+    """abs(x) (Array.__abs__): np.absolute, which comes back through array_ufunc."""
+    return np.absolute(self)
+
+
 def _single_out(out):
     """out= as one dc array or None; NotImplemented for anything else (numpy's to handle)."""
     if out is None:
