@@ -49,6 +49,7 @@ from ._core import (
     synchronize,
     zeros,
 )
+from ._ranges import arange, linspace
 from .errors import (
     BackendUnavailableError,
     CompilationError,
@@ -221,6 +222,7 @@ __all__ = [
     "acosh",
     "add",
     "algorithms",
+    "arange",
     "argsort",
     "asarray",
     "astype",
@@ -298,6 +300,7 @@ __all__ = [
     "isinf",
     "isnan",
     "kernel",
+    "linspace",
     "local_id",
     "local_size",
     "log",

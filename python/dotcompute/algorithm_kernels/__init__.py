@@ -9,7 +9,7 @@ language (work-groups, shared arrays, barriers), so the same source prints as C,
 OpenCL C. The drivers here take arrays the core has already checked and allocated.
 """
 
-from . import convert, fft_plans, layout, radix_sort, real_fft
+from . import convert, fft_plans, layout, radix_sort, ranges, real_fft
 from .fft import run_fft
 from .gemm import run_matmul
 from .reduce import run_reduce_axis
@@ -21,6 +21,7 @@ __all__ = [
     "fft_plans",
     "layout",
     "radix_sort",
+    "ranges",
     "real_fft",
     "run_cumsum",
     "run_fft",
