@@ -82,6 +82,6 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None, device=None) -> _co
     if num:
         from .algorithm_kernels import ranges
 
-        kernel = ranges.linspace_floor if resolved.kind in "iu" else ranges.linspace_fill
-        kernel[num](start, step, stop, bool(endpoint and num > 1), out)
+        last_is_stop, floored = bool(endpoint and num > 1), resolved.kind in "iu"
+        ranges.linspace_fill[num](start, step, stop, last_is_stop, floored, out)
     return out

@@ -27,30 +27,17 @@ def arange_integers(ends: dc.Array, out: dc.Array):
         out[i] = out.dtype(first + i * (dc.int64(ends[1]) - first))
 
 
-@dc.func
-def linspace_value(i, n, start, step, stop, last_is_stop):
-    """i * step + start in float64; stop itself at the last index of an endpoint run."""
-    if last_is_stop and i == n - 1:
-        return stop
-    return dc.float64(i) * step + start
-
-
 @dc.kernel
 def linspace_fill(
-    start: dc.float64, step: dc.float64, stop: dc.float64, last_is_stop: dc.bool_, out: dc.Array
-):
+    start: dc.float64, step: dc.float64, stop: dc.float64, last_is_stop: dc.bool_,
+    floored: dc.bool_, out: dc.Array,
+):  # fmt: skip
+    """out[i] = i * step + start in float64, stop itself at the last index of an endpoint run,
+    floored first for integer dtypes (``floored``), as numpy's."""
     i = dc.global_id(0)
     n = out.shape[0]
     if i < n:
-        out[i] = out.dtype(linspace_value(i, n, start, step, stop, last_is_stop))
-
-
-@dc.kernel
-def linspace_floor(
-    start: dc.float64, step: dc.float64, stop: dc.float64, last_is_stop: dc.bool_, out: dc.Array
-):
-    """linspace_fill for integer dtypes: floored before the conversion, as numpy's."""
-    i = dc.global_id(0)
-    n = out.shape[0]
-    if i < n:
-        out[i] = out.dtype(dc.floor(linspace_value(i, n, start, step, stop, last_is_stop)))
+        value = dc.float64(i) * step + start
+        if last_is_stop and i == n - 1:
+            value = stop
+        out[i] = out.dtype(dc.floor(value) if floored else value)
