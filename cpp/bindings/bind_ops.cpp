@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <iterator>
+#include <string>
 #include <utility>
 
 #include "bindings.hpp"
@@ -251,6 +252,17 @@ ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input, const ArrayPtr& out)
 
 void bind_ops(py::module_& m) {
   def_binary_builtins(m);
+  m.def(
+      "_check_binary_dtype",
+      [](const std::string& name, py::handle dtype) {
+        for (dc_binary_op op : kBinaryOps) {
+          if (name == binary_op_name(op)) return check_binary_dtype(op, dtype_from_python(dtype));
+        }
+        raise(ErrorKind::InvalidArgument, "unknown binary operation '" + name + "'");
+      },
+      py::arg("name"), py::arg("dtype"),
+      "The built-ins' dtype rule for a binary operation (raises DTypeError where it is "
+      "undefined).");
   m.def(
       "saxpy",
       [](py::object alpha, const ArrayPtr& x, const ArrayPtr& y, const ArrayPtr& out) {

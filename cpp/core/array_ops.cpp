@@ -86,20 +86,24 @@ ArrayPtr output_array(const Array& input, const ArrayPtr& out, const Shape& shap
   return out;
 }
 
+void check_binary_dtype(dc_binary_op op, dc_dtype dtype) {
+  if (op == DC_BINARY_SUBTRACT && dtype == DC_DTYPE_BOOL) {
+    raise(ErrorKind::DType, "subtract is not defined for bool arrays (as in numpy)");
+  }
+  if (op == DC_BINARY_DIVIDE && !(dtype_is_floating(dtype) || dtype_is_complex(dtype))) {
+    raise(ErrorKind::DType, std::string("divide needs floating or complex arrays, got ") +
+                                dtype_name(dtype) + "; use floor_divide for integers");
+  }
+  if (op == DC_BINARY_FLOOR_DIVIDE && !dtype_is_integer(dtype)) {
+    raise(ErrorKind::DType, std::string("floor_divide needs integer arrays, got ") +
+                                dtype_name(dtype) + "; use divide for floating arrays");
+  }
+}
+
 ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out) {
   const char* name = binary_op_name(op);
   check_same_layout(a, b, name, "input");
-  if (op == DC_BINARY_SUBTRACT && a.dtype() == DC_DTYPE_BOOL) {
-    raise(ErrorKind::DType, "subtract is not defined for bool arrays (as in numpy)");
-  }
-  if (op == DC_BINARY_DIVIDE && !(dtype_is_floating(a.dtype()) || dtype_is_complex(a.dtype()))) {
-    raise(ErrorKind::DType, std::string("divide needs floating or complex arrays, got ") +
-                                dtype_name(a.dtype()) + "; use floor_divide for integers");
-  }
-  if (op == DC_BINARY_FLOOR_DIVIDE && !dtype_is_integer(a.dtype())) {
-    raise(ErrorKind::DType, std::string("floor_divide needs integer arrays, got ") +
-                                dtype_name(a.dtype()) + "; use divide for floating arrays");
-  }
+  check_binary_dtype(op, a.dtype());
   check_output(out, a, name);
   const dc_ops_iface& ops = ops_of(a, name);
   Storage& storage = a.storage();

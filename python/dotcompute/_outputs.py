@@ -1,7 +1,8 @@
 # python/dotcompute/_outputs.py
 # out= of the algorithms: checks, and the write through a temporary where out cannot take the
 # result directly.
-"""``out=`` for dc.matmul, dc.sum/min/max/mean and dc.cumsum, with numpy's rules.
+"""``out=`` for dc.matmul, dc.sum/min/max/mean and dc.cumsum, with numpy's rules (also of the
+operations with a number, _scalar_operands.py, and of numpy's ufuncs, _ufuncs.py).
 
 The result goes straight into ``out`` when it has the result's dtype and shares no memory with
 an input (the core and the plugin slots or generated kernels write it there). Otherwise the

@@ -22,8 +22,9 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._astype import astype, convert_into
-from .errors import DeviceError, DTypeError, ShapeError
+from ._astype import astype
+from ._outputs import direct_out, written_to
+from .errors import DTypeError
 
 _OPERATIONS = ("add", "subtract", "multiply", "divide", "floor_divide")
 _COMPLEX64_PARTNERS = (np.dtype(np.float16), np.dtype(np.float32))
@@ -70,16 +71,8 @@ def result_dtype(dtype: np.dtype, scalar) -> np.dtype:
 
 
 def check_operation(op: str, dtype: np.dtype) -> None:
-    """The array built-ins' dtype rules (cpp/core/array_ops.cpp), for the result dtype."""
-    if op == "subtract" and dtype.kind == "b":
-        raise DTypeError("subtract is not defined for bool arrays (as in numpy)")
-    if op == "divide" and dtype.kind not in "fc":
-        raise DTypeError(
-            f"divide needs floating or complex arrays, got {dtype}; use floor_divide for "
-            "integers, or convert with .astype()"
-        )
-    if op == "floor_divide" and dtype.kind not in "iu":
-        raise DTypeError(f"floor_divide needs integer arrays, got {dtype}; use divide")
+    """The array built-ins' dtype rule for op (cpp/core/array_ops.cpp, check_binary_dtype)."""
+    _core._check_binary_dtype(op, dtype)
 
 
 def with_scalar(op: str, array: _core.Array, scalar, reflected: bool, out=None) -> _core.Array:
@@ -89,26 +82,13 @@ def with_scalar(op: str, array: _core.Array, scalar, reflected: bool, out=None) 
 
     dtype = result_dtype(array.dtype, scalar)
     check_operation(op, dtype)
+    # Elementwise, so out may be an operand (x += 3): no inputs to keep apart.
+    target = direct_out(out, array.shape, dtype, array.device, (), op, "same_kind")
     if array.dtype != dtype:
         array = astype(array, dtype)
     value = _core.full((1,), scalar, dtype, array.device)
-    target = None
-    if out is not None:
-        if out.shape != array.shape:
-            raise ShapeError(f"{op}: out has shape {out.shape}, the result has {array.shape}")
-        if out.dtype != dtype and not np.can_cast(dtype, out.dtype, "same_kind"):
-            raise DTypeError(f"{op}: cannot write a {dtype} result into out of dtype {out.dtype}")
-        if out.device != array.device:
-            raise DeviceError(
-                f"{op}: out is on '{out.device.spec}', the array on '{array.device.spec}'"
-            )
-        target = out if out.dtype == dtype else None
     left, right = (value, array) if reflected else (array, value)
-    result = elementwise.binary(op, left, right, target)
-    if out is not None and result is not out:
-        convert_into(result, out)
-        return out
-    return result
+    return written_to(out, elementwise.binary(op, left, right, target))
 
 
 def negative(array: _core.Array) -> _core.Array:

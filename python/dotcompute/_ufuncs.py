@@ -25,9 +25,10 @@ import functools
 import numpy as np
 
 from . import _core
-from ._astype import astype, convert_into
+from ._astype import astype
+from ._outputs import direct_out, written_to
 from ._scalar_operands import is_scalar, negative
-from .errors import DTypeError, InvalidArgumentError
+from .errors import InvalidArgumentError
 
 _ARITHMETIC = {
     np.add: "add",
@@ -78,33 +79,22 @@ def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
     if ufunc in _ARITHMETIC:
         a, b = inputs
         return getattr(_core, _ARITHMETIC[ufunc])(a, b, out)
-    if ufunc is np.negative:
-        return _written(negative(inputs[0]), out)
     from .algorithm_kernels import unary  # defined on first use (_algorithm_paths)
 
-    if ufunc not in unary.FUNCTIONS or not isinstance(inputs[0], _core.Array):
-        return NotImplemented
     x = inputs[0]
-    if x.dtype.kind == "c":
-        return NotImplemented  # the kernel language has no complex math
+    if not isinstance(x, _core.Array):
+        return NotImplemented
+    if ufunc is np.negative:
+        direct_out(out, x.shape, x.dtype, x.device, (), "negative", "same_kind")  # the checks
+        return written_to(out, negative(x))
+    if ufunc not in unary.FUNCTIONS or x.dtype.kind == "c":
+        return NotImplemented  # (the kernel language has no complex math)
     dtype = _result_dtype(ufunc, x.dtype)
+    target = direct_out(out, x.shape, dtype, x.device, (), ufunc.__name__, "same_kind")
     source = x if x.dtype == dtype or dtype.kind == "b" else astype(x, dtype)
-    target = out if out is not None and out.dtype == dtype and out.shape == x.shape else None
     result = target if target is not None else _core.empty(x.shape, dtype, x.device)
     unary.run(ufunc, source, result)
-    return _written(result, out)
-
-
-def _written(result: _core.Array, out: _core.Array | None) -> _core.Array:
-    """result, or out after converting result into it (numpy's same_kind rule)."""
-    if out is None or _core._shares_memory(out, result):
-        return result if out is None else out
-    if out.shape != result.shape:
-        raise InvalidArgumentError(f"out has shape {out.shape}, the result {result.shape}")
-    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
-        raise DTypeError(f"cannot write a {result.dtype} result into out of dtype {out.dtype}")
-    convert_into(result, out)
-    return out
+    return written_to(out, result)
 
 
 def _with_numpy(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
