@@ -1,6 +1,7 @@
 # bench/compare_elementwise.py
-# Array arithmetic with numbers, broadcasting and astype, next to numpy (cpu) or CuPy (cuda).
-"""Side-by-side timing of ``x * 2.0``, ``x - row``, ``x * column`` and ``x.astype`` in one run.
+# Array arithmetic with numbers, broadcasting, mixed dtypes, comparisons, where and astype, next
+# to numpy (cpu) or CuPy (cuda).
+"""Side-by-side timing of ``x * 2.0``, ``x - row``, ``x < y``, ``where`` and more in one run.
 
     python bench/compare_elementwise.py [--device cpu|cuda:0] [--repeats N]
 
@@ -48,11 +49,17 @@ def main() -> int:
     host = np.random.default_rng(0).random((4096, 4096), dtype=np.float32)
     pieces = {"x": host, "row": host[:1].copy(), "column": host[:, :1].copy()}
     pieces["small"] = host[0, :1000].copy()
+    pieces["y"] = np.random.default_rng(1).random((4096, 4096), dtype=np.float32)
+    pieces["wide"] = pieces["y"].astype(np.float64)
     ours = {name: dc.asarray(value, device=device) for name, value in pieces.items()}
     theirs = {name: peer.asarray(value) for name, value in pieces.items()}
     np.testing.assert_allclose((ours["x"] - ours["row"]).numpy(), host - pieces["row"])
     np.testing.assert_allclose((ours["x"] * ours["column"]).numpy(), host * pieces["column"])
     np.testing.assert_allclose((ours["x"] * 2.0).numpy(), host * 2.0)
+    np.testing.assert_array_equal((ours["x"] < ours["y"]).numpy(), host < pieces["y"])
+    np.testing.assert_array_equal((ours["x"] + ours["wide"]).numpy(), host + pieces["wide"])
+    where = dc.where(ours["x"] > 0.5, ours["x"], 0.0).numpy()
+    np.testing.assert_array_equal(where, np.where(host > 0.5, host, np.float32(0)))
 
     cases = [
         ("x * 2.0, 16M float32", lambda a: a["x"] * 2.0),
@@ -60,7 +67,18 @@ def main() -> int:
         ("x * column, 4096^2 float32", lambda a: a["x"] * a["column"]),
         ("x * 2.0, 1000 float32", lambda a: a["small"] * 2.0),
         ("x.astype(float64), 16M", lambda a: a["x"].astype(np.float64)),
+        ("x < y, 16M float32", lambda a: a["x"] < a["y"]),
+        ("maximum(x, 0.5), 16M", lambda a: maximum(a["x"], 0.5)),
+        ("x + y float64, 16M mixed", lambda a: a["x"] + a["wide"]),
+        ("where(x > 0.5, x, 0), 16M", lambda a: where_of(a["x"] > 0.5, a["x"], 0.0)),
     ]
+
+    def maximum(x, value):
+        return (dc if isinstance(x, dc.Array) else peer).maximum(x, value)
+
+    def where_of(condition, x, value):
+        return (dc if isinstance(x, dc.Array) else peer).where(condition, x, value)
+
     print(f"dotcompute {dc.__version__} on {device!r}, {peer_name}")
     print(f"{'case':<30}{'dotcompute':>14}{'peer':>14}{'ratio':>9}")
     for name, operation in cases:

@@ -17,6 +17,21 @@ ARITHMETIC_OPERATORS = {
     "divide": operator.truediv,
     "floor_divide": operator.floordiv,
 }
+# Every binary operation of dc and its Python operator (dc.maximum and dc.minimum have none).
+BINARY_OPERATORS = {
+    **ARITHMETIC_OPERATORS,
+    "remainder": operator.mod,
+    "power": operator.pow,
+    "bitwise_and": operator.and_,
+    "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
+    "equal": operator.eq,
+    "not_equal": operator.ne,
+    "less": operator.lt,
+    "less_equal": operator.le,
+    "greater": operator.gt,
+    "greater_equal": operator.ge,
+}
 
 # Backends that are not always present, with the marker their tests carry.
 _OPTIONAL_BACKEND_MARKERS = {"cuda": "cuda", "opencl": "opencl", "metal": "metal"}

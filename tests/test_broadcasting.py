@@ -24,12 +24,9 @@ DTYPES = ["bool", "int32", "uint8", "float16", "float32", "float64", "complex64"
 
 
 def defined(name: str, dtype: str) -> bool:
+    """Whether numpy has the operation for dtype (integer divide gives float64)."""
     kind = np.dtype(dtype).kind
-    return {
-        "subtract": kind != "b",
-        "divide": kind in "fc",
-        "floor_divide": kind in "iu",
-    }.get(name, True)
+    return {"subtract": kind != "b", "floor_divide": kind != "c"}.get(name, True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -42,10 +39,11 @@ def test_broadcast_operations_match_numpy(device, rng, a_shape, b_shape, dtype):
         if not defined(name, dtype):
             continue
         for left, right, host_left, host_right in ((a, b, host_a, host_b), (b, a, host_b, host_a)):
-            expected = apply(host_left, host_right)
+            with np.errstate(all="ignore"):  # bool / bool: False / False is nan, as numpy's
+                expected = apply(host_left, host_right)
             got = apply(left, right)
             assert got.shape == expected.shape and got.dtype == expected.dtype, name
-            scale = max(1.0, float(np.abs(expected).max()))
+            scale = max(1.0, float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0)))
             np.testing.assert_allclose(
                 got.numpy(), expected, rtol=tolerance, atol=tolerance * scale, err_msg=name
             )
@@ -78,7 +76,7 @@ def test_centering_in_place_and_into_out(device, rng):
     np.testing.assert_allclose(out.numpy(), host - host.mean(axis=0), atol=1e-12)
     x -= means  # in place, the broadcast operand on the right
     np.testing.assert_allclose(x.numpy(), host - host.mean(axis=0), atol=1e-12)
-    with pytest.raises(dc.ShapeError, match=r"out has shape \(1, 17\), the broadcast result"):
+    with pytest.raises(dc.ShapeError, match=r"out has shape \(1, 17\), the result has shape"):
         means += x  # numpy: a non-broadcastable output
 
 
@@ -86,10 +84,8 @@ def test_broadcast_errors(device):
     x = dc.zeros((5, 3), "float32", device=device)
     with pytest.raises(dc.ShapeError, match=r"shapes \(5, 3\) and \(4,\) do not broadcast"):
         dc.add(x, dc.zeros(4, "float32", device=device))
-    with pytest.raises(dc.DTypeError, match="input dtypes differ"):
-        x * dc.zeros((1, 3), "float64", device=device)
-    with pytest.raises(dc.DTypeError, match="floor_divide needs integer arrays"):
-        x // dc.zeros(3, "float32", device=device)
+    with pytest.raises(dc.DTypeError, match="bitwise_and is not defined for float32"):
+        x & dc.zeros(3, "float32", device=device)
     with pytest.raises(dc.UnsupportedError, match="more than 3 dimensions"):
         dc.zeros((2, 1, 4, 1), "float32", device=device) + dc.zeros((3, 1, 5), device=device)
 

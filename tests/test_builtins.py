@@ -119,17 +119,28 @@ def test_bool_add_and_multiply_are_logical(device, rng):
 
 
 @pytest.mark.parametrize("dtype", [*INTEGER_DTYPES, "bool"])
-def test_divide_refuses_integers_with_a_hint(device, dtype):
-    x = dc.ones(5, dtype=dtype, device=device)
-    with pytest.raises(dc.DTypeError, match="floor_divide"):
-        dc.divide(x, x)
+def test_divide_of_integers_gives_float64_as_numpy(device, rng, dtype):
+    host_a, host_b = random_array(rng, 1001, dtype), random_array(rng, 1001, dtype)
+    host_b[::7] = 0  # inf and nan, as numpy's
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    with np.errstate(all="ignore"):
+        expected = np.true_divide(host_a, host_b)
+    for result in (dc.divide(a, b), a / b):
+        assert result.dtype == expected.dtype == np.float64
+        np.testing.assert_array_equal(result.numpy(), expected)
 
 
 @pytest.mark.parametrize("dtype", INEXACT_DTYPES)
-def test_floor_divide_refuses_floats_with_a_hint(device, dtype):
-    x = dc.ones(5, dtype=dtype, device=device)
-    with pytest.raises(dc.DTypeError, match="divide"):
-        dc.floor_divide(x, x)
+def test_floor_divide_of_floats_as_numpy(device, rng, dtype):
+    host_a, host_b = random_array(rng, 1001, dtype), random_array(rng, 1001, dtype)
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    if np.dtype(dtype).kind == "c":
+        with pytest.raises(dc.DTypeError, match="floor_divide is not defined for complex"):
+            dc.floor_divide(a, b)
+        return
+    host_b[::5] = host_a[::5] / 3  # quotients near integers, where floor(a / b) may differ
+    b = dc.asarray(host_b, device=device)
+    np.testing.assert_array_equal(dc.floor_divide(a, b).numpy(), np.floor_divide(host_a, host_b))
 
 
 def test_output_may_alias_an_input(device, rng):

@@ -240,10 +240,10 @@ def test_captured_builtins_check_their_operands(device, rng):
     with dc.capture(device=device) as graph:
         with pytest.raises(dc.ShapeError, match=r"add: input shapes \(100,\) and \(99,\) do not"):
             dc.add(a, dc.empty(99, "float32", device=device))
-        with pytest.raises(dc.DTypeError, match="input and output dtypes differ"):
-            dc.multiply(a, a, out=dc.empty(100, "float64", device=device))
-        with pytest.raises(dc.DTypeError, match="floor_divide needs integer arrays"):
-            dc.floor_divide(a, a)
+        with pytest.raises(dc.DTypeError, match="cannot write a float32 result into out of"):
+            dc.multiply(a, a, out=dc.empty(100, "int32", device=device))
+        with pytest.raises(dc.DTypeError, match="bitwise_and is not defined for float32"):
+            dc.bitwise_and(a, a)
     assert graph.launch_count == 0
 
 

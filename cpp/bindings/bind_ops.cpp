@@ -27,15 +27,22 @@ py::object capture_kernels() {
   return py::module_::import("dotcompute.algorithm_kernels.elementwise");
 }
 
+/// Whether the plugin's binary operation takes a (op) b into out as they are: one shape, one
+/// dtype (also out's) that the operation has.
+bool builtin_takes(dc_binary_op op, const Array& a, const Array& b, const ArrayPtr& out) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() && binary_op_takes(op, a.dtype()) &&
+         (out == nullptr || out->dtype() == a.dtype());
+}
+
 ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {
-  if (a->shape() != b->shape()) {  // numpy's broadcasting, as kernels: _broadcasting.py
-    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> broadcasting;
-    const py::object& binary =
-        broadcasting
+  if (!builtin_takes(op, *a, *b, out)) {  // numpy's dtypes and broadcasting: _elementwise.py
+    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> elementwise;
+    const py::object& apply =
+        elementwise
             .call_once_and_store_result(
-                [] { return py::module_::import("dotcompute._broadcasting").attr("binary"); })
+                [] { return py::module_::import("dotcompute._elementwise").attr("apply"); })
             .get_stored();
-    return binary(binary_op_name(op), a, b, out).cast<ArrayPtr>();
+    return apply(binary_op_name(op), a, b, out).cast<ArrayPtr>();
   }
   try {
     if (a->size() >= kReleaseGilElements) {
@@ -102,19 +109,18 @@ PyObject* binary_to_python(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b
   }
 }
 
-/// Calls python/dotcompute/_scalar_operands.py for an operand that is not a dc array: a number is
+/// Calls python/dotcompute/_operators.py for an operand that is not a dc array: a number is
 /// applied to every element; anything else gives NotImplemented (operators) or a DTypeError
 /// (the built-in functions). A new reference, or nullptr with the Python error set.
 template <typename... Args>
-PyObject* call_scalar_operands(const char* function, Args&&... args) {
+PyObject* call_operators(const char* function, Args&&... args) {
   try {
     // Imported once (an import on every x * 2.0 took 4 us of its 9); kept for the process.
     PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> module;
-    const py::object& operands = module
-                                     .call_once_and_store_result([] {
-                                       return py::module_::import("dotcompute._scalar_operands");
-                                     })
-                                     .get_stored();
+    const py::object& operands =
+        module
+            .call_once_and_store_result([] { return py::module_::import("dotcompute._operators"); })
+            .get_stored();
     return operands.attr(function)(std::forward<Args>(args)...).release().ptr();
   } catch (...) {
     return python_error_from_current_exception();
@@ -142,8 +148,8 @@ PyObject* binary_fast(PyObject* /*module*/, PyObject* const* args, Py_ssize_t na
     return PyObject_Vectorcall(general, args, nargs, names);
   }
   if (!load_array(args[0], a) || !load_array(args[1], b)) {  // a number, or a wrong type
-    return call_scalar_operands("function", binary_op_name(kBinaryOps[kIndex]), py::handle(args[0]),
-                                py::handle(args[1]), py::handle(out_object));
+    return call_operators("function", binary_op_name(kBinaryOps[kIndex]), py::handle(args[0]),
+                          py::handle(args[1]), py::handle(out_object));
   }
   return binary_to_python(kBinaryOps[kIndex], a, b, out, out_object);
 }
@@ -191,9 +197,9 @@ void def_binary_builtins(py::module_& m) {
 /// Note [Operator fast path]: a + b, a += b and the rest on dc arrays are method descriptors of
 /// these METH_FASTCALL functions, set on the Array class (Python's number slots then call them
 /// without a bound method or pybind11's dispatcher). A number on the other side goes to
-/// _scalar_operands.py (x * 2.0, x += 1); another type gives NotImplemented, as pybind11's
+/// _operators.py (x * 2.0, x += 1); another type gives NotImplemented, as pybind11's
 /// is_operator did, so Python tries the other side and then raises TypeError. The reflected
-/// operators (2.0 * x) are Python methods set by dotcompute/__init__.py.
+/// operators (2.0 * x) and the others (x < y, x % y, ...) are Python methods of _operators.py.
 template <size_t kIndex, bool kInPlace>
 PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 1) {
@@ -203,8 +209,8 @@ PyObject* operator_fast(PyObject* self, PyObject* const* args, Py_ssize_t nargs)
   ArrayPtr a, b;
   if (!load_array(self, a)) Py_RETURN_NOTIMPLEMENTED;
   if (!load_array(args[0], b)) {  // a number, or NotImplemented
-    return call_scalar_operands("forward", binary_op_name(kBinaryOps[kIndex]), py::handle(self),
-                                py::handle(args[0]), kInPlace);
+    return call_operators("forward", binary_op_name(kBinaryOps[kIndex]), py::handle(self),
+                          py::handle(args[0]), kInPlace);
   }
   return kInPlace ? binary_to_python(kBinaryOps[kIndex], a, b, a, self)
                   : binary_to_python(kBinaryOps[kIndex], a, b, nullptr, Py_None);
@@ -253,16 +259,15 @@ ArrayPtr run_reduce(dc_reduce_op op, const ArrayPtr& input, const ArrayPtr& out)
 void bind_ops(py::module_& m) {
   def_binary_builtins(m);
   m.def(
-      "_check_binary_dtype",
+      "_builtin_takes",
       [](const std::string& name, py::handle dtype) {
         for (dc_binary_op op : kBinaryOps) {
-          if (name == binary_op_name(op)) return check_binary_dtype(op, dtype_from_python(dtype));
+          if (name == binary_op_name(op)) return binary_op_takes(op, dtype_from_python(dtype));
         }
         raise(ErrorKind::InvalidArgument, "unknown binary operation '" + name + "'");
       },
       py::arg("name"), py::arg("dtype"),
-      "The built-ins' dtype rule for a binary operation (raises DTypeError where it is "
-      "undefined).");
+      "Whether the plugins' binary operation `name` is defined for arrays of dtype.");
   m.def(
       "saxpy",
       [](py::object alpha, const ArrayPtr& x, const ArrayPtr& y, const ArrayPtr& out) {

@@ -86,7 +86,21 @@ ArrayPtr output_array(const Array& input, const ArrayPtr& out, const Shape& shap
   return out;
 }
 
+bool binary_op_takes(dc_binary_op op, dc_dtype dtype) noexcept {
+  switch (op) {
+    case DC_BINARY_SUBTRACT:
+      return dtype != DC_DTYPE_BOOL;
+    case DC_BINARY_DIVIDE:
+      return dtype_is_floating(dtype) || dtype_is_complex(dtype);
+    case DC_BINARY_FLOOR_DIVIDE:
+      return dtype_is_integer(dtype);
+    default:
+      return true;
+  }
+}
+
 void check_binary_dtype(dc_binary_op op, dc_dtype dtype) {
+  if (binary_op_takes(op, dtype)) return;
   if (op == DC_BINARY_SUBTRACT && dtype == DC_DTYPE_BOOL) {
     raise(ErrorKind::DType, "subtract is not defined for bool arrays (as in numpy)");
   }

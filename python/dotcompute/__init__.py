@@ -17,7 +17,7 @@ import numpy as _np
 
 from . import (
     _core,
-    _scalar_operands,
+    _operators,
     _ufuncs,
     errors,
     plugins,
@@ -49,7 +49,23 @@ from ._core import (
     synchronize,
     zeros,
 )
+from ._operators import (
+    bitwise_and,
+    bitwise_or,
+    bitwise_xor,
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    maximum,
+    minimum,
+    not_equal,
+    power,
+    remainder,
+)
 from ._ranges import arange, linspace
+from ._where import where
 from .errors import (
     BackendUnavailableError,
     CompilationError,
@@ -137,13 +153,10 @@ from .streams import Event, Graph, Stream, capture, current_stream
 __version__ = _core.__version__
 
 # Methods written in Python, since their kernels are generated ones, on the core's class:
-# x.astype(dtype), the operators with a number on the left (2.0 * x), -x, and numpy's ufuncs.
+# x.astype(dtype), the operators of _operators.py (x < y, x % 2, 2.0 * x, -x, ~x, ...), and
+# numpy's ufuncs.
 Array.astype = astype
-for _operation in ("add", "subtract", "multiply"):
-    setattr(Array, f"__r{_operation[:3]}__", _scalar_operands.reflected(_operation))
-Array.__rtruediv__ = _scalar_operands.reflected("divide")
-Array.__rfloordiv__ = _scalar_operands.reflected("floor_divide")
-Array.__neg__ = _scalar_operands.negative
+_operators.install(Array)
 Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32(2) * x
 Array.__abs__ = _ufuncs.absolute  # abs(x)
 
@@ -225,9 +238,9 @@ __all__ = [
     "arange",
     "argsort",
     "asarray",
-    "astype",
     "asin",
     "asinh",
+    "astype",
     "atan",
     "atan2",
     "atanh",
@@ -238,6 +251,9 @@ __all__ = [
     "atomic_min",
     "atomic_sub",
     "barrier",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
     "bool_",
     "capture",
     "cbrt",
@@ -256,6 +272,7 @@ __all__ = [
     "empty",
     "empty_cache",
     "empty_pinned",
+    "equal",
     "erf",
     "erfc",
     "errors",
@@ -282,6 +299,8 @@ __all__ = [
     "get_include",
     "global_id",
     "global_size",
+    "greater",
+    "greater_equal",
     "group_id",
     "hfft",
     "hypot",
@@ -289,17 +308,19 @@ __all__ = [
     "ifft2",
     "ifftn",
     "ihfft",
-    "irfft",
-    "irfft2",
-    "irfftn",
     "int16",
     "int32",
     "int64",
     "int8",
+    "irfft",
+    "irfft2",
+    "irfftn",
     "isfinite",
     "isinf",
     "isnan",
     "kernel",
+    "less",
+    "less_equal",
     "linspace",
     "local_id",
     "local_size",
@@ -309,16 +330,21 @@ __all__ = [
     "log2",
     "matmul",
     "max",
+    "maximum",
     "mean",
     "memory_stats",
     "min",
+    "minimum",
     "multiply",
+    "not_equal",
     "num_groups",
     "ones",
     "pinned_memory_stats",
     "plugins",
     "pow",
+    "power",
     "private_array",
+    "remainder",
     "reset_peak_memory_stats",
     "rfft",
     "rfft2",
@@ -342,5 +368,6 @@ __all__ = [
     "uint32",
     "uint64",
     "uint8",
+    "where",
     "zeros",
 ]

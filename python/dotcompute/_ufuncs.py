@@ -7,8 +7,10 @@ Calls that dotcompute runs on the device, returning dc arrays:
 - the math ufuncs of ``algorithm_kernels/unary.py`` (``np.sqrt``, ``dc.exp`` and the others,
   ``np.absolute``, ``np.isnan``/``isinf``/``isfinite``) on one real dc array, with numpy's result
   dtype (``np.sqrt`` of int32 is float64: the array is converted first, on the device);
-- ``np.negative``, and ``np.add``/``subtract``/``multiply``/``divide``/``floor_divide`` on dc
-  arrays and numbers, which are dc's own operators (same shapes, broadcasting, NEP 50 numbers);
+- ``np.negative``, ``np.invert``, and the binary ufuncs of ``_elementwise.py`` (``np.add`` ...
+  ``np.floor_divide``, ``np.remainder``, ``np.power``, ``np.maximum``/``minimum``, the bitwise
+  ones, the comparisons) on dc arrays and numbers, which are dc's own operations (numpy's
+  dtypes, broadcasting, NEP 50 numbers);
 - with ``out=`` a dc array, converted into when its dtype differs (numpy's same_kind rule).
 
 Everything else (other ufuncs, ``reduce``/``accumulate``, complex math, ``where=``, ``dtype=``,
@@ -26,17 +28,14 @@ import numpy as np
 
 from . import _core
 from ._astype import astype
+from ._elementwise import UFUNCS, is_scalar
+from ._operators import function, invert, negative
 from ._outputs import direct_out, written_to
-from ._scalar_operands import is_scalar, negative
 from .errors import InvalidArgumentError
 
-_ARITHMETIC = {
-    np.add: "add",
-    np.subtract: "subtract",
-    np.multiply: "multiply",
-    np.divide: "divide",
-    np.floor_divide: "floor_divide",
-}
+#: The binary ufuncs dc runs, by their operation's name.
+_BINARY = {ufunc: name for name, ufunc in UFUNCS.items()}
+_UNARY_OPERATORS = {np.negative: negative, np.invert: invert}
 
 
 @functools.cache
@@ -74,19 +73,22 @@ def _single_out(out):
 
 def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
     """The call run by dotcompute, or NotImplemented where numpy keeps it."""
+    # numpy's scalars compare (np.float32(2) < x) by turning themselves into 0-d arrays.
+    inputs = tuple(x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x for x in inputs)
     if not all(isinstance(x, _core.Array) or is_scalar(x) for x in inputs):
         return NotImplemented
-    if ufunc in _ARITHMETIC:
+    if ufunc in _BINARY:
         a, b = inputs
-        return getattr(_core, _ARITHMETIC[ufunc])(a, b, out)
+        return function(_BINARY[ufunc], a, b, out)
     from .algorithm_kernels import unary  # defined on first use (_algorithm_paths)
 
     x = inputs[0]
     if not isinstance(x, _core.Array):
         return NotImplemented
-    if ufunc is np.negative:
-        direct_out(out, x.shape, x.dtype, x.device, (), "negative", "same_kind")  # the checks
-        return written_to(out, negative(x))
+    if ufunc in _UNARY_OPERATORS:
+        name = ufunc.__name__
+        direct_out(out, x.shape, x.dtype, x.device, (), name, "same_kind")  # the checks
+        return written_to(out, _UNARY_OPERATORS[ufunc](x))
     if ufunc not in unary.FUNCTIONS or x.dtype.kind == "c":
         return NotImplemented  # (the kernel language has no complex math)
     dtype = _result_dtype(ufunc, x.dtype)

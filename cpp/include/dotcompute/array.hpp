@@ -71,9 +71,11 @@ ArrayPtr copy_to_device(const Array& array, const DeviceSpec& device);
 /// Copies source's bytes into destination, an array of the same device, dtype and shape.
 void copy_into(Array& destination, const Array& source);
 
-/// Whether op is defined for dtype (no bool subtract, divide for floating and complex, floor_divide
-/// for integers); Error(DType) with a hint otherwise. Also the rule of the kernels that run the
-/// built-ins with numbers and broadcasting (python/dotcompute/_scalar_operands.py).
+/// Whether the plugins' binary operation op is defined for dtype: no bool subtract, divide for
+/// floating and complex, floor_divide for integers. The Python front runs the other cases, and
+/// mixed dtypes, with numpy's dtype rules and kernels (python/dotcompute/_elementwise.py).
+bool binary_op_takes(dc_binary_op op, dc_dtype dtype) noexcept;
+/// Error(DType) with a hint where binary_op_takes is false.
 void check_binary_dtype(dc_binary_op op, dc_dtype dtype);
 /// out = a (op) b. out may be null (allocated) or alias an input. Checks shapes, dtypes, devices.
 ArrayPtr binary_op(dc_binary_op op, const Array& a, const Array& b, ArrayPtr out);

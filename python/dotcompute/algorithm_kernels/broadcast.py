@@ -1,5 +1,5 @@
 # python/dotcompute/algorithm_kernels/broadcast.py
-# Binary built-ins on operands of different shapes that broadcast (numpy's rules).
+# Binary elementwise operations on operands of different shapes that broadcast (numpy's rules).
 """Kernels for ``a (op) b`` where a and b broadcast to a common shape, e.g. ``x - m`` with x of
 shape (n, k) and m of shape (1, k).
 
@@ -12,18 +12,21 @@ grid column, and its row gives i0 and i1 without a division where n0 is 1 (two d
 with 32-bit ones otherwise (a GPU runs a 64-bit division as a long instruction sequence). With
 more rows than CUDA's grid takes, a flat grid finds all three indices by division. CPU devices
 give a work-item a row of n2 elements, so the divisions are per row and the inner loop runs
-over memory. Each operation has its own kernels (its code a constant of the kernel, so
-``combine`` compiles to it alone: with the code a parameter, the CPU's row loops were not
-vectorized and took 3.5x numpy's time).
+over memory. Each operation has its own kernels (its device function of operations.py a
+constant of the kernel, so they compile to it alone: with an operation code as a parameter,
+the CPU's row loops were not vectorized and took 3.5x numpy's time).
 """
 
 from __future__ import annotations
+
+import functools
 
 import dotcompute as dc
 
 from .. import _core
 from .._dtypes import REAL_OF, dtype_name
-from .elementwise import OPERATIONS, combine, combine_complex
+from . import operations
+from .operations import combine_complex, compare_complex
 from .reduce import is_cpu_device
 
 MAX_DIMENSIONS = 3
@@ -63,9 +66,12 @@ def offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow):
     return i0 * a0 + i1 * a1 + i2 * a2, i0 * b0 + i1 * b1 + i2 * b2
 
 
-def _kernels(op: int):
-    """The kernels of one operation (op a constant in them, so each compiles to that operation
-    alone): per element and on a grid (GPUs), per row (CPU devices), complex pairs."""
+def _kernels(name: str):
+    """The kernels of one operation (its device functions constants in them, so each compiles
+    to that operation alone): per element and on a grid (GPUs), per row (CPU devices), complex
+    pairs giving pairs or (comparisons) bools."""
+    combine = operations.REAL[name]
+    code = operations.PAIRS.get(name, operations.COMPARISONS.get(name, -1))
 
     @dc.kernel
     def broadcast_elements(
@@ -77,7 +83,7 @@ def _kernels(op: int):
         g = dc.global_id(0)
         if g < out.shape[0]:
             j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
-            out[g] = combine(op, a[j], b[k], out)
+            out[g] = combine(a[j], b[k], out)
 
     @dc.kernel
     def broadcast_grid(
@@ -91,7 +97,7 @@ def _kernels(op: int):
         row = dc.global_id(1)
         i0, i1 = split_row(row, n1, single, narrow)
         x, y = a[i0 * a0 + i1 * a1 + i2 * a2], b[i0 * b0 + i1 * b1 + i2 * b2]
-        out[row * n2 + i2] = combine(op, x, y, out)
+        out[row * n2 + i2] = combine(x, y, out)
 
     @dc.kernel
     def broadcast_rows(
@@ -108,15 +114,15 @@ def _kernels(op: int):
             first, first_a, first_b = row * n2, i0 * a0 + i1 * a1, i0 * b0 + i1 * b1
             if a2 == 1 and b2 == 1:
                 for k in range(n2):
-                    out[first + k] = combine(op, a[first_a + k], b[first_b + k], out)
+                    out[first + k] = combine(a[first_a + k], b[first_b + k], out)
             elif b2 == 0:
                 y = b[first_b]
                 for k in range(n2):
-                    out[first + k] = combine(op, a[first_a + k], y, out)
+                    out[first + k] = combine(a[first_a + k], y, out)
             else:
                 x = a[first_a]
                 for k in range(n2):
-                    out[first + k] = combine(op, x, b[first_b + k], out)
+                    out[first + k] = combine(x, b[first_b + k], out)
 
     @dc.kernel
     def broadcast_complex(
@@ -128,12 +134,25 @@ def _kernels(op: int):
         g = dc.global_id(0)
         if g < out.shape[0]:
             j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
-            out[g, 0], out[g, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+            out[g, 0], out[g, 1] = combine_complex(code, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
 
-    return broadcast_elements, broadcast_grid, broadcast_rows, broadcast_complex
+    @dc.kernel
+    def broadcast_compared(
+        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
+        narrow: dc.bool_,
+    ):  # fmt: skip
+        """broadcast_complex for a comparison: [n, 2] pairs in, bools out."""
+        g = dc.global_id(0)
+        if g < out.shape[0]:
+            j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
+            out[g] = compare_complex(code, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+
+    return broadcast_elements, broadcast_grid, broadcast_rows, broadcast_complex, broadcast_compared
 
 
-_KERNELS = {name: _kernels(code) for name, code in OPERATIONS.items()}
+#: The kernels of each operation, made on first use.
+kernels_of = functools.cache(_kernels)
 
 
 def element_strides(shape: tuple[int, ...], operand: tuple[int, ...]) -> list[int]:
@@ -147,42 +166,50 @@ def element_strides(shape: tuple[int, ...], operand: tuple[int, ...]) -> list[in
     return strides
 
 
-def layout(shape, a_shape, b_shape) -> list[tuple[int, int, int]]:
-    """(extent, a's stride, b's stride) per dimension after Note [Broadcast layouts]'s merging,
+def layout(shape, *operands) -> list[tuple[int, ...]]:
+    """(extent, each operand's stride) per dimension after Note [Broadcast layouts]'s merging,
     outermost first; one entry at least."""
-    a_strides, b_strides = element_strides(shape, a_shape), element_strides(shape, b_shape)
-    merged: list[tuple[int, int, int]] = []
-    for extent, x, y in zip(shape, a_strides, b_strides, strict=True):
+    strides = [element_strides(shape, operand) for operand in operands]
+    merged: list[tuple[int, ...]] = []
+    for extent, *steps in zip(shape, *strides, strict=True):
         if extent == 1:
             continue
-        if merged and merged[-1][1] == x * extent and merged[-1][2] == y * extent:
-            merged[-1] = (merged[-1][0] * extent, x, y)
+        if merged and all(s == x * extent for s, x in zip(merged[-1][1:], steps, strict=True)):
+            merged[-1] = (merged[-1][0] * extent, *steps)
         else:
-            merged.append((extent, x, y))
-    return merged or [(1, 0, 0)]
+            merged.append((extent, *steps))
+    return merged or [(1,) + (0,) * len(operands)]
+
+
+def padded_layout(shape, *operands) -> list[tuple[int, ...]]:
+    """layout() as exactly MAX_DIMENSIONS entries, the missing outer ones of extent 1; a
+    ValueError past MAX_DIMENSIONS (the caller's to word)."""
+    dims = layout(shape, *operands)
+    if len(dims) > MAX_DIMENSIONS:
+        raise ValueError(f"{len(dims)} dimensions after merging")
+    return [(1,) + (0,) * len(operands)] * (MAX_DIMENSIONS - len(dims)) + dims
 
 
 def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
-    """out = a (op) b, a and b of one dtype broadcasting to out's shape (checked by the
-    caller); at most MAX_DIMENSIONS after merging (else ValueError, the caller's to word)."""
-    dims = layout(out.shape, a.shape, b.shape)
-    if len(dims) > MAX_DIMENSIONS:
-        raise ValueError(f"{len(dims)} dimensions after merging")
-    single = len(dims) < MAX_DIMENSIONS  # n0 is 1
-    dims = [(1, 0, 0)] * (MAX_DIMENSIONS - len(dims)) + dims
+    """out = a (op) b, a and b of one dtype broadcasting to out's shape, out of the result's
+    dtype (checked by the caller); at most MAX_DIMENSIONS after merging (else ValueError, the
+    caller's to word)."""
+    dims = padded_layout(out.shape, a.shape, b.shape)
+    single = dims[0][0] == 1  # n0 is 1
     (_, a0, b0), (n1, a1, b1), (n2, a2, b2) = dims
     arguments = (n1, n2, a0, a1, a2, b0, b1, b2)
     n = out.size
     if n == 0:
         return
     narrow = n < 2**31
-    per_element, per_grid, per_row, per_pair = _KERNELS[op]
-    dtype = dtype_name(out.dtype)
+    per_element, per_grid, per_row, per_pair, per_pair_compared = kernels_of(op)
+    dtype = dtype_name(a.dtype)
     if dtype in REAL_OF:
-        real = REAL_OF[dtype]
-        per_pair[n](
-            *(_core._reinterpret(x, real, (x.size, 2)) for x in (a, b, out)), *arguments, narrow
-        )
+        a, b = (_core._reinterpret(x, REAL_OF[dtype], (x.size, 2)) for x in (a, b))
+        if op in operations.COMPARISONS:
+            per_pair_compared[n](a, b, out.reshape((n,)), *arguments, narrow)
+        else:
+            per_pair[n](a, b, _core._reinterpret(out, REAL_OF[dtype], (n, 2)), *arguments, narrow)
         return
     flat = [x.reshape((x.size,)) for x in (a, b, out)]
     rows = n // n2

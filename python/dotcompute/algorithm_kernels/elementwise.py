@@ -1,7 +1,10 @@
 # python/dotcompute/algorithm_kernels/elementwise.py
-# The elementwise built-ins (dc.add ... dc.floor_divide, dc.saxpy, the Array operators) as
-# generated kernels, which a graph capture records.
-"""Elementwise built-ins inside ``dc.capture``.
+# Binary elementwise operations on operands of one size (or a one-element operand) and dc.saxpy
+# as generated kernels: every operation but the C++ built-ins' cases, and those inside a capture.
+"""Kernels for ``a (op) b`` where a and b have the same number of elements, or one of them is a
+single element (a number, ``x * 2.0``), for every operation of ``operations.py``. They run what
+the C++ built-ins do not take (comparisons, ``%``, ``**``, maximum, the bitwise operations, and
+the dtypes the built-ins refuse) and the built-ins inside a capture.
 
 Note [Built-ins in a capture]: ``dc.add`` and the other elementwise built-ins are calls of the
 plugin's operation table, which a recorded graph (CPU, OpenCL) cannot replay and a CUDA graph
@@ -10,17 +13,21 @@ bindings run these kernels instead, with the same checks already made and the sa
 the kernel language's operators are numpy's for every dtype (integer arithmetic wraps, ``//``
 floors and gives 0 for a zero divisor, bool ``+`` is or and ``*`` and, float16 computes in
 float32 and rounds once). Complex arrays are pairs of their real dtype; their products and
-quotients are written out here, the quotient with Smith's scaling, as numpy's. An operand of
-one element applies to every element of the other, which is how ``x * 2.0`` runs
-(python/dotcompute/_scalar_operands.py).
+quotients are written out in operations.py, the quotient with Smith's scaling, as numpy's.
+An operand of one element applies to every element of the other, which is how ``x * 2.0`` runs
+(python/dotcompute/_elementwise.py).
 """
 
 from __future__ import annotations
+
+import functools
 
 import dotcompute as dc
 
 from .. import _core
 from .._dtypes import REAL_OF, dtype_name
+from . import operations
+from .operations import combine_complex, compare_complex
 
 
 @dc.func
@@ -31,56 +38,19 @@ def operand_index(x, i, n):
     return i if x.shape[0] == n else 0
 
 
-#: The operations, by the code combine and combine_complex take.
-OPERATIONS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "floor_divide": 4}
-
-
-@dc.func
-def combine(op, x, y, out):
-    """x (op) y in out's dtype (op a code of OPERATIONS; a constant of the caller's kernel, so
-    the compiled code holds that operation alone)."""
-    if op == 0:
-        return out.dtype(x + y)
-    if op == 1:
-        return out.dtype(x - y)
-    if op == 2:
-        return out.dtype(x * y)
-    if op == 3:
-        return out.dtype(x / y)
-    return out.dtype(x // y)
-
-
-@dc.func
-def combine_complex(op, ar, ai, br, bi):
-    """(ar + ai i) (op) (br + bi i) for op add, subtract, multiply, divide (numpy's quotient:
-    Smith's scaling, a zero divisor gives each part over +0, inf or nan)."""
-    if op == 0:
-        return ar + br, ai + bi
-    if op == 1:
-        return ar - br, ai - bi
-    if op == 2:
-        return ar * br - ai * bi, ar * bi + ai * br
-    if dc.abs(br) >= dc.abs(bi):
-        if br == 0 and bi == 0:
-            return ar / dc.abs(br), ai / dc.abs(br)
-        ratio = bi / br
-        scale = 1 / (br + bi * ratio)
-        return (ar + ai * ratio) * scale, (ai - ar * ratio) * scale
-    ratio = br / bi
-    scale = 1 / (bi + br * ratio)
-    return (ar * ratio + ai) * scale, (ai * ratio - ar) * scale
-
-
-def _kernels(op: int):
-    """The kernels of one operation, op a constant in them: real elements, and complex ones as
-    [n, 2] pairs (out may be a or b)."""
+def _kernels(name: str):
+    """The kernels of one operation (its device functions constants in them): real elements,
+    and complex ones as [n, 2] pairs giving pairs or, for a comparison, bools (out may be a or
+    b)."""
+    combine = operations.REAL[name]
+    code = operations.PAIRS.get(name, operations.COMPARISONS.get(name, -1))
 
     @dc.kernel
     def elements(a: dc.Array, b: dc.Array, out: dc.Array):
         i = dc.global_id(0)
         n = out.shape[0]
         if i < n:
-            out[i] = combine(op, a[operand_index(a, i, n)], b[operand_index(b, i, n)], out)
+            out[i] = combine(a[operand_index(a, i, n)], b[operand_index(b, i, n)], out)
 
     @dc.kernel
     def pairs(a: dc.Array, b: dc.Array, out: dc.Array):
@@ -88,12 +58,21 @@ def _kernels(op: int):
         n = out.shape[0]
         if i < n:
             j, k = operand_index(a, i, n), operand_index(b, i, n)
-            out[i, 0], out[i, 1] = combine_complex(op, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+            out[i, 0], out[i, 1] = combine_complex(code, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
 
-    return elements, pairs
+    @dc.kernel
+    def compared_pairs(a: dc.Array, b: dc.Array, out: dc.Array):
+        i = dc.global_id(0)
+        n = out.shape[0]
+        if i < n:
+            j, k = operand_index(a, i, n), operand_index(b, i, n)
+            out[i] = compare_complex(code, a[j, 0], a[j, 1], b[k, 0], b[k, 1])
+
+    return elements, pairs, compared_pairs
 
 
-_KERNELS = {name: _kernels(code) for name, code in OPERATIONS.items()}
+#: The kernels of each operation, made on first use (defining all of them took time at import).
+kernels_of = functools.cache(_kernels)
 
 
 @dc.kernel
@@ -122,17 +101,23 @@ def _flat(x: _core.Array, pairs: bool) -> _core.Array:
 
 
 def binary(op: str, a: _core.Array, b: _core.Array, out: _core.Array | None) -> _core.Array:
-    """out = a (op) b with a kernel; a and b have one dtype, and the same shape or one of them
-    a single element applied to every element of the other (a scalar). Checks are the caller's
-    (the core's, for the built-ins)."""
+    """out = a (op) b with a kernel; a and b have one dtype, and the same size or one of them
+    a single element applied to every element of the other (a scalar). Without out, the result
+    has the larger operand's shape and a's dtype (bool for a comparison). Checks are the
+    caller's (the core's for the built-ins, _elementwise.py's for the rest)."""
     like = a if b.size == 1 else b
     if out is None:
-        out = _core.empty(like.shape, like.dtype, like.device)
+        dtype = "bool" if op in operations.COMPARISONS else like.dtype
+        out = _core.empty(like.shape, dtype, like.device)
     if out.size == 0:
         return out
-    pairs = dtype_name(a.dtype) in REAL_OF
-    kernel = _KERNELS[op][1 if pairs else 0]
-    kernel[out.size](_flat(a, pairs), _flat(b, pairs), _flat(out, pairs))
+    elements, pairs, compared_pairs = kernels_of(op)
+    if dtype_name(a.dtype) not in REAL_OF:
+        elements[out.size](_flat(a, False), _flat(b, False), _flat(out, False))
+    elif op in operations.COMPARISONS:
+        compared_pairs[out.size](_flat(a, True), _flat(b, True), _flat(out, False))
+    else:
+        pairs[out.size](_flat(a, True), _flat(b, True), _flat(out, True))
     return out
 
 

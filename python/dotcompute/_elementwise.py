@@ -1,0 +1,226 @@
+# python/dotcompute/_elementwise.py
+# Binary elementwise operations on dc arrays and numbers, with numpy's dtype rules: every case
+# the C++ built-ins' fast path does not take, and every operation it does not have.
+"""``a (op) b`` for dc arrays and numbers: the dtypes, shapes and devices as numpy has them.
+
+numpy decides the dtypes: ``ufunc.resolve_dtypes`` gives the dtype both operands are converted
+to and the result's (``int32 + float32`` is float64, ``int / int`` float64, ``x < 2.5`` bool,
+``float32 * 2.0`` float32: a Python number is "weak", NEP 50). Where numpy has no loop, the
+operation is a DTypeError (``bool - bool``, ``float & float``). The operands are converted on the
+device, a number becomes a one-element array, and the result is computed by
+
+- the C++ built-ins (``dc.add`` ... ``dc.floor_divide`` where the plugin has the operation for
+  that dtype: multithreaded SIMD on the CPU) for two arrays of one shape;
+- else the kernels of ``algorithm_kernels/elementwise.py`` (same shapes, or a one-element
+  operand) and ``algorithm_kernels/broadcast.py`` (numpy's broadcasting),
+
+so every case runs on every backend, on the current stream, and is recorded inside
+``dc.capture``. ``out=`` takes numpy's same_kind casting from the result's dtype.
+
+Two departures from numpy, both documented in docs/algorithms.md: an integer power with a
+negative exponent in an array gives 0 (numpy raises; for a number exponent this raises too), and
+a comparison of uint64 with int64 compares in float64 (numpy's exact mixed-sign loop is not
+written), as numpy 1 did.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._astype import astype
+from ._outputs import direct_out, written_to
+from .errors import DeviceError, DTypeError, ShapeError, UnsupportedError
+
+#: numpy's ufunc of each operation; its dtype resolution is the rule here.
+UFUNCS = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": np.true_divide,
+    "floor_divide": np.floor_divide,
+    "remainder": np.remainder,
+    "power": np.power,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "bitwise_and": np.bitwise_and,
+    "bitwise_or": np.bitwise_or,
+    "bitwise_xor": np.bitwise_xor,
+    "equal": np.equal,
+    "not_equal": np.not_equal,
+    "less": np.less,
+    "less_equal": np.less_equal,
+    "greater": np.greater,
+    "greater_equal": np.greater_equal,
+}
+
+#: Operations with complex operands on the device (the others are numpy's errors, or power).
+_COMPLEX = frozenset(
+    ("add", "subtract", "multiply", "divide", "maximum", "minimum", "equal", "not_equal",
+     "less", "less_equal", "greater", "greater_equal")
+)  # fmt: skip
+
+# The common Python number types, tested by type first: the abstract numbers.* checks cost
+# about 0.3 us each on every x * 2.0.
+_PYTHON_NUMBERS = (int, float, complex)
+
+
+def is_scalar(value) -> bool:
+    """Whether value is a number these operations take (Python or numpy, not an array)."""
+    if type(value) in _PYTHON_NUMBERS or type(value) is bool:
+        return True
+    return isinstance(value, numbers.Number | np.generic) and not isinstance(value, np.ndarray)
+
+
+def _number_type(x):
+    """What numpy's resolve_dtypes takes for a number: a Python number type (weak: the array's
+    dtype wins where it holds the value's kind), or a dtype (numpy scalars, Python's bool)."""
+    kind = type(x)
+    if kind in _PYTHON_NUMBERS:
+        return kind
+    if isinstance(x, np.generic):
+        return x.dtype
+    if isinstance(x, bool):
+        return np.dtype(np.bool_)  # Python's bool is numpy's bool, not weak
+    if isinstance(x, numbers.Integral):
+        return int
+    return float if isinstance(x, numbers.Real) else complex
+
+
+@functools.cache
+def loop_dtypes(op: str, left, right) -> tuple[np.dtype, np.dtype, np.dtype]:
+    """(left's operand dtype, right's, the result's) for op, as numpy resolves them."""
+    try:
+        first, second, result = UFUNCS[op].resolve_dtypes((left, right, None))
+    except TypeError:  # numpy has no loop for these dtypes
+        raise DTypeError(_no_loop(op, left, right)) from None
+    if first.kind not in "biufc" or second.kind not in "biufc":
+        raise DTypeError(f"{op}: dc arrays do not hold {first} or {second}")
+    if first != second:  # uint64 against int64: numpy's exact mixed-sign comparison
+        first = second = np.dtype(np.float64)
+    if first.kind == "c" and op not in _COMPLEX:
+        raise UnsupportedError(
+            f"{op} of complex arrays does not run on the device; compute it with numpy (x.numpy())"
+        )
+    return first, second, result
+
+
+def _no_loop(op: str, left, right) -> str:
+    names = [getattr(x, "__name__", str(x)) for x in (left, right)]
+    if op == "subtract" and left == right == np.dtype(np.bool_):
+        return "subtract is not defined for bool arrays (as in numpy); use ^ (bitwise_xor)"
+    return f"{op} is not defined for {names[0]} and {names[1]} (numpy has no such loop)"
+
+
+def apply(op: str, a, b, out=None) -> _core.Array:
+    """a (op) b; a, b dc arrays or numbers, at least one an array; into out when given."""
+    a_array, b_array = isinstance(a, _core.Array), isinstance(b, _core.Array)
+    first, second, result = loop_dtypes(
+        op, a.dtype if a_array else _number_type(a), b.dtype if b_array else _number_type(b)
+    )
+    array = a if a_array else b
+    device, shape = array.device, array.shape
+    if a_array and b_array:
+        _check_devices(op, a, b)
+        if a.shape != b.shape:
+            shape = _broadcast_shape(op, a.shape, b.shape)
+    elif op == "power" and not b_array:
+        _check_exponent(b, first)
+    elif op in _COMPARISONS:
+        constant = _out_of_range_comparison(op, a, b, first)
+        if constant is not None:
+            return written_to(out, _core.full(shape, constant, result, device))
+    # Elementwise, so out may be an operand (x += 3): no inputs to keep apart.
+    target = None if out is None else direct_out(out, shape, result, device, (), op, "same_kind")
+    x = _operand(a, a_array, first, device)
+    if op == "power" and not b_array and b == 2:
+        op, y = "multiply", x  # numpy's x ** 2 is x * x too (the same values, no pow call)
+    else:
+        y = _operand(b, b_array, second, device)
+    if target is None:
+        target = _core.empty(shape, result, device)
+    run(op, x, y, target)
+    return target if out is None else written_to(out, target)
+
+
+@functools.cache
+def _kernel_modules():
+    """algorithm_kernels' broadcast and elementwise modules (imported on first use: their
+    kernels need dc.kernel, which imports this module)."""
+    from .algorithm_kernels import broadcast, elementwise
+
+    return broadcast, elementwise
+
+
+def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array) -> None:
+    """out = x (op) y for operands already of the operation's dtype, broadcasting to out."""
+    broadcast, elementwise = _kernel_modules()
+    same_shape = x.shape == y.shape
+    if same_shape and op in _BUILTINS and _core._builtin_takes(op, x.dtype):
+        getattr(_core, op)(x, y, out)
+    elif same_shape or x.size == 1 or y.size == 1:
+        elementwise.binary(op, x, y, out)
+    else:
+        try:
+            broadcast.run(op, x, y, out)
+        except ValueError:
+            raise UnsupportedError(
+                f"{op}: broadcasting {x.shape} with {y.shape} needs more than "
+                f"{broadcast.MAX_DIMENSIONS} dimensions that cannot be merged; reshape the "
+                "operands so fewer dimensions alternate between broadcast and not"
+            ) from None
+
+
+_BUILTINS = frozenset(("add", "subtract", "multiply", "divide", "floor_divide"))
+_COMPARISONS = frozenset(("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
+
+
+def _operand(value, is_array: bool, dtype: np.dtype, device: _core.Device) -> _core.Array:
+    """An operand as a dc array of dtype: an array converted on its device, a number as a
+    one-element array (which the kernels apply to every element)."""
+    if is_array:
+        return value if value.dtype == dtype else astype(value, dtype)
+    return _core.full((1,), value, dtype, device)
+
+
+def _out_of_range_comparison(op: str, a, b, dtype: np.dtype) -> bool | None:
+    """numpy 2's result of comparing an integer array with a Python int outside its dtype's
+    range: every element compares as the dtype's nearest limit does. None for anything else."""
+    if dtype.kind not in "iu":
+        return None
+    number = b if isinstance(a, _core.Array) else a
+    if type(number) is not int:
+        return None
+    limits = np.iinfo(dtype)
+    if limits.min <= number <= limits.max:
+        return None
+    nearest = dtype.type(limits.max if number > limits.max else limits.min)
+    pair = (nearest, number) if isinstance(a, _core.Array) else (number, nearest)
+    return bool(UFUNCS[op](*pair))
+
+
+def _check_devices(op: str, a: _core.Array, b: _core.Array) -> None:
+    if a.device != b.device:
+        raise DeviceError(
+            f"{op}: arrays are on different devices ('{a.device.spec}' and '{b.device.spec}'); "
+            "move one with .to(device)"
+        )
+
+
+def _broadcast_shape(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        raise ShapeError(
+            f"{op}: input shapes {a} and {b} do not broadcast (aligned on the right, each "
+            "dimension must be equal or 1 in one of them)"
+        ) from None
+
+
+def _check_exponent(exponent, dtype: np.dtype) -> None:
+    """numpy's error for an integer power with a negative number as the exponent."""
+    if dtype.kind in "iu" and exponent < 0:
+        raise ValueError("Integers to negative integer powers are not allowed.")
