@@ -11,6 +11,7 @@
 #include "dotcompute/algorithms.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/storage.hpp"
 #include "dotcompute/work_stream.hpp"
 
 namespace dotcompute::bindings {
@@ -107,9 +108,27 @@ void bind_algorithms(py::module_& m) {
       py::arg("x"), "Whether the current stream of x's device is being captured into a graph.");
   m.def(
       "_shares_memory",
-      [](const ArrayPtr& a, const ArrayPtr& b) { return &a->storage() == &b->storage(); },
-      py::arg("a"), py::arg("b"),
-      "Whether two arrays are views of one allocation (an array is always all of its memory).");
+      [](const ArrayPtr& a, const ArrayPtr& b) { return a->storage().overlaps(b->storage()); },
+      py::arg("a"), py::arg("b"), "Whether two arrays share a byte of memory (views included).");
+  m.def(
+      "_same_memory",
+      [](const ArrayPtr& a, const ArrayPtr& b) { return a->storage().same_bytes(b->storage()); },
+      py::arg("a"), py::arg("b"), "Whether two arrays are the same bytes of one allocation.");
+  m.def(
+      "_view",
+      [](const ArrayPtr& array, int64_t first, py::handle shape) {
+        const Shape view_shape = shape_from_python(shape);
+        const uint64_t count = static_cast<uint64_t>(checked_element_count(view_shape));
+        const uint64_t itemsize = array->itemsize();
+        if (first < 0) raise(ErrorKind::InvalidArgument, "view: a negative first element");
+        auto storage = Storage::slice(array->storage_shared(),
+                                      static_cast<uint64_t>(first) * itemsize, count * itemsize);
+        return std::make_shared<Array>(std::move(storage), view_shape, array->dtype(),
+                                       array->readonly());
+      },
+      py::arg("array"), py::arg("first"), py::arg("shape"),
+      "A view of the array's elements [first, first + size of shape) with that shape, sharing "
+      "its memory (Note [Array views]).");
   m.def(
       "_reduce_result_dtype",
       [](const std::string& op, py::handle dtype) {

@@ -12,6 +12,7 @@
 #include "dotcompute/array.hpp"
 #include "dotcompute/dtype.hpp"
 #include "dotcompute/errors.hpp"
+#include "dotcompute/storage.hpp"
 #include "dotcompute/work_stream.hpp"
 
 namespace dotcompute::bindings {
@@ -27,11 +28,18 @@ py::object capture_kernels() {
   return py::module_::import("dotcompute.algorithm_kernels.elementwise");
 }
 
+/// Whether out shares memory with operand but is not the same bytes (views of one array that
+/// overlap): an elementwise write would then change elements still to be read.
+bool partially_overlaps(const Array& out, const Array& operand) {
+  return out.storage().overlaps(operand.storage()) && !out.storage().same_bytes(operand.storage());
+}
+
 /// Whether the plugin's binary operation takes a (op) b into out as they are: one shape, one
-/// dtype (also out's) that the operation has.
+/// dtype (also out's) that the operation has, out the same memory as an operand or apart.
 bool builtin_takes(dc_binary_op op, const Array& a, const Array& b, const ArrayPtr& out) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() && binary_op_takes(op, a.dtype()) &&
-         (out == nullptr || out->dtype() == a.dtype());
+         (out == nullptr || (out->dtype() == a.dtype() && !partially_overlaps(*out, a) &&
+                             !partially_overlaps(*out, b)));
 }
 
 ArrayPtr run_binary(dc_binary_op op, const ArrayPtr& a, const ArrayPtr& b, ArrayPtr out) {

@@ -78,7 +78,7 @@ ArrayPtr output_array(const Array& input, const ArrayPtr& out, const Shape& shap
     raise(ErrorKind::InvalidArgument, std::string(operation) + ": out is read-only");
   }
   for (const Array* operand : inputs) {
-    if (&operand->storage() == &out->storage()) {
+    if (operand->storage().overlaps(out->storage())) {
       raise(ErrorKind::InvalidArgument,
             std::string(operation) + ": out shares memory with an input; pass another array");
     }

@@ -71,6 +71,40 @@ std::shared_ptr<Storage> Storage::wrap_device(std::shared_ptr<Plugin> plugin, in
   return storage;
 }
 
+// Note [Array views]
+// Basic indexing that selects a contiguous run of an array's elements (x[3], x[2:9], x[1, :])
+// gives a view, as numpy's: a new array over a slice of the same storage. The slice holds its
+// parent, so the memory lives as long as any view of it, and adds its offset to every address
+// it gives out (view(), host(), device_address()): plugins already take buffer views with an
+// offset, so kernels, built-ins, transfers, DLPack and numpy's buffer protocol see the view's
+// elements with no change. Aliasing checks compare byte ranges of one allocation (overlaps,
+// same_bytes), not storage objects.
+std::shared_ptr<Storage> Storage::slice(const std::shared_ptr<Storage>& parent, uint64_t offset,
+                                        uint64_t bytes) {
+  parent->check_alive();
+  if (offset > parent->bytes_ || bytes > parent->bytes_ - offset) {
+    raise(ErrorKind::InvalidArgument, "slice: bytes [" + std::to_string(offset) + ", " +
+                                          std::to_string(offset + bytes) + ") are outside the " +
+                                          std::to_string(parent->bytes_) + " bytes of the array");
+  }
+  const std::shared_ptr<Storage>& root = parent->parent_ ? parent->parent_ : parent;
+  std::shared_ptr<Storage> storage(new Storage(root->plugin_shared(), root->device_, bytes));
+  storage->parent_ = root;
+  storage->offset_ = parent->offset_ + offset;
+  if (root->host_ != nullptr)
+    storage->host_ = static_cast<uint8_t*>(root->host_) + storage->offset_;
+  return storage;
+}
+
+bool Storage::overlaps(const Storage& other) const noexcept {
+  if (&root() != &other.root() || bytes_ == 0 || other.bytes_ == 0) return false;
+  return offset_ < other.offset_ + other.bytes_ && other.offset_ < offset_ + bytes_;
+}
+
+bool Storage::same_bytes(const Storage& other) const noexcept {
+  return &root() == &other.root() && offset_ == other.offset_ && bytes_ == other.bytes_;
+}
+
 Storage::~Storage() { release(); }
 
 void Storage::release() noexcept {
@@ -96,7 +130,7 @@ void Storage::release() noexcept {
 }
 
 void Storage::check_alive() const {
-  if (released_) {
+  if (released()) {
     raise(ErrorKind::Released,
           "this array's memory was released (Array.release()); create a new array");
   }
@@ -104,6 +138,11 @@ void Storage::check_alive() const {
 
 dc_buffer_view Storage::view() const {
   check_alive();
+  if (parent_) {
+    dc_buffer_view where = parent_->view();
+    where.offset += offset_;
+    return where;
+  }
   if (block_ != nullptr) return CachingPool::view(block_);
   return {wrapped_, 0};
 }

@@ -17,6 +17,7 @@ import numpy as _np
 
 from . import (
     _core,
+    _indexing,
     _operators,
     _ufuncs,
     errors,
@@ -157,6 +158,8 @@ __version__ = _core.__version__
 # numpy's ufuncs.
 Array.astype = astype
 _operators.install(Array)
+Array.__getitem__ = _indexing.getitem  # x[2:9] (a view), x[:, 0] (a copy)
+Array.__setitem__ = _indexing.setitem  # x[:, 0] = v, in place
 Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32(2) * x
 Array.__abs__ = _ufuncs.absolute  # abs(x)
 

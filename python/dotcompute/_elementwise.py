@@ -6,18 +6,20 @@
 numpy decides the dtypes: ``ufunc.resolve_dtypes`` gives the dtype both operands are converted
 to and the result's (``int32 + float32`` is float64, ``int / int`` float64, ``x < 2.5`` bool,
 ``float32 * 2.0`` float32: a Python number is "weak", NEP 50). Where numpy has no loop, the
-operation is a DTypeError (``bool - bool``, ``float & float``). The operands are converted on the
-device, a number becomes a one-element array, and the result is computed by
+operation is a DTypeError (``bool - bool``, ``float & float``). A number becomes a one-element
+array of that dtype, and the result is computed by
 
 - the C++ built-ins (``dc.add`` ... ``dc.floor_divide`` where the plugin has the operation for
-  that dtype: multithreaded SIMD on the CPU) for two arrays of one shape;
+  that dtype: multithreaded SIMD on the CPU) for two arrays of one shape and that dtype;
 - else the kernels of ``algorithm_kernels/elementwise.py`` (same shapes, or a one-element
-  operand) and ``algorithm_kernels/broadcast.py`` (numpy's broadcasting),
+  operand) and ``algorithm_kernels/broadcast.py`` (numpy's broadcasting), which convert real
+  operands of another dtype element by element as they read them (complex operands are
+  converted first, on the device),
 
 so every case runs on every backend, on the current stream, and is recorded inside
 ``dc.capture``. ``out=`` takes numpy's same_kind casting from the result's dtype.
 
-Two departures from numpy, both documented in docs/algorithms.md: an integer power with a
+Two departures from numpy, both documented in docs/design.md: an integer power with a
 negative exponent in an array gives 0 (numpy raises; for a number exponent this raises too), and
 a comparison of uint64 with int64 compares in float64 (numpy's exact mixed-sign loop is not
 written), as numpy 1 did.
@@ -133,8 +135,11 @@ def apply(op: str, a, b, out=None) -> _core.Array:
         constant = _out_of_range_comparison(op, a, b, first)
         if constant is not None:
             return written_to(out, _core.full(shape, constant, result, device))
-    # Elementwise, so out may be an operand (x += 3): no inputs to keep apart.
-    target = None if out is None else direct_out(out, shape, result, device, (), op, "same_kind")
+    # Elementwise, so out may be an operand (x += 3), but not overlap one partly (views).
+    target = None
+    if out is not None:
+        overlapping = tuple(v for v in (a, b) if _overlaps_partly(v, out))
+        target = direct_out(out, shape, result, device, overlapping, op, "same_kind")
     x = _operand(a, a_array, first, device)
     if op == "power" and not b_array and b == 2:
         op, y = "multiply", x  # numpy's x ** 2 is x * x too (the same values, no pow call)
@@ -142,7 +147,7 @@ def apply(op: str, a, b, out=None) -> _core.Array:
         y = _operand(b, b_array, second, device)
     if target is None:
         target = _core.empty(shape, result, device)
-    run(op, x, y, target)
+    run(op, x, y, target, first)
     return target if out is None else written_to(out, target)
 
 
@@ -155,23 +160,28 @@ def _kernel_modules():
     return broadcast, elementwise
 
 
-def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array) -> None:
-    """out = x (op) y for operands already of the operation's dtype, broadcasting to out."""
+def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array, dtype: np.dtype) -> None:
+    """out = x (op) y computed in dtype, broadcasting to out. Real operands of other dtypes are
+    converted inside the kernels (a mixed ``float32 + float64`` reads each once); complex
+    operands have dtype already (_operand)."""
     broadcast, elementwise = _kernel_modules()
     same_shape = x.shape == y.shape
-    if same_shape and op in _BUILTINS and _core._builtin_takes(op, x.dtype):
+    same_dtype = x.dtype == dtype and y.dtype == dtype
+    if same_shape and same_dtype and op in _BUILTINS and _core._builtin_takes(op, dtype):
         getattr(_core, op)(x, y, out)
-    elif same_shape or x.size == 1 or y.size == 1:
-        elementwise.binary(op, x, y, out)
-    else:
-        try:
-            broadcast.run(op, x, y, out)
-        except ValueError:
-            raise UnsupportedError(
-                f"{op}: broadcasting {x.shape} with {y.shape} needs more than "
-                f"{broadcast.MAX_DIMENSIONS} dimensions that cannot be merged; reshape the "
-                "operands so fewer dimensions alternate between broadcast and not"
-            ) from None
+        return
+    loop = x if x.dtype == dtype else y if y.dtype == dtype else _core.empty((1,), dtype, x.device)
+    if same_shape or x.size == 1 or y.size == 1:
+        elementwise.binary(op, x, y, out, loop)
+        return
+    try:
+        broadcast.run(op, x, y, out, loop)
+    except broadcast.TooManyDimensionsError:
+        raise UnsupportedError(
+            f"{op}: broadcasting {x.shape} with {y.shape} needs more than "
+            f"{broadcast.MAX_DIMENSIONS} dimensions that cannot be merged; reshape the "
+            "operands so fewer dimensions alternate between broadcast and not"
+        ) from None
 
 
 _BUILTINS = frozenset(("add", "subtract", "multiply", "divide", "floor_divide"))
@@ -179,10 +189,11 @@ _COMPARISONS = frozenset(("equal", "not_equal", "less", "less_equal", "greater",
 
 
 def _operand(value, is_array: bool, dtype: np.dtype, device: _core.Device) -> _core.Array:
-    """An operand as a dc array of dtype: an array converted on its device, a number as a
-    one-element array (which the kernels apply to every element)."""
+    """An operand as a dc array for an operation computing in dtype: a real array as it is (the
+    kernels convert its elements), a complex operation's array converted on its device, a
+    number as a one-element array of dtype (which the kernels apply to every element)."""
     if is_array:
-        return value if value.dtype == dtype else astype(value, dtype)
+        return value if value.dtype == dtype or dtype.kind != "c" else astype(value, dtype)
     return _core.full((1,), value, dtype, device)
 
 
@@ -200,6 +211,16 @@ def _out_of_range_comparison(op: str, a, b, dtype: np.dtype) -> bool | None:
     nearest = dtype.type(limits.max if number > limits.max else limits.min)
     pair = (nearest, number) if isinstance(a, _core.Array) else (number, nearest)
     return bool(UFUNCS[op](*pair))
+
+
+def _overlaps_partly(operand, out: _core.Array) -> bool:
+    """Whether operand is an array sharing memory with out but not the same elements (views):
+    an elementwise write into out would change elements still to be read."""
+    return (
+        isinstance(operand, _core.Array)
+        and _core._shares_memory(operand, out)
+        and not _core._same_memory(operand, out)
+    )
 
 
 def _check_devices(op: str, a: _core.Array, b: _core.Array) -> None:

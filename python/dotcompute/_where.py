@@ -69,11 +69,11 @@ def _operand(value, dtype: np.dtype, device: _core.Device) -> _core.Array:
 
 
 def _run(condition: _core.Array, x: _core.Array, y: _core.Array, out: _core.Array) -> None:
-    from .algorithm_kernels import select  # defined on first use (_algorithm_paths)
+    from .algorithm_kernels import broadcast, select  # defined on first use (_algorithm_paths)
 
     try:
         select.run(condition, x, y, out)
-    except ValueError:
+    except broadcast.TooManyDimensionsError:
         raise UnsupportedError(
             f"where: broadcasting {condition.shape}, {x.shape} and {y.shape} needs more than "
             "3 dimensions that cannot be merged; reshape the operands"

@@ -30,13 +30,23 @@ class Storage {
   static std::shared_ptr<Storage> wrap_device(std::shared_ptr<Plugin> plugin, int device,
                                               uint64_t address, uint64_t bytes,
                                               std::shared_ptr<void> owner);
+  /// Bytes [offset, offset + bytes) of parent's memory, shared without copying: the storage of
+  /// an array view (basic indexing, Note [Array views] in storage.cpp). A slice of a slice is
+  /// a slice of the first storage. Released when parent is.
+  static std::shared_ptr<Storage> slice(const std::shared_ptr<Storage>& parent, uint64_t offset,
+                                        uint64_t bytes);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
-  /// Gives the memory back now (to the pool, or to its owner). Later use raises Released.
+  /// Gives the memory back now (to the pool, or to its owner). Later use raises Released. A
+  /// slice only stops being usable; its parent's memory stays.
   void release() noexcept;
-  bool released() const noexcept { return released_; }
+  bool released() const noexcept { return released_ || (parent_ && parent_->released_); }
+  /// Whether the two storages share a byte (one allocation, overlapping ranges).
+  bool overlaps(const Storage& other) const noexcept;
+  /// Whether the two storages are the same bytes of one allocation.
+  bool same_bytes(const Storage& other) const noexcept;
 
   /// Throws Error(Released) when released.
   dc_buffer_view view() const;
@@ -49,11 +59,13 @@ class Storage {
   Plugin& plugin() const noexcept { return object_.plugin(); }
   const std::shared_ptr<Plugin>& plugin_shared() const noexcept { return object_.shared(); }
   int device() const noexcept { return device_; }
-  bool is_wrapped() const noexcept { return wrapped_ != nullptr; }
+  bool is_wrapped() const noexcept { return parent_ ? parent_->is_wrapped() : wrapped_ != nullptr; }
 
  private:
   Storage(std::shared_ptr<Plugin> plugin, int device, uint64_t bytes);
   void check_alive() const;
+  /// The allocation this storage is part of: itself, or a slice's parent.
+  const Storage& root() const noexcept { return parent_ ? *parent_ : *this; }
 
   PluginObject object_;
   int device_;
@@ -63,7 +75,9 @@ class Storage {
   bool wrapped_device_ = false;  // wrapped_ came from wrap_device, not wrap_host
   void* host_ = nullptr;
   std::shared_ptr<void> owner_;
-  std::shared_ptr<Stream> stream_;  // the stream the block is tagged with, kept alive by it
+  std::shared_ptr<Stream> stream_;   // the stream the block is tagged with, kept alive by it
+  std::shared_ptr<Storage> parent_;  // a slice's allocation (never itself a slice)
+  uint64_t offset_ = 0;              // a slice's first byte in parent_
   bool released_ = false;
 };
 

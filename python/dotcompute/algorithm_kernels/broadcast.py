@@ -75,7 +75,7 @@ def _kernels(name: str):
 
     @dc.kernel
     def broadcast_elements(
-        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a: dc.Array, b: dc.Array, out: dc.Array, loop: dc.Array, n1: dc.int64, n2: dc.int64,
         a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
         narrow: dc.bool_,
     ):  # fmt: skip
@@ -83,11 +83,11 @@ def _kernels(name: str):
         g = dc.global_id(0)
         if g < out.shape[0]:
             j, k = offsets(g, n1, n2, a0, a1, a2, b0, b1, b2, narrow)
-            out[g] = combine(a[j], b[k], out)
+            out[g] = combine(loop.dtype(a[j]), loop.dtype(b[k]), out)
 
     @dc.kernel
     def broadcast_grid(
-        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a: dc.Array, b: dc.Array, out: dc.Array, loop: dc.Array, n1: dc.int64, n2: dc.int64,
         a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
         single: dc.bool_, narrow: dc.bool_,
     ):  # fmt: skip
@@ -96,12 +96,13 @@ def _kernels(name: str):
         i2 = dc.global_id(0)
         row = dc.global_id(1)
         i0, i1 = split_row(row, n1, single, narrow)
-        x, y = a[i0 * a0 + i1 * a1 + i2 * a2], b[i0 * b0 + i1 * b1 + i2 * b2]
+        x = loop.dtype(a[i0 * a0 + i1 * a1 + i2 * a2])
+        y = loop.dtype(b[i0 * b0 + i1 * b1 + i2 * b2])
         out[row * n2 + i2] = combine(x, y, out)
 
     @dc.kernel
     def broadcast_rows(
-        a: dc.Array, b: dc.Array, out: dc.Array, n1: dc.int64, n2: dc.int64,
+        a: dc.Array, b: dc.Array, out: dc.Array, loop: dc.Array, n1: dc.int64, n2: dc.int64,
         a0: dc.int64, a1: dc.int64, a2: dc.int64, b0: dc.int64, b1: dc.int64, b2: dc.int64,
     ):  # fmt: skip
         """A work-item a row of n2 result elements. Along a row each operand is contiguous or
@@ -114,15 +115,16 @@ def _kernels(name: str):
             first, first_a, first_b = row * n2, i0 * a0 + i1 * a1, i0 * b0 + i1 * b1
             if a2 == 1 and b2 == 1:
                 for k in range(n2):
-                    out[first + k] = combine(a[first_a + k], b[first_b + k], out)
+                    x = loop.dtype(a[first_a + k])
+                    out[first + k] = combine(x, loop.dtype(b[first_b + k]), out)
             elif b2 == 0:
-                y = b[first_b]
+                y = loop.dtype(b[first_b])
                 for k in range(n2):
-                    out[first + k] = combine(a[first_a + k], y, out)
+                    out[first + k] = combine(loop.dtype(a[first_a + k]), y, out)
             else:
-                x = a[first_a]
+                x = loop.dtype(a[first_a])
                 for k in range(n2):
-                    out[first + k] = combine(x, b[first_b + k], out)
+                    out[first + k] = combine(x, loop.dtype(b[first_b + k]), out)
 
     @dc.kernel
     def broadcast_complex(
@@ -170,30 +172,45 @@ def layout(shape, *operands) -> list[tuple[int, ...]]:
     """(extent, each operand's stride) per dimension after Note [Broadcast layouts]'s merging,
     outermost first; one entry at least."""
     strides = [element_strides(shape, operand) for operand in operands]
+    return merge_dimensions(zip(shape, *strides, strict=True), len(operands))
+
+
+def merge_dimensions(dimensions, width: int) -> list[tuple[int, ...]]:
+    """(extent, *strides) entries (width strides each), outermost first, with extents of 1
+    dropped and neighbours merged where every stride runs on contiguously (the outer stride is
+    the inner one times the inner extent); one entry at least."""
     merged: list[tuple[int, ...]] = []
-    for extent, *steps in zip(shape, *strides, strict=True):
+    for extent, *steps in dimensions:
         if extent == 1:
             continue
         if merged and all(s == x * extent for s, x in zip(merged[-1][1:], steps, strict=True)):
             merged[-1] = (merged[-1][0] * extent, *steps)
         else:
             merged.append((extent, *steps))
-    return merged or [(1,) + (0,) * len(operands)]
+    return merged or [(1,) + (0,) * width]
+
+
+class TooManyDimensionsError(Exception):
+    """A broadcast that needs more than MAX_DIMENSIONS after merging (the caller's to word)."""
 
 
 def padded_layout(shape, *operands) -> list[tuple[int, ...]]:
-    """layout() as exactly MAX_DIMENSIONS entries, the missing outer ones of extent 1; a
-    ValueError past MAX_DIMENSIONS (the caller's to word)."""
+    """layout() as exactly MAX_DIMENSIONS entries, the missing outer ones of extent 1;
+    TooManyDimensionsError past MAX_DIMENSIONS."""
     dims = layout(shape, *operands)
     if len(dims) > MAX_DIMENSIONS:
-        raise ValueError(f"{len(dims)} dimensions after merging")
+        raise TooManyDimensionsError(f"{len(dims)} dimensions after merging")
     return [(1,) + (0,) * len(operands)] * (MAX_DIMENSIONS - len(dims)) + dims
 
 
-def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
-    """out = a (op) b, a and b of one dtype broadcasting to out's shape, out of the result's
-    dtype (checked by the caller); at most MAX_DIMENSIONS after merging (else ValueError, the
-    caller's to word)."""
+def run(
+    op: str, a: _core.Array, b: _core.Array, out: _core.Array, loop: _core.Array = None
+) -> None:
+    """out = a (op) b, a and b broadcasting to out's shape, out of the result's dtype (checked
+    by the caller); the operation computes in loop's dtype (a's by default; real operands of
+    other dtypes are converted in the kernels, complex ones must have it). At most
+    MAX_DIMENSIONS after merging (else TooManyDimensionsError, the caller's to word)."""
+    loop = a if loop is None else loop
     dims = padded_layout(out.shape, a.shape, b.shape)
     single = dims[0][0] == 1  # n0 is 1
     (_, a0, b0), (n1, a1, b1), (n2, a2, b2) = dims
@@ -203,7 +220,7 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
         return
     narrow = n < 2**31
     per_element, per_grid, per_row, per_pair, per_pair_compared = kernels_of(op)
-    dtype = dtype_name(a.dtype)
+    dtype = dtype_name(loop.dtype)
     if dtype in REAL_OF:
         a, b = (_core._reinterpret(x, REAL_OF[dtype], (x.size, 2)) for x in (a, b))
         if op in operations.COMPARISONS:
@@ -211,7 +228,7 @@ def run(op: str, a: _core.Array, b: _core.Array, out: _core.Array) -> None:
         else:
             per_pair[n](a, b, _core._reinterpret(out, REAL_OF[dtype], (n, 2)), *arguments, narrow)
         return
-    flat = [x.reshape((x.size,)) for x in (a, b, out)]
+    flat = [x.reshape((x.size,)) for x in (a, b, out, loop)]
     rows = n // n2
     if is_cpu_device(out.device):
         per_row[rows](*flat, *arguments)

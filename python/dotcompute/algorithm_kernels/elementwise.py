@@ -46,11 +46,13 @@ def _kernels(name: str):
     code = operations.PAIRS.get(name, operations.COMPARISONS.get(name, -1))
 
     @dc.kernel
-    def elements(a: dc.Array, b: dc.Array, out: dc.Array):
+    def elements(a: dc.Array, b: dc.Array, out: dc.Array, loop: dc.Array):
+        """Real operands of any dtype, each element converted to loop's (the operation's)."""
         i = dc.global_id(0)
         n = out.shape[0]
         if i < n:
-            out[i] = combine(a[operand_index(a, i, n)], b[operand_index(b, i, n)], out)
+            x, y = loop.dtype(a[operand_index(a, i, n)]), loop.dtype(b[operand_index(b, i, n)])
+            out[i] = combine(x, y, out)
 
     @dc.kernel
     def pairs(a: dc.Array, b: dc.Array, out: dc.Array):
@@ -100,20 +102,26 @@ def _flat(x: _core.Array, pairs: bool) -> _core.Array:
     return x if x.ndim == 1 else x.reshape((x.size,))  # (a reshape is a new object, 0.5 us)
 
 
-def binary(op: str, a: _core.Array, b: _core.Array, out: _core.Array | None) -> _core.Array:
-    """out = a (op) b with a kernel; a and b have one dtype, and the same size or one of them
-    a single element applied to every element of the other (a scalar). Without out, the result
-    has the larger operand's shape and a's dtype (bool for a comparison). Checks are the
-    caller's (the core's for the built-ins, _elementwise.py's for the rest)."""
-    like = a if b.size == 1 else b
+def binary(
+    op: str, a: _core.Array, b: _core.Array, out: _core.Array | None, loop: _core.Array = None
+) -> _core.Array:
+    """out = a (op) b with a kernel; a and b have the same size, or one of them a single
+    element applied to every element of the other (a scalar). The operation computes in loop's
+    dtype (a's by default): real operands of other dtypes are converted element by element in
+    the kernel, so a mixed ``float32 + float64`` reads each operand once; complex ones must have
+    loop's dtype. Without out, the result has the larger operand's shape and loop's dtype (bool
+    for a comparison). Checks are the caller's (the core's for the built-ins, _elementwise.py's
+    for the rest)."""
+    loop = a if loop is None else loop
     if out is None:
-        dtype = "bool" if op in operations.COMPARISONS else like.dtype
-        out = _core.empty(like.shape, dtype, like.device)
+        larger = a if b.size == 1 else b
+        dtype = "bool" if op in operations.COMPARISONS else loop.dtype
+        out = _core.empty(larger.shape, dtype, larger.device)
     if out.size == 0:
         return out
     elements, pairs, compared_pairs = kernels_of(op)
-    if dtype_name(a.dtype) not in REAL_OF:
-        elements[out.size](_flat(a, False), _flat(b, False), _flat(out, False))
+    if dtype_name(loop.dtype) not in REAL_OF:
+        elements[out.size](_flat(a, False), _flat(b, False), _flat(out, False), _flat(loop, False))
     elif op in operations.COMPARISONS:
         compared_pairs[out.size](_flat(a, True), _flat(b, True), _flat(out, False))
     else:

@@ -65,7 +65,7 @@ def select_pairs(
 
 def run(condition: _core.Array, x: _core.Array, y: _core.Array, out: _core.Array) -> None:
     """out = condition ? x : y, the operands broadcasting to out's shape; at most
-    MAX_DIMENSIONS after merging (else ValueError, the caller's to word)."""
+    MAX_DIMENSIONS after merging (else broadcast.TooManyDimensionsError, the caller's to word)."""
     n = out.size
     if n == 0:
         return
