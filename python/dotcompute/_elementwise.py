@@ -131,15 +131,15 @@ def apply(op: str, a, b, out=None) -> _core.Array:
             shape = _broadcast_shape(op, a.shape, b.shape)
     elif op == "power" and not b_array:
         _check_exponent(b, first)
-    elif op in _COMPARISONS:
-        constant = _out_of_range_comparison(op, a, b, first)
-        if constant is not None:
-            return written_to(out, _core.full(shape, constant, result, device))
     # Elementwise, so out may be an operand (x += 3), but not overlap one partly (views).
     target = None
     if out is not None:
         overlapping = tuple(v for v in (a, b) if _overlaps_partly(v, out))
         target = direct_out(out, shape, result, device, overlapping, op, "same_kind")
+    if op in _COMPARISONS and not (a_array and b_array):
+        constant = _out_of_range_comparison(op, a, b, first)
+        if constant is not None:
+            return written_to(out, _core.full(shape, constant, result, device))
     x = _operand(a, a_array, first, device)
     if op == "power" and not b_array and b == 2:
         op, y = "multiply", x  # numpy's x ** 2 is x * x too (the same values, no pow call)
