@@ -59,11 +59,13 @@ UFUNCS = {
     "greater_equal": np.greater_equal,
 }
 
+#: The comparisons (a bool result), in the order of their codes in compare_complex.
+COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+#: The operations on complex operands that give a complex result, in the order of their codes
+#: in combine_complex (algorithm_kernels/operations.py).
+COMPLEX_PAIRS = ("add", "subtract", "multiply", "divide", "maximum", "minimum")
 #: Operations with complex operands on the device (the others are numpy's errors, or power).
-_COMPLEX = frozenset(
-    ("add", "subtract", "multiply", "divide", "maximum", "minimum", "equal", "not_equal",
-     "less", "less_equal", "greater", "greater_equal")
-)  # fmt: skip
+_COMPLEX = frozenset(COMPLEX_PAIRS + COMPARISONS)
 
 # The common Python number types, tested by type first: the abstract numbers.* checks cost
 # about 0.3 us each on every x * 2.0.
@@ -136,7 +138,7 @@ def apply(op: str, a, b, out=None) -> _core.Array:
     if out is not None:
         overlapping = tuple(v for v in (a, b) if _overlaps_partly(v, out))
         target = direct_out(out, shape, result, device, overlapping, op, "same_kind")
-    if op in _COMPARISONS and not (a_array and b_array):
+    if op in COMPARISONS and not (a_array and b_array):
         constant = _out_of_range_comparison(op, a, b, first)
         if constant is not None:
             return written_to(out, _core.full(shape, constant, result, device))
@@ -167,7 +169,7 @@ def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array, dtype: np.dty
     broadcast, elementwise = _kernel_modules()
     same_shape = x.shape == y.shape
     same_dtype = x.dtype == dtype and y.dtype == dtype
-    if same_shape and same_dtype and op in _BUILTINS and _core._builtin_takes(op, dtype):
+    if same_shape and same_dtype and _core._builtin_takes(op, dtype):
         getattr(_core, op)(x, y, out)
         return
     loop = x if x.dtype == dtype else y if y.dtype == dtype else _core.empty((1,), dtype, x.device)
@@ -182,10 +184,6 @@ def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array, dtype: np.dty
             f"{broadcast.MAX_DIMENSIONS} dimensions that cannot be merged; reshape the "
             "operands so fewer dimensions alternate between broadcast and not"
         ) from None
-
-
-_BUILTINS = frozenset(("add", "subtract", "multiply", "divide", "floor_divide"))
-_COMPARISONS = frozenset(("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
 
 
 def _operand(value, is_array: bool, dtype: np.dtype, device: _core.Device) -> _core.Array:

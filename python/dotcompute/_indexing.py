@@ -172,23 +172,22 @@ def setitem(self: _core.Array, key, value) -> None:
 
 def _strides(shape: tuple[int, ...]) -> list[int]:
     """Row-major element strides of shape."""
-    strides, step = [0] * len(shape), 1
-    for d in reversed(range(len(shape))):
-        strides[d] = step
-        step *= shape[d]
-    return strides
+    from .algorithm_kernels import broadcast  # defined on first use (_algorithm_paths)
+
+    return broadcast.element_strides(shape, shape)
 
 
 def _broadcast_strides(shape: tuple[int, ...], target: tuple[int, ...]) -> list[int]:
     """Element strides of an array of shape read as target's shape (0 where broadcast); a
     ShapeError, numpy's words, where it does not broadcast to target."""
+    from .algorithm_kernels import broadcast
+
     padded = (1,) * (len(target) - len(shape)) + tuple(shape)
     if len(padded) > len(target) or any(
         size not in (1, want) for size, want in zip(padded, target, strict=True)
     ):
         raise ShapeError(f"could not broadcast input array from shape {shape} into shape {target}")
-    own = _strides(padded)
-    return [0 if size == 1 else stride for size, stride in zip(padded, own, strict=True)]
+    return broadcast.element_strides(target, shape)
 
 
 def _source(value, like: _core.Array) -> _core.Array:

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import dotcompute as dc
 
+from .._elementwise import COMPARISONS as COMPARISON_NAMES
+from .._elementwise import COMPLEX_PAIRS
+
 
 @dc.func
 def add(x, y, out):
@@ -122,12 +125,10 @@ REAL = {
 }  # fmt: skip
 
 #: The operations on complex pairs that give a pair: their codes in combine_complex.
-PAIRS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "maximum": 4, "minimum": 5}
+PAIRS = {name: code for code, name in enumerate(COMPLEX_PAIRS)}
 
 #: The comparisons: their codes in compare_complex; their result is bool.
-COMPARISONS = {
-    "equal": 0, "not_equal": 1, "less": 2, "less_equal": 3, "greater": 4, "greater_equal": 5,
-}  # fmt: skip
+COMPARISONS = {name: code for code, name in enumerate(COMPARISON_NAMES)}
 
 
 @dc.func
