@@ -232,3 +232,26 @@ def test_comparisons_in_a_graph(device, rng):
         bound = np.abs(bound)
         np.testing.assert_array_equal(inside.numpy(), (host < bound) & (host > -bound))
         np.testing.assert_array_equal(clipped.numpy(), np.minimum(np.maximum(host, -bound), bound))
+
+
+def test_in_place_with_numpy_operands_writes_the_array(device, rng):
+    """x op= numpy_array (or a list) writes x in place on every device: the operand is copied to
+    x's device, as assignment's value is; x stays the same dc array."""
+    host = random_array(rng, (9, 130), "float32")
+    row, column = random_array(rng, 130, "float32"), random_array(rng, (9, 1), "int16")
+    x = dc.asarray(host.copy(), device=device)
+    same = x
+    x -= row
+    x *= column
+    x += [0.5] * 130
+    x **= np.full(130, 2, np.int8)
+    assert x is same and isinstance(x, dc.Array)
+    np.testing.assert_allclose(x.numpy(), ((host - row) * column + 0.5) ** 2, rtol=1e-5)
+    flags = dc.asarray(random_array(rng, 40, "bool"), device=device)
+    flags |= np.ones(40, bool)
+    assert flags.dtype == np.bool_ and flags.numpy().all()
+    with pytest.raises(dc.DTypeError, match="cannot write a float64 result"):
+        counts = dc.asarray(random_array(rng, 130, "int32"), device=device)
+        counts += np.ones(130)  # numpy's same_kind rule, as for dc operands
+    with pytest.raises(dc.ShapeError):
+        x += np.ones(7, np.float32)

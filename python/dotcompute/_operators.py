@@ -39,10 +39,23 @@ def function(op: str, a, b, out):
     )
 
 
+def _in_place_operand(array: _core.Array, other):
+    """other for ``array (op)= other``: a numpy array or a list becomes a dc array on array's
+    device (copied there, as assignment's value is), so the operation writes array in place.
+    Without this Python would fall back to ``array (op) other``, which numpy runs, and rebind
+    the name to numpy's result, leaving the dc array unchanged."""
+    if isinstance(other, np.ndarray | list | tuple):
+        return _core._from_numpy(np.asarray(other), array.device, True)
+    return other
+
+
 def forward(op: str, array: _core.Array, other, in_place: bool):
     """``array (op) other`` for the C++ operators when other is not a dc array: NotImplemented
-    unless it is a number (Python then tries other's reflected operator)."""
-    if not is_scalar(other):
+    unless it is a number (Python then tries other's reflected operator), or, in place, a numpy
+    array or a list."""
+    if in_place:
+        other = _in_place_operand(array, other)
+    if not _is_operand(other):
         return NotImplemented
     return apply(op, array, other, array if in_place else None)
 
@@ -51,6 +64,8 @@ def operator(op: str, in_place: bool = False):
     """The Array method for ``self (op) other`` (``__lt__``, ``__mod__``, ``__imod__``, ...)."""
 
     def method(self, other):
+        if in_place:
+            other = _in_place_operand(self, other)
         if not _is_operand(other):
             return NotImplemented
         return apply(op, self, other, self if in_place else None)
