@@ -137,10 +137,6 @@ def test_indexing_errors(device):
         x[..., ...]
     with pytest.raises(IndexError, match="only integers, slices"):
         x["a"]
-    with pytest.raises(dc.UnsupportedError, match="advanced indexing"):
-        x[dc.asarray(np.array([0, 1]), device=device)]
-    with pytest.raises(dc.UnsupportedError, match="advanced indexing"):
-        x[[0, 2]]
     with pytest.raises(dc.ShapeError, match=r"from shape \(3,\) into shape \(4,\)"):
         x[0] = np.ones(3, np.float32)
     host = np.ones(3, np.float32)

@@ -65,6 +65,7 @@ from ._operators import (
     power,
     remainder,
 )
+from ._nonzero import flatnonzero, nonzero
 from ._ranges import arange, linspace
 from ._where import where
 from .errors import (
@@ -289,6 +290,7 @@ __all__ = [
     "float16",
     "float32",
     "float64",
+    "flatnonzero",
     "floor",
     "floor_divide",
     "fma",
@@ -339,6 +341,7 @@ __all__ = [
     "min",
     "minimum",
     "multiply",
+    "nonzero",
     "not_equal",
     "num_groups",
     "ones",

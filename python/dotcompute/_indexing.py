@@ -1,6 +1,7 @@
 # python/dotcompute/_indexing.py
 # x[key] and x[key] = value for dc arrays: numpy's basic indexing (integers, slices, ..., None).
-"""``Array.__getitem__`` and ``Array.__setitem__`` with numpy's basic indexing.
+"""``Array.__getitem__`` and ``Array.__setitem__``: numpy's basic indexing here, keys with
+integer arrays or boolean masks (numpy's advanced indexing) in ``_advanced_indexing.py``.
 
 A key is an integer, a slice, ``...``, ``None`` (a new axis of length 1), or a tuple of them;
 negative integers and slice bounds count from the end, an integer out of range is an
@@ -17,19 +18,17 @@ IndexError, as numpy's. What a selection gives:
 
 ``x[key] = value`` writes in place for every key: value is a dc array, a numpy array or a number,
 broadcast to the selection's shape and converted to x's dtype (numpy's unsafe casting, as
-numpy's assignment). Integer or boolean arrays as indices (numpy's advanced indexing) are an
-UnsupportedError.
+numpy's assignment).
 """
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
-from . import _core
+from . import _advanced_indexing, _core
 from ._astype import astype
-from .errors import InvalidArgumentError, ShapeError, UnsupportedError
+from ._index_keys import expand, row_major, wrap_index
+from .errors import InvalidArgumentError, ShapeError
 
 
 class _Selection:
@@ -37,12 +36,12 @@ class _Selection:
     length, step), or (index, None, None) for an integer. ``sources``: per dimension of the
     result, the array's axis it selects from, or None for a new axis."""
 
-    def __init__(self, shape: tuple[int, ...], key):
+    def __init__(self, shape: tuple[int, ...], items: list):
         self.axes: list[tuple[int, int | None, int | None]] = []
         self.sources: list[int | None] = []
         shape_out: list[int] = []
         axis = 0
-        for item in _expanded(key, len(shape)):
+        for item in items:
             if item is None:
                 self.sources.append(None)
                 shape_out.append(1)
@@ -55,12 +54,7 @@ class _Selection:
                 self.sources.append(axis)
                 shape_out.append(length)
             else:
-                index = item + size if item < 0 else item
-                if not 0 <= index < size:
-                    raise IndexError(
-                        f"index {item} is out of bounds for axis {axis} with size {size}"
-                    )
-                self.axes.append((index, None, None))
+                self.axes.append((wrap_index(item, size, axis), None, None))
             axis += 1
         self.shape = tuple(shape_out)
 
@@ -92,55 +86,20 @@ class _Selection:
         return result
 
 
-def _expanded(key, ndim: int) -> list:
-    """The key as a list of ints, slices and Nones with `...` replaced by whole slices."""
-    items = list(key) if isinstance(key, tuple) else [key]
-    normalized = []
-    for item in items:
-        if item is None or item is Ellipsis or isinstance(item, slice):
-            normalized.append(item)
-        elif isinstance(item, bool | np.bool_):
-            raise UnsupportedError(
-                "indexing with a bool (numpy's 0-d boolean index) is not supported"
-            )
-        elif isinstance(item, _core.Array | np.ndarray | list | tuple):
-            raise UnsupportedError(
-                "indexing with arrays (numpy's advanced indexing: integer arrays, boolean masks) "
-                "is not supported; use integers, slices, ... and None, or dc.where for masks"
-            )
-        else:
-            try:
-                normalized.append(operator.index(item))
-            except TypeError:
-                raise IndexError(
-                    "only integers, slices (`:`), ellipsis (`...`) and None are valid indices, "
-                    f"got {type(item).__name__}"
-                ) from None
-    if sum(item is Ellipsis for item in normalized) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(item is not None and item is not Ellipsis for item in normalized)
-    if used > ndim:
-        raise IndexError(
-            f"too many indices for array: array is {ndim}-dimensional, but {used} were indexed"
-        )
-    rest = [slice(None)] * (ndim - used)
-    for at, item in enumerate(normalized):
-        if item is Ellipsis:
-            return normalized[:at] + rest + normalized[at + 1 :]
-    return normalized + rest
-
-
 def getitem(self: _core.Array, key) -> _core.Array:
     """x[key]: a view where the selection is contiguous, else a copy on the device."""
-    selection = _Selection(self.shape, key)
-    strides = _strides(self.shape)
+    items = expand(key, self.ndim, self.device)
+    if _advanced_indexing.is_advanced_key(items):
+        return _advanced_indexing.gather(self, _advanced_indexing.Plan(self, items))
+    selection = _Selection(self.shape, items)
+    strides = row_major(self.shape)
     if selection.is_contiguous(self.shape):
         first = selection.first_element(strides) if self.size else 0
         return _core._view(self, first, selection.shape)
     from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
 
     out = _core.empty(selection.shape, self.dtype, self.device)
-    out_strides = _strides(selection.shape)
+    out_strides = row_major(selection.shape)
     steps = [
         (extent, stride, out_stride)
         for (extent, stride), out_stride in zip(selection.layout(strides), out_strides, strict=True)
@@ -153,14 +112,19 @@ def setitem(self: _core.Array, key, value) -> None:
     """x[key] = value, in place: value broadcast to the selection and converted to x's dtype."""
     if self.readonly:
         raise InvalidArgumentError("assignment destination is read-only")
+    items = expand(key, self.ndim, self.device)
+    if _advanced_indexing.is_advanced_key(items):
+        plan = _advanced_indexing.Plan(self, items)
+        source = _readable_source(value, self)
+        strides = _broadcast_strides(source.shape, plan.shape)
+        _advanced_indexing.scatter(self, plan, source, strides)
+        return
     from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
 
-    selection = _Selection(self.shape, key)
-    source = _source(value, self)
+    selection = _Selection(self.shape, items)
+    source = _readable_source(value, self)
     source_strides = _broadcast_strides(source.shape, selection.shape)
-    if _core._shares_memory(source, self):  # x[1:] = x[:-1]: read everything first
-        source = source.copy()
-    strides = _strides(self.shape)
+    strides = row_major(self.shape)
     steps = [
         (extent, source_stride, stride)
         for (extent, stride), source_stride in zip(
@@ -170,11 +134,11 @@ def setitem(self: _core.Array, key, value) -> None:
     strided.copy(source, self, steps, 0, selection.first_element(strides))
 
 
-def _strides(shape: tuple[int, ...]) -> list[int]:
-    """Row-major element strides of shape."""
-    from .algorithm_kernels import broadcast  # defined on first use (_algorithm_paths)
-
-    return broadcast.element_strides(shape, shape)
+def _readable_source(value, like: _core.Array) -> _core.Array:
+    """_source(value, like), copied first where it shares like's memory (x[1:] = x[:-1] reads
+    everything before writing)."""
+    source = _source(value, like)
+    return source.copy() if _core._shares_memory(source, like) else source
 
 
 def _broadcast_strides(shape: tuple[int, ...], target: tuple[int, ...]) -> list[int]:

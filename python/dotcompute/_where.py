@@ -5,7 +5,8 @@
 combine by numpy's ``result_type`` (a Python number is weak, NEP 50), and the condition counts
 as its elements' truth (``!= 0``, converted on the device unless it is bool). It runs the
 kernels of ``algorithm_kernels/select.py`` on the condition's device, on the current stream,
-and is recorded inside ``dc.capture``.
+and is recorded inside ``dc.capture``. ``dc.where(condition)`` alone is ``dc.nonzero``
+(``_nonzero.py``).
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._elementwise import is_scalar
-from .errors import DeviceError, DTypeError, ShapeError, UnsupportedError
+from ._nonzero import nonzero
+from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError, UnsupportedError
 
 
-def where(condition, x=None, y=None) -> _core.Array:
-    """Elements of x where condition is true, else of y (numpy's ``where``).
+def where(condition, x=None, y=None) -> _core.Array | tuple[_core.Array, ...]:
+    """Elements of x where condition is true, else of y (numpy's ``where``); with the condition
+    alone, ``dc.nonzero(condition)``.
 
     >>> v = dc.asarray(np.array([-2.0, 3.0, -1.0]))
     >>> dc.where(v > 0, v, 0.0).tolist()
     [0.0, 3.0, 0.0]
     """
+    if x is None and y is None:
+        return nonzero(condition)
     if x is None or y is None:
-        raise UnsupportedError(
-            "where needs x and y; where(condition) alone (numpy's nonzero) is not available"
-        )
+        raise InvalidArgumentError("where takes x and y together, or neither (numpy's nonzero)")
     if not isinstance(condition, _core.Array):
         raise DTypeError(
             f"where: condition must be a dc array, got {type(condition).__name__} (convert "
