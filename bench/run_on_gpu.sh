@@ -50,6 +50,7 @@ fi
 step "benchmarks against CuPy on the same card"
 python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
 python3 bench/compare_elementwise.py --device cuda:0 2>&1 | tee "$out/compare_elementwise.txt" | tail -12
+python3 bench/compare_indexing.py --device cuda:0 2>&1 | tee "$out/compare_indexing.txt" | tail -12
 
 step "one launch, layer by layer"
 python3 bench/cuda_launch_profile.py 2>&1 | tee "$out/launch_profile.txt" | tail -12

@@ -153,9 +153,38 @@ def test_advanced_indexing_errors(device):
         x[[0, 1]] = np.ones((3, 4), np.float32)
     with pytest.raises(dc.UnsupportedError, match="0-d bool"):
         x[np.True_]
-    with pytest.raises(dc.UnsupportedError, match="inside dc.capture"):
-        with dc.capture(device=device):
-            x[x > 0]
-    with pytest.raises(dc.UnsupportedError, match="inside dc.capture"):
-        with dc.capture(device=device):
-            dc.nonzero(x)
+    with pytest.raises(dc.UnsupportedError, match=r"inside dc\.capture"), dc.capture(device=device):
+        x[x > 0]
+    with pytest.raises(dc.UnsupportedError, match=r"inside dc\.capture"), dc.capture(device=device):
+        dc.nonzero(x)
+
+
+@pytest.mark.parametrize("variant", ["chunks", "scan"])
+def test_both_compaction_kernels(device, rng, monkeypatch, variant):
+    """Note [Compaction on GPUs and CPUs]: CPU devices walk chunks, GPUs scan every flag; both
+    run on every device here, over several chunks and a partial last one."""
+    from dotcompute.algorithm_kernels import compact
+
+    monkeypatch.setattr(compact, "is_cpu_device", lambda device: variant == "chunks")
+    host = random_array(rng, 3 * compact.CHUNK + 123, "float32")
+    host[: compact.CHUNK] = -1.0  # a chunk with no true flag
+    x = dc.asarray(host, device=device)
+    np.testing.assert_array_equal(dc.flatnonzero(x > 0).numpy(), np.flatnonzero(host > 0))
+    np.testing.assert_array_equal(x[x > 0].numpy(), host[host > 0])
+    halves = dc.asarray(random_array(rng, host.size, "int16"), device=device)
+    np.testing.assert_array_equal(halves[x > 0].numpy(), halves.numpy()[host > 0])
+
+
+def test_masked_assignment_of_a_number_records_in_a_graph(device, rng):
+    """x[mask] = number needs no count on the host (a select written into x), so it also
+    records inside dc.capture and replays on new data."""
+    x = dc.asarray(random_array(rng, (65, 33), "float32"), device=device)
+    with dc.capture(device=device) as graph:
+        x[x < 0] = 0.0
+        x[x > 3.0] = dc.asarray(np.array([3.0], np.float32), device=device)
+    for _ in range(2):
+        host = random_array(rng, (65, 33), "float32")
+        dc.copyto(x, host)
+        graph.replay()
+        dc.synchronize(device)
+        np.testing.assert_array_equal(x.numpy(), np.clip(host, 0.0, 3.0))

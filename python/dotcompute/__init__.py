@@ -50,6 +50,7 @@ from ._core import (
     synchronize,
     zeros,
 )
+from ._nonzero import flatnonzero, nonzero
 from ._operators import (
     bitwise_and,
     bitwise_or,
@@ -65,7 +66,6 @@ from ._operators import (
     power,
     remainder,
 )
-from ._nonzero import flatnonzero, nonzero
 from ._ranges import arange, linspace
 from ._where import where
 from .errors import (

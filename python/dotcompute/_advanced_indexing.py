@@ -14,10 +14,14 @@ How: the element offset each position of B selects (sum of index * stride over t
 axes; a mask's positions times the stride of its last axis, its axes being whole) is computed
 on the device with the elementwise operations, and ``strided.copy_indexed`` gathers through it
 (the result is a copy, as numpy's) or scatters through it (assignment, in place; where an
-index repeats, one of the values is written, numpy writes the last). Checking the indices
-costs a min and a max of each index array, and a mask the count of its true elements: each a
-synchronization with the host, so advanced indexing is an UnsupportedError inside
-``dc.capture``.
+index repeats, one of the values is written, numpy writes the last). Index arrays from the
+host are checked there before they are copied; a dc index array costs a min and a max on the
+device, a mask the count of its true elements: each a synchronization with the host, so such
+keys are UnsupportedErrors inside ``dc.capture``.
+
+Two keys skip the offsets: ``x[mask]`` with a mask of x's shape compacts the selected values
+directly (``compact.values``), and ``x[mask] = number`` is ``where(mask, number, x)`` written
+into x (no synchronization, so it also records inside ``dc.capture``).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._astype import astype
 from ._elementwise import apply
-from ._index_keys import IndexArray, Mask, is_advanced, row_major, wrap_index
+from ._index_keys import IndexArray, Mask, broadcast_strides, is_advanced, row_major, wrap_index
 from ._nonzero import flatnonzero, require_no_capture
 
 
@@ -59,7 +64,7 @@ class Plan:
                 axis += item.consumed
                 parts.append(_scaled(flatnonzero(item.values), strides[axis - 1]))
             elif isinstance(item, IndexArray):
-                parts.append(_scaled(_checked(item.values, shape[axis], axis), strides[axis]))
+                parts.append(_offsets(item, shape[axis], axis, strides[axis], array.device))
                 axis += 1
             else:  # an integer among advanced items: a 0-d index array
                 self.base += wrap_index(item, shape[axis], axis) * strides[axis]
@@ -81,14 +86,46 @@ def is_advanced_key(items: list) -> bool:
     return any(is_advanced(item) for item in items)
 
 
+def getitem(array: _core.Array, items: list) -> _core.Array:
+    """array[key] for a key with integer arrays or masks: a new array."""
+    mask = _whole_mask(array, items)
+    if mask is not None and array.dtype.itemsize <= 8:
+        from .algorithm_kernels import compact  # defined on first use (_algorithm_paths)
+
+        require_no_capture(array.device, "indexing with a boolean mask")
+        return compact.values(mask.reshape((mask.size,)), array.reshape((array.size,)))
+    return gather(array, Plan(array, items))
+
+
+def setitem(array: _core.Array, items: list, source: _core.Array) -> None:
+    """array[key] = source (array's dtype and device, not sharing its memory), in place."""
+    mask = _whole_mask(array, items)
+    if mask is not None and source.size == 1 and source.ndim <= 1:
+        from .algorithm_kernels import select
+
+        flat = array.reshape((array.size,))
+        select.run(mask.reshape((mask.size,)), source.reshape((1,)), flat, flat)
+        return
+    plan = Plan(array, items)
+    scatter(array, plan, source, broadcast_strides(source.shape, plan.shape))
+
+
+def _whole_mask(array: _core.Array, items: list) -> _core.Array | None:
+    """The mask of a key that is one mask of array's shape (x[x > 0]), else None."""
+    if len(items) == 1 and isinstance(items[0], Mask) and items[0].values.shape == array.shape:
+        return items[0].values
+    return None
+
+
 def gather(array: _core.Array, plan: Plan) -> _core.Array:
     """array[key] as a new array."""
     from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
 
     out = _core.empty(plan.shape, array.dtype, array.device)
+    out_strides = row_major(plan.shape)
     layout = [
         (extent, stride, out_stride, block)
-        for (extent, stride, block), out_stride in zip(plan.rows, row_major(plan.shape), strict=True)
+        for (extent, stride, block), out_stride in zip(plan.rows, out_strides, strict=True)
     ]
     strided.copy_indexed(array, out, layout, plan.offsets, plan.base, 0, gather=True)
     return out
@@ -117,22 +154,36 @@ def _check_mask(mask_shape: tuple[int, ...], shape: tuple[int, ...], axis: int) 
             )
 
 
-def _checked(values: _core.Array, size: int, axis: int) -> _core.Array:
-    """values with negative ones counted from the end; numpy's IndexError for one out of range."""
+def _offsets(
+    index: IndexArray, size: int, axis: int, stride: int, device: _core.Device
+) -> _core.Array:  # fmt: skip
+    """The element offsets an index array selects along an axis (negative indices counted from
+    the end, times the axis' stride), int64 on the device; numpy's IndexError for an index out
+    of range. Host arrays are checked and scaled on the host, then copied."""
+    values = index.values
     if values.size == 0:
-        return values
-    from .algorithms import max as maximum, min as minimum
+        return _core.empty(values.shape, np.int64, device)
+    if isinstance(values, np.ndarray):
+        low, high = int(values.min()), int(values.max())
+    else:
+        from .algorithms import max as maximum
+        from .algorithms import min as minimum
 
-    low, high = int(minimum(values).item()), int(maximum(values).item())
+        low, high = int(minimum(values).item()), int(maximum(values).item())
     if high >= size or low < -size:
-        host = values.numpy()
+        host = values if isinstance(values, np.ndarray) else values.numpy()
         wrong = host[(host >= size) | (host < -size)][0]
         raise IndexError(f"index {wrong} is out of bounds for axis {axis} with size {size}")
-    if low >= 0:
-        return values
-    from ._where import where
+    if isinstance(values, np.ndarray):
+        wrapped = values.astype(np.int64) + size * (values < 0) if low < 0 else values
+        return _core._from_numpy(np.multiply(wrapped, stride, dtype=np.int64), device, True)
+    if values.dtype != np.int64:
+        values = astype(values, np.int64)
+    if low < 0:
+        from ._where import where
 
-    return where(apply("less", values, 0), apply("add", values, size), values)
+        values = where(apply("less", values, 0), apply("add", values, size), values)
+    return _scaled(values, stride)
 
 
 def _scaled(values: _core.Array, stride: int) -> _core.Array:

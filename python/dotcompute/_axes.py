@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from .errors import InvalidArgumentError
 
 
 def split(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
-    outer = int(np.prod(shape[:axis], dtype=np.int64))
-    inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    outer = math.prod(shape[:axis])
+    inner = math.prod(shape[axis + 1 :])
     return outer, shape[axis], inner
 
 

@@ -3,8 +3,9 @@
 # indexing (_indexing.py, _advanced_indexing.py) both start from.
 """``expand(key, ndim, device)``: the items of a key with ``...`` replaced by whole slices and
 numpy's IndexErrors for malformed keys. An item is ``None`` (a new axis), a slice, an int, an
-``IndexArray`` (integer array, int64 on the array's device) or a ``Mask`` (bool array, over as
-many axes as it has dimensions). A 0-d integer array counts as an integer, as in numpy.
+``IndexArray`` (an integer array, on the host or the array's device) or a ``Mask`` (a bool
+array over as many axes as it has dimensions). A 0-d integer array counts as an integer, as in
+numpy.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import operator
 import numpy as np
 
 from . import _core
-from ._astype import astype
-from .errors import UnsupportedError
+from .errors import ShapeError, UnsupportedError
 
 
 class IndexArray:
-    """An integer-array index of one axis: int64 values on the indexed array's device."""
+    """An integer-array index of one axis: a numpy array of an integer dtype (checked on the
+    host, then copied to the device) or a dc array of one on the indexed array's device."""
 
     consumed = 1
 
-    def __init__(self, values: _core.Array):
+    def __init__(self, values: np.ndarray | _core.Array):
         self.values = values
 
 
@@ -75,6 +76,21 @@ def row_major(shape: tuple[int, ...]) -> list[int]:
     return strides
 
 
+def broadcast_strides(shape: tuple[int, ...], target: tuple[int, ...]) -> list[int]:
+    """Element strides of a contiguous array of shape read as target's shape (0 where it
+    broadcasts); a ShapeError, numpy's words, where it does not broadcast to target."""
+    padded = (1,) * (len(target) - len(shape)) + tuple(shape)
+    if len(padded) > len(target) or any(
+        size not in (1, want) for size, want in zip(padded, target, strict=True)
+    ):
+        raise ShapeError(f"could not broadcast input array from shape {shape} into shape {target}")
+    strides, step = [0] * len(target), 1
+    for d in reversed(range(len(target))):
+        strides[d] = step if padded[d] == target[d] else 0
+        step *= padded[d]
+    return strides
+
+
 def _axes_consumed(item) -> int:
     if item is None or item is Ellipsis:
         return 0
@@ -109,7 +125,7 @@ def _array_item(item, device: _core.Device):
         return int(values.item())
     if kind == "mask":
         return Mask(values)
-    return IndexArray(values if values.dtype == np.int64 else astype(values, np.int64))
+    return IndexArray(values)
 
 
 def _host_item(item, device: _core.Device):
@@ -125,11 +141,11 @@ def _host_item(item, device: _core.Device):
         return int(host)
     if kind == "mask":
         return Mask(_core._from_numpy(host, device, True))
-    return IndexArray(_core._from_numpy(host.astype(np.int64, copy=False), device, True))
+    return IndexArray(host)
 
 
 def _index_kind(dtype: np.dtype, ndim: int) -> str:
-    """"integer" (0-d integer: an int, as in numpy), "mask" or "array"; numpy's IndexError for
+    """ "integer" (0-d integer: an int, as in numpy), "mask" or "array"; numpy's IndexError for
     other dtypes."""
     if dtype == np.bool_:
         if ndim == 0:
@@ -138,5 +154,7 @@ def _index_kind(dtype: np.dtype, ndim: int) -> str:
             )
         return "mask"
     if dtype.kind not in "iu":
-        raise IndexError(f"arrays used as indices must be of integer (or boolean) type, got {dtype}")
+        raise IndexError(
+            f"arrays used as indices must be of integer (or boolean) type, got {dtype}"
+        )
     return "integer" if ndim == 0 else "array"

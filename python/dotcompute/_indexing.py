@@ -27,8 +27,8 @@ import numpy as np
 
 from . import _advanced_indexing, _core
 from ._astype import astype
-from ._index_keys import expand, row_major, wrap_index
-from .errors import InvalidArgumentError, ShapeError
+from ._index_keys import broadcast_strides, expand, row_major, wrap_index
+from .errors import InvalidArgumentError
 
 
 class _Selection:
@@ -90,7 +90,7 @@ def getitem(self: _core.Array, key) -> _core.Array:
     """x[key]: a view where the selection is contiguous, else a copy on the device."""
     items = expand(key, self.ndim, self.device)
     if _advanced_indexing.is_advanced_key(items):
-        return _advanced_indexing.gather(self, _advanced_indexing.Plan(self, items))
+        return _advanced_indexing.getitem(self, items)
     selection = _Selection(self.shape, items)
     strides = row_major(self.shape)
     if selection.is_contiguous(self.shape):
@@ -114,16 +114,13 @@ def setitem(self: _core.Array, key, value) -> None:
         raise InvalidArgumentError("assignment destination is read-only")
     items = expand(key, self.ndim, self.device)
     if _advanced_indexing.is_advanced_key(items):
-        plan = _advanced_indexing.Plan(self, items)
-        source = _readable_source(value, self)
-        strides = _broadcast_strides(source.shape, plan.shape)
-        _advanced_indexing.scatter(self, plan, source, strides)
+        _advanced_indexing.setitem(self, items, _readable_source(value, self))
         return
     from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
 
     selection = _Selection(self.shape, items)
     source = _readable_source(value, self)
-    source_strides = _broadcast_strides(source.shape, selection.shape)
+    source_strides = broadcast_strides(source.shape, selection.shape)
     strides = row_major(self.shape)
     steps = [
         (extent, source_stride, stride)
@@ -139,19 +136,6 @@ def _readable_source(value, like: _core.Array) -> _core.Array:
     everything before writing)."""
     source = _source(value, like)
     return source.copy() if _core._shares_memory(source, like) else source
-
-
-def _broadcast_strides(shape: tuple[int, ...], target: tuple[int, ...]) -> list[int]:
-    """Element strides of an array of shape read as target's shape (0 where broadcast); a
-    ShapeError, numpy's words, where it does not broadcast to target."""
-    from .algorithm_kernels import broadcast
-
-    padded = (1,) * (len(target) - len(shape)) + tuple(shape)
-    if len(padded) > len(target) or any(
-        size not in (1, want) for size, want in zip(padded, target, strict=True)
-    ):
-        raise ShapeError(f"could not broadcast input array from shape {shape} into shape {target}")
-    return broadcast.element_strides(target, shape)
 
 
 def _source(value, like: _core.Array) -> _core.Array:

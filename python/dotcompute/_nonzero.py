@@ -5,11 +5,10 @@ positions), ``dc.nonzero`` (one int64 array of coordinates per dimension, numpy'
 ``dc.where(condition)`` alone, which is ``nonzero``. Also behind boolean-mask indexing
 (``_advanced_indexing.py``).
 
-The flags (``x != 0``, or x itself when bool) are scanned (``dc.cumsum``), the last running
-count comes to the host (one synchronization: the result's length depends on the data, as in
-every GPU library), and ``algorithm_kernels/compact.py`` writes each true element's position
-into its slot. Inside ``dc.capture`` that count is not known until replay, so these are
-UnsupportedErrors there.
+The flags (``x != 0``, or x itself when bool) are compacted by ``algorithm_kernels/compact.py``
+(Note [Compaction on GPUs and CPUs]); their count comes to the host (one synchronization: the
+result's length depends on the data, as in every GPU library). Inside ``dc.capture`` that count
+is not known until replay, so these are UnsupportedErrors there.
 """
 
 from __future__ import annotations
@@ -33,14 +32,7 @@ def flatnonzero(x: _core.Array) -> _core.Array:
 
     require_no_capture(x.device, "flatnonzero")
     flags = x if x.dtype == np.bool_ else apply("not_equal", x, x.dtype.type(0))
-    flags = flags.reshape((x.size,))
-    if x.size == 0:
-        return _core.empty((0,), np.int64, x.device)
-    ends = _cumsum(flags)
-    count = int(ends[x.size - 1].item())
-    out = _core.empty((count,), np.int64, x.device)
-    compact.positions(flags, ends, out)
-    return out
+    return compact.positions(flags.reshape((x.size,)))
 
 
 def nonzero(x: _core.Array) -> tuple[_core.Array, ...]:
@@ -81,10 +73,6 @@ def require_no_capture(device: _core.Device, what: str) -> None:
 
 def _check(x, what: str) -> None:
     if not isinstance(x, _core.Array):
-        raise DTypeError(f"{what} takes a dc array, got {type(x).__name__} (convert with dc.asarray)")
-
-
-def _cumsum(flags: _core.Array) -> _core.Array:
-    from .algorithms import cumsum
-
-    return cumsum(flags)
+        raise DTypeError(
+            f"{what} takes a dc array, got {type(x).__name__} (convert with dc.asarray)"
+        )
