@@ -231,12 +231,18 @@ def _check_devices(op: str, a: _core.Array, b: _core.Array) -> None:
 
 def _broadcast_shape(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     try:
-        return tuple(np.broadcast_shapes(a, b))
+        return _broadcast_shapes(a, b)
     except ValueError:
         raise ShapeError(
             f"{op}: input shapes {a} and {b} do not broadcast (aligned on the right, each "
             "dimension must be equal or 1 in one of them)"
         ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """numpy's broadcast shape (ValueError where there is none), cached by shapes."""
+    return tuple(np.broadcast_shapes(a, b))
 
 
 def _check_exponent(exponent, dtype: np.dtype) -> None:

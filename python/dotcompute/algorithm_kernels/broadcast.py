@@ -194,13 +194,15 @@ class TooManyDimensionsError(Exception):
     """A broadcast that needs more than MAX_DIMENSIONS after merging (the caller's to word)."""
 
 
-def padded_layout(shape, *operands) -> list[tuple[int, ...]]:
+@functools.lru_cache(maxsize=4096)
+def padded_layout(shape, *operands) -> tuple[tuple[int, ...], ...]:
     """layout() as exactly MAX_DIMENSIONS entries, the missing outer ones of extent 1;
-    TooManyDimensionsError past MAX_DIMENSIONS."""
+    TooManyDimensionsError past MAX_DIMENSIONS. Cached by shapes: a program repeats a few, and
+    working the layout out was about a third of a small broadcast's time in Python."""
     dims = layout(shape, *operands)
     if len(dims) > MAX_DIMENSIONS:
         raise TooManyDimensionsError(f"{len(dims)} dimensions after merging")
-    return [(1,) + (0,) * len(operands)] * (MAX_DIMENSIONS - len(dims)) + dims
+    return tuple([(1,) + (0,) * len(operands)] * (MAX_DIMENSIONS - len(dims)) + dims)
 
 
 def run(
