@@ -182,3 +182,31 @@ def test_indexing_in_a_graph(device, rng):
         expected_column[3] = host[4, 1]
         np.testing.assert_array_equal(y.numpy()[:, 1], expected_column)
         np.testing.assert_array_equal(y.numpy()[3], host[4])
+
+
+@pytest.mark.parametrize("variant", ["rows", "grid", "elements"])
+def test_every_copy_kernel(device, rng, monkeypatch, variant):
+    """Note [Rows on CPU devices]: CPU devices copy a row a work-item, GPUs take a grid, and
+    one-dimensional layouts a work-item per element; each runs on every device here, for basic
+    and advanced selections, reads and assignments, 4-byte and 16-byte items."""
+    from dotcompute.algorithm_kernels import strided
+
+    monkeypatch.setattr(strided, "is_cpu_device", lambda device: variant == "rows")
+    if variant == "elements":
+        monkeypatch.setattr(strided, "MAX_GRID_ROWS", 0)
+    for dtype in ("float32", "complex128"):
+        host = random_array(rng, (5, 37, 19), dtype)
+        x = dc.asarray(host.copy(), device=device)
+        keys = [
+            (slice(None), 3), (slice(None, None, 2), slice(1, None), slice(None, None, -3)),
+            ([4, 0, 2], slice(2, 30)), (slice(None), [30, 1], slice(None, None, 2)),
+            host.real > 0,
+        ]  # fmt: skip
+        for key in keys:
+            np.testing.assert_array_equal(x[key].numpy(), host[key], err_msg=str(key))
+        expected = host.copy()
+        for key in keys[:4]:
+            value = random_array(rng, expected[key].shape, dtype)
+            x[key] = value
+            expected[key] = value
+        np.testing.assert_array_equal(x.numpy(), expected)

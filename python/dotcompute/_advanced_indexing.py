@@ -169,7 +169,8 @@ def _offsets(
         from .algorithms import max as maximum
         from .algorithms import min as minimum
 
-        low, high = int(minimum(values).item()), int(maximum(values).item())
+        smallest, largest = minimum(values), maximum(values)  # both queued, then one wait
+        low, high = int(smallest.item()), int(largest.item())
     if high >= size or low < -size:
         host = values if isinstance(values, np.ndarray) else values.numpy()
         wrong = host[(host >= size) | (host < -size)][0]

@@ -15,24 +15,34 @@ source's position (a gather, ``x[idx]``) or to the destination's (a scatter, ``x
 ``copy`` is the same kernel with one zero offset and block strides of 0.
 
 Note [Rows on CPU devices]: a work-item per element splits its index into coordinates with a
-64-bit division and remainder per dimension (tens of cycles each on x86-64), far more than the
-copy of one element; ``x[::2]`` of a 2048 x 2048 float32 array took 3.2 ms against numpy's
-0.4. On CPU devices, where the innermost dimension is long enough, a work-item copies a whole
-row of it (``copy_rows``): the divisions are paid once a row and the row is a plain strided
-loop. GPUs keep a work-item per element (coalesced across work-items), and every kernel
-leaves the outermost coordinate undivided (it is what remains).
+64-bit division and remainder per dimension (tens of cycles each on x86-64, about a hundred
+instructions on a GPU, which has no 64-bit divider), far more than the copy of one element;
+``x[::2]`` of a 2048 x 2048 float32 array took 3.2 ms against numpy's 0.4. On CPU devices, where
+the innermost dimension is long enough, a work-item copies a whole row of it (``copy_rows``):
+the divisions are paid once a row and the row is a plain strided loop (0.54 ms). GPUs take a
+two-dimensional grid (``copy_grid``): dimension 0 runs along the innermost dimension
+(coalesced), dimension 1 numbers the rows, so only the middle dimensions of three or more are
+divided. Layouts of one dimension, or too many rows for the grid, take a work-item per element
+(``copy_elements``). Every kernel leaves the outermost coordinate undivided (it is what remains).
+
+The layout table and the zero offset of a plain copy are uploaded once per layout and device
+(``_table``, ``_zero``): on a GPU each upload is a host-to-device copy, which was most of a small
+selection's time.
 """
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
 import dotcompute as dc
 
-from .. import _core
-from .broadcast import merge_dimensions
+from .. import _backend_caches, _core
+from .broadcast import GRID_GROUP, MAX_GRID_ROWS, merge_dimensions
 from .reduce import is_cpu_device
 
 #: The unsigned integer dtype that moves an item of each size (16 bytes: two uint64s).
@@ -112,15 +122,32 @@ def copy_rows(
                     dst[target + i * dst_step] = src[source + i * src_step]
 
 
+@dc.kernel
+def copy_grid(
+    src: dc.Array, dst: dc.Array, layout: dc.Array[dc.int64, 2], offsets: dc.Array[dc.int64],
+    src_base: dc.int64, dst_base: dc.int64, src_scale: dc.int64, dst_scale: dc.int64,
+    rows: dc.int64,
+):  # fmt: skip
+    """copy_elements over a (innermost extent, rows) grid (Note [Rows on CPU devices])."""
+    i = dc.global_id(0)
+    w = dc.global_id(1)
+    last = layout.shape[0] - 1
+    if i < layout[last, 0] and w < rows:
+        source, target, block = row_start(layout, w, last)
+        offset = offsets[block + i * layout[last, 3]]
+        dst[dst_base + target + i * layout[last, 2] + offset * dst_scale] = src[
+            src_base + source + i * layout[last, 1] + offset * src_scale
+        ]
+
+
 def copy(
     src: _core.Array, dst: _core.Array, layout: list[tuple[int, int, int]],
     src_base: int, dst_base: int,
 ) -> None:  # fmt: skip
     """Copies the elements of layout (extent, src stride, dst stride) per dimension, strides and
     bases in elements of src's and dst's dtype, which is one dtype, on dst's device."""
-    zero = _core.zeros((1,), np.int64, dst.device)
     rows = [(extent, s, t, 0) for extent, s, t in layout]
-    _launch(src, dst, rows, zero, src_base, dst_base, (0, 0))
+    _launch(src, dst, rows, _zero(dst.device), src_base, dst_base, (0, 0))
 
 
 def copy_indexed(
@@ -148,11 +175,64 @@ def _launch(
     bits = BITS[itemsize]
     flat_src = _core._reinterpret(src, bits, (src.size * words,))
     flat_dst = _core._reinterpret(dst, bits, (dst.size * words,))
-    merged = merge_dimensions(layout, 3)
-    table = _core._from_numpy(np.array(merged, dtype=np.int64), dst.device, True)
+    merged = tuple(merge_dimensions(layout, 3))
+    table = _table(merged, dst.device)
     arguments = (flat_src, flat_dst, table, offsets, src_base, dst_base, *scales)
     inner = merged[-1][0]
-    if inner >= MIN_ROW and is_cpu_device(dst.device):
-        copy_rows[count // inner](*arguments, count // inner)
-    else:
-        copy_elements[count](*arguments, count)
+    rows = count // inner
+    if is_cpu_device(dst.device):
+        if inner >= MIN_ROW:
+            copy_rows[rows](*arguments, rows)
+            return
+    elif len(merged) > 1:
+        across = min(GRID_GROUP, 1 << (inner - 1).bit_length())  # a group: rows of `across`
+        down = GRID_GROUP // across
+        if -(-rows // down) <= MAX_GRID_ROWS:
+            copy_grid.launch((inner, rows), *arguments, rows, local_size=(across, down))
+            return
+    copy_elements[count](*arguments, count)
+
+
+def _table(merged: tuple[tuple[int, ...], ...], device: _core.Device) -> _core.Array:
+    """The layout as an int64 array on the device (the kernels only read it)."""
+    return _uploaded(("layout", merged), device, lambda: np.array(merged, dtype=np.int64))
+
+
+def _zero(device: _core.Device) -> _core.Array:
+    """A one-element int64 zero on the device: a plain copy's offsets (read only)."""
+    return _uploaded(("zero",), device, lambda: np.zeros(1, dtype=np.int64))
+
+
+#: Uploaded layouts and zeros by (device spec, key), most recently used last.
+_uploads: collections.OrderedDict = collections.OrderedDict()
+_uploads_lock = threading.Lock()
+UPLOAD_LIMIT = 1024
+
+
+def _uploaded(key: tuple, device: _core.Device, host: Callable[[], np.ndarray]) -> _core.Array:
+    """host() on the device, uploaded once per key and device. Not kept while the current stream
+    captures (the copy may only run at replay) and kept only once the copy has finished (a
+    kernel on another stream is not ordered after it), as fft_plans does."""
+    entry = (device.spec, key)
+    with _uploads_lock:
+        array = _uploads.get(entry)
+        if array is not None:
+            _uploads.move_to_end(entry)
+            return array
+    array = _core._from_numpy(host(), device, True)
+    stream = _core.current_stream(device)
+    if stream.is_capturing:
+        return array
+    stream.synchronize()
+    with _uploads_lock:
+        _uploads[entry] = array
+        while len(_uploads) > UPLOAD_LIMIT:
+            _uploads.popitem(last=False)
+    return array
+
+
+@_backend_caches.register
+def _forget_backend(name: str) -> None:
+    with _uploads_lock:
+        for entry in [e for e in _uploads if _backend_caches.backend_of(e[0]) == name]:
+            del _uploads[entry]
