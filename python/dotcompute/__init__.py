@@ -19,6 +19,7 @@ from . import (
     _core,
     _indexing,
     _operators,
+    _shapes,
     _ufuncs,
     errors,
     plugins,
@@ -67,6 +68,7 @@ from ._operators import (
     remainder,
 )
 from ._ranges import arange, linspace
+from ._shapes import concatenate, stack, transpose
 from ._where import where
 from .errors import (
     BackendUnavailableError,
@@ -163,6 +165,8 @@ Array.__getitem__ = _indexing.getitem  # x[2:9] (a view), x[:, 0] (a copy)
 Array.__setitem__ = _indexing.setitem  # x[:, 0] = v, in place
 Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32(2) * x
 Array.__abs__ = _ufuncs.absolute  # abs(x)
+Array.T = property(transpose, doc="The array with its axes reversed (a copy for 2-D and more).")
+Array.transpose = _shapes.transpose_method  # x.transpose(1, 0, 2)
 
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
 bool_ = _np.bool_
@@ -174,6 +178,8 @@ complex64, complex128 = _np.complex64, _np.complex128
 # The algorithm library; imported last: its generated kernels (loaded on first use) need dc.kernel.
 from . import algorithms  # noqa: E402
 from .algorithms import (  # noqa: E402
+    all,
+    any,
     argsort,
     cumsum,
     fft,
@@ -239,6 +245,9 @@ __all__ = [
     "acosh",
     "add",
     "algorithms",
+    "all",
+    "annotations",
+    "any",
     "arange",
     "argsort",
     "asarray",
@@ -265,6 +274,7 @@ __all__ = [
     "complex128",
     "complex64",
     "copysign",
+    "concatenate",
     "copyto",
     "cos",
     "cosh",
@@ -364,11 +374,13 @@ __all__ = [
     "sinh",
     "sort",
     "sqrt",
+    "stack",
     "subtract",
     "sum",
     "synchronize",
     "tan",
     "tanh",
+    "transpose",
     "trunc",
     "uint16",
     "uint32",

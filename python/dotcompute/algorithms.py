@@ -24,6 +24,7 @@ from ._algorithm_paths import (
 )
 from ._axes import normalized_axis, reduced_axes, split
 from ._dtypes import REAL_OF, dtype_name
+from ._elementwise import apply
 from ._fft import (
     clear_fft_plans,
     fft,
@@ -39,6 +40,35 @@ from ._outputs import direct_out, written_to
 from ._real_fft import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
 
 # --- reductions -----------------------------------------------------------------------------
+
+
+def any(x, axis=None, keepdims=False, out=None) -> _core.Array:
+    """Whether any element is true (nonzero; NaN counts as true, as numpy), overall, along one
+    axis or a tuple of axes: a bool array; False where nothing is reduced. ``out`` as for sum."""
+    return _truth("max", x, axis, keepdims, out, empty=False)
+
+
+def all(x, axis=None, keepdims=False, out=None) -> _core.Array:
+    """Whether every element is true (nonzero), as any; True where nothing is reduced."""
+    return _truth("min", x, axis, keepdims, out, empty=True)
+
+
+def _truth(op: str, x, axis, keepdims: bool, out, empty: bool) -> _core.Array:
+    """any (the max of the truth values) and all (their min)."""
+    x = as_array(x)
+    if x.size == 0:  # numpy's identities, where max and min of nothing are errors
+        axes = reduced_axes(axis, x.ndim, op)
+        folded = range(x.ndim) if axes is None else axes
+        kept = _kept_shape(x.shape, folded)
+        shape = kept if keepdims else tuple(n for d, n in enumerate(x.shape) if d not in folded)
+        result = _core.full(shape, empty, np.bool_, x.device)
+        if out is not None:
+            target = direct_out(out, shape, np.dtype(np.bool_), x.device, (x,), op, "unsafe")
+            _core._copy_into(target if target is not None else out, result)
+            return out
+        return result
+    truth = x if x.dtype == np.bool_ else apply("not_equal", x, x.dtype.type(0))
+    return _reduce(op, truth, axis, keepdims, out)
 
 
 def _reduce(op: str, x, axis, keepdims: bool = False, out=None) -> _core.Array:
