@@ -1,8 +1,8 @@
 # bench/compare_indexing.py
 # Indexing next to numpy (cpu) or CuPy (cuda): boolean masks, integer arrays, strided
-# selections and nonzero.
+# selections, nonzero, transposes and concatenation.
 """Side-by-side timing of ``x[mask]``, ``x[mask] = 0``, ``x[idx]``, ``x[rows]``, ``x[:, cols]``,
-``x[::2]`` and ``nonzero`` in one run.
+``x[::2]``, ``nonzero``, ``x.T`` and ``concatenate`` in one run.
 
     python bench/compare_indexing.py [--device cpu|cuda:0] [--repeats N]
 
@@ -10,7 +10,8 @@ The peer is numpy on the CPU and CuPy on a CUDA device (skipped with a message w
 missing). Each row is the median over repeats of the mean time per call, synchronized after
 every call; results are checked against numpy first. A ratio above 1 means dotcompute is slower.
 The strided selections are views in numpy and CuPy and copies in dotcompute (docs/design.md §4):
-those rows show what the copy costs, not the same work.
+those rows show what the copy costs, not the same work. ``x.T`` is timed against the peer's
+contiguous copy of its transposed view (``ascontiguousarray(x.T)``), the same work.
 """
 
 from __future__ import annotations
@@ -68,9 +69,19 @@ def main() -> int:
     np.testing.assert_array_equal(ours["square"][:, ours["lines"]].numpy(), square[:, lines])
     np.testing.assert_array_equal(ours["square"][::2].numpy(), square[::2])
     np.testing.assert_array_equal(dc.flatnonzero(ours["mask"]).numpy(), np.flatnonzero(flat > 0.5))
+    np.testing.assert_array_equal(ours["square"].T.numpy(), square.T)
 
     def assign_zero(a) -> None:
         a["flat"][a["mask"]] = 0.0
+
+    def transposed(a):
+        square = a["square"]
+        return square.T if isinstance(square, dc.Array) else peer.ascontiguousarray(square.T)
+
+    def joined(a):
+        return (dc if isinstance(a["square"], dc.Array) else peer).concatenate(
+            [a["square"], a["square"]], axis=1
+        )
 
     def nonzero(a):
         return (dc if isinstance(a["mask"], dc.Array) else peer).nonzero(a["mask"])
@@ -85,6 +96,8 @@ def main() -> int:
         ("x[::2], 4096^2 (peer: a view)", lambda a: a["square"][::2]),
         ("x[:, 7], 4096^2 (peer: a view)", lambda a: a["square"][:, 7]),
         ("x[[1, 5, 9]], 1000 float32", lambda a: a["small"][[1, 5, 9]]),
+        ("x.T, 4096^2 float32 (a copy)", transposed),
+        ("concatenate axis 1, 2 x 4096^2", joined),
     ]
 
     print(f"dotcompute {dc.__version__} on {device!r}, {peer_name}")

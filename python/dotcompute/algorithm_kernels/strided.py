@@ -47,8 +47,10 @@ from .reduce import is_cpu_device
 
 #: The unsigned integer dtype that moves an item of each size (16 bytes: two uint64s).
 BITS = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64", 16: "uint64"}
-#: The shortest innermost dimension copied a row a work-item on CPU devices.
+#: The shortest innermost dimension copied a row a work-item on CPU devices, and the fewest
+#: rows (fewer would leave threads idle: one row of x[idx] ran on one thread).
 MIN_ROW = 8
+MIN_ROWS = 16
 
 
 @dc.func
@@ -181,7 +183,7 @@ def _launch(
     inner = merged[-1][0]
     rows = count // inner
     if is_cpu_device(dst.device):
-        if inner >= MIN_ROW:
+        if inner >= MIN_ROW and rows >= MIN_ROWS:
             copy_rows[rows](*arguments, rows)
             return
     elif len(merged) > 1:
