@@ -22,8 +22,9 @@ the innermost dimension is long enough, a work-item copies a whole row of it (``
 the divisions are paid once a row and the row is a plain strided loop (0.54 ms). GPUs take a
 two-dimensional grid (``copy_grid``): dimension 0 runs along the innermost dimension
 (coalesced), dimension 1 numbers the rows, so only the middle dimensions of three or more are
-divided. Layouts of one dimension, or too many rows for the grid, take a work-item per element
-(``copy_elements``). Every kernel leaves the outermost coordinate undivided (it is what remains).
+divided. Too many rows for the grid take a work-item per element (``copy_elements``), as do
+CPU layouts of short rows or few of them. Every kernel leaves the outermost coordinate
+undivided (it is what remains).
 
 The layout table and the zero offset of a plain copy are uploaded once per layout and device
 (``_table``, ``_zero``): on a GPU each upload is a host-to-device copy, which was most of a small
@@ -128,17 +129,19 @@ def copy_rows(
 def copy_grid(
     src: dc.Array, dst: dc.Array, layout: dc.Array[dc.int64, 2], offsets: dc.Array[dc.int64],
     src_base: dc.int64, dst_base: dc.int64, src_scale: dc.int64, dst_scale: dc.int64,
-    rows: dc.int64,
+    rows: dc.int64, inner: dc.int64, src_step: dc.int64, dst_step: dc.int64,
+    block_step: dc.int64,
 ):  # fmt: skip
-    """copy_elements over a (innermost extent, rows) grid (Note [Rows on CPU devices])."""
+    """copy_elements over a (innermost extent, rows) grid (Note [Rows on CPU devices]); the
+    innermost dimension's (extent, strides) come as arguments, so a work-item reads the table
+    only for the outer dimensions."""
     i = dc.global_id(0)
     w = dc.global_id(1)
-    last = layout.shape[0] - 1
-    if i < layout[last, 0] and w < rows:
-        source, target, block = row_start(layout, w, last)
-        offset = offsets[block + i * layout[last, 3]]
-        dst[dst_base + target + i * layout[last, 2] + offset * dst_scale] = src[
-            src_base + source + i * layout[last, 1] + offset * src_scale
+    if i < inner and w < rows:
+        source, target, block = row_start(layout, w, layout.shape[0] - 1)
+        offset = offsets[block + i * block_step]
+        dst[dst_base + target + i * dst_step + offset * dst_scale] = src[
+            src_base + source + i * src_step + offset * src_scale
         ]
 
 
@@ -186,11 +189,12 @@ def _launch(
         if inner >= MIN_ROW and rows >= MIN_ROWS:
             copy_rows[rows](*arguments, rows)
             return
-    elif len(merged) > 1:
+    else:
         across = min(GRID_GROUP, 1 << (inner - 1).bit_length())  # a group: rows of `across`
         down = GRID_GROUP // across
-        if -(-rows // down) <= MAX_GRID_ROWS:
-            copy_grid.launch((inner, rows), *arguments, rows, local_size=(across, down))
+        if -(-rows // down) <= MAX_GRID_ROWS and inner < 2**31:
+            steps = (rows, *merged[-1])  # rows, inner extent, its three strides
+            copy_grid.launch((inner, rows), *arguments, *steps, local_size=(across, down))
             return
     copy_elements[count](*arguments, count)
 
