@@ -188,3 +188,20 @@ def test_masked_assignment_of_a_number_records_in_a_graph(device, rng):
         graph.replay()
         dc.synchronize(device)
         np.testing.assert_array_equal(x.numpy(), np.clip(host, 0.0, 3.0))
+
+
+def test_views_index_and_are_indexed(device, rng):
+    """Advanced keys on a view (an offset into its parent's memory) read and write the view's
+    elements; masks and index arrays that are views work too."""
+    host = random_array(rng, (10, 7, 5), "float32")
+    x = dc.asarray(host.copy(), device=device)
+    view, expected = x[3:8], host.copy()
+    np.testing.assert_array_equal(view[[0, 4, 2]].numpy(), host[3:8][[0, 4, 2]])
+    np.testing.assert_array_equal(view[view > 0].numpy(), host[3:8][host[3:8] > 0])
+    rows = dc.asarray(np.array([9, 1, 4, 0]), device=device)[1:3]  # a view: [1, 4]
+    np.testing.assert_array_equal(x[rows].numpy(), host[[1, 4]])
+    view[view > 0] = 0.0
+    view[[1, 2], :, [0, 1]] = 9.0
+    expected[3:8][expected[3:8] > 0] = 0.0
+    expected[3:8][[1, 2], :, [0, 1]] = 9.0
+    np.testing.assert_array_equal(x.numpy(), expected)
