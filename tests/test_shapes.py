@@ -1,6 +1,5 @@
 # tests/test_shapes.py
-# dc.transpose (x.T, x.transpose), dc.concatenate, dc.stack, and the truth reductions dc.any
-# and dc.all, on every device against numpy.
+# dc.transpose (x.T, x.transpose), dc.concatenate and dc.stack on every device against numpy.
 from __future__ import annotations
 
 import numpy as np
@@ -104,35 +103,3 @@ def test_concatenate_and_stack_errors(device):
         dc.stack([a, a.T])
     with pytest.raises(dc.InvalidArgumentError, match="out of range"):
         dc.stack([a, a], axis=3)
-
-
-@pytest.mark.parametrize("dtype", ["bool", "int32", "uint8", "float32", "complex64"])
-@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
-def test_any_and_all_match_numpy(device, rng, dtype, axis):
-    host = random_array(rng, (6, 35, 9), dtype)
-    host.flat[::4] = 0
-    if dtype == "float32":
-        host[2, 3, 4] = np.nan  # true, as numpy's
-    x = dc.asarray(host, device=device)
-    for name in ("any", "all"):
-        got, expected = getattr(dc, name)(x, axis=axis), getattr(np, name)(host, axis=axis)
-        assert got.dtype == np.bool_ and got.shape == np.shape(expected)
-        np.testing.assert_array_equal(got.numpy(), expected, err_msg=name)
-        kept = getattr(dc, name)(x, axis=axis, keepdims=True)
-        np.testing.assert_array_equal(
-            kept.numpy(), getattr(np, name)(host, axis=axis, keepdims=True)
-        )
-
-
-def test_any_and_all_of_nothing_and_out(device):
-    empty = dc.zeros((0, 4), "float32", device=device)
-    assert not bool(dc.any(empty)) and bool(dc.all(empty))
-    np.testing.assert_array_equal(dc.any(empty, axis=0).numpy(), np.zeros(4, bool))
-    np.testing.assert_array_equal(dc.all(empty, axis=0).numpy(), np.ones(4, bool))
-    assert dc.all(empty, axis=1).shape == (0,)
-    x = dc.asarray(np.array([[0, 2], [0, 0]], np.int32), device=device)
-    out = dc.empty(2, "bool", device=device)
-    assert dc.any(x, axis=1, out=out) is out
-    np.testing.assert_array_equal(out.numpy(), [True, False])
-    into = dc.empty(4, "bool", device=device)
-    assert dc.all(empty, axis=0, out=into) is into and into.numpy().all()

@@ -180,6 +180,8 @@ from . import algorithms  # noqa: E402
 from .algorithms import (  # noqa: E402
     all,
     any,
+    argmax,
+    argmin,
     argsort,
     cumsum,
     fft,
@@ -249,6 +251,8 @@ __all__ = [
     "annotations",
     "any",
     "arange",
+    "argmax",
+    "argmin",
     "argsort",
     "asarray",
     "asin",

@@ -22,7 +22,7 @@ from ._algorithm_paths import (
     use_generated_kernels,
     use_plugin,
 )
-from ._axes import normalized_axis, reduced_axes, split
+from ._axes import checked_axis, normalized_axis, reduced_axes, split
 from ._dtypes import REAL_OF, dtype_name
 from ._elementwise import apply
 from ._fft import (
@@ -38,6 +38,7 @@ from ._fft import (
 from ._matmul import matmul
 from ._outputs import direct_out, written_to
 from ._real_fft import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
+from .errors import InvalidArgumentError
 
 # --- reductions -----------------------------------------------------------------------------
 
@@ -51,6 +52,58 @@ def any(x, axis=None, keepdims=False, out=None) -> _core.Array:
 def all(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Whether every element is true (nonzero), as any; True where nothing is reduced."""
     return _truth("min", x, axis, keepdims, out, empty=True)
+
+
+def argmax(x, axis=None, keepdims=False) -> _core.Array:
+    """Position of the largest element along an axis (axis=None: in the flattened array, a 0-d
+    result), int64; the first one where several are equal, and the first NaN where there is
+    one (numpy's ``argmax``)."""
+    return _arg_extreme("max", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False) -> _core.Array:
+    """Position of the smallest element, as argmax."""
+    return _arg_extreme("min", x, axis, keepdims)
+
+
+def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
+    """argmax and argmin: algorithm_kernels/arg_extreme.py's passes of (value, position)
+    pairs; complex values (numpy's lexicographic order) through _complex_arg_extreme."""
+    x = as_array(x)
+    source = x.reshape((x.size,)) if axis is None else x
+    along = 0 if axis is None else checked_axis(axis, x.ndim, f"arg{op}")
+    if source.size == 0:
+        raise InvalidArgumentError(f"attempt to get arg{op} of an empty sequence")
+    kept = tuple(1 if d == along else n for d, n in enumerate(source.shape))
+    if x.dtype.kind == "c":
+        first = _complex_arg_extreme(op, source, along)
+    else:
+        first = _core.empty(kept, np.int64, x.device)
+        outer, length, inner = split(source.shape, along)
+        generated().arg_extreme.run(source, first, op == "max", outer, length, inner)
+    if axis is None:
+        return first.reshape((1,) * x.ndim if keepdims else ())
+    return first if keepdims else first.reshape(source.shape[:along] + source.shape[along + 1 :])
+
+
+def _complex_arg_extreme(op: str, source: _core.Array, along: int) -> _core.Array:
+    """The first position of the extreme (kept dimensions), from operations every backend has:
+    the extreme along the axis, where each element equals it, and the least such position (a
+    min over where(hit, position, length)); NaN components compare as numpy's."""
+    from ._ranges import arange
+    from ._where import where
+
+    extreme = _reduce(op, source, along, keepdims=True)
+    hits = apply("equal", source, extreme)
+    unordered = apply("not_equal", extreme, extreme)  # a NaN extreme: the NaNs are its places
+    hits = apply(
+        "bitwise_or", hits, apply("bitwise_and", apply("not_equal", source, source), unordered)
+    )
+    length = source.shape[along]
+    shape = [1] * source.ndim
+    shape[along] = length
+    positions = arange(length, dtype=np.int64, device=source.device).reshape(tuple(shape))
+    return _reduce("min", where(hits, positions, length), along, keepdims=True)
 
 
 def _truth(op: str, x, axis, keepdims: bool, out, empty: bool) -> _core.Array:
