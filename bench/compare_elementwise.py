@@ -1,6 +1,6 @@
 # bench/compare_elementwise.py
-# Array arithmetic with numbers, broadcasting, mixed dtypes, comparisons, where and astype, next
-# to numpy (cpu) or CuPy (cuda).
+# Array arithmetic with numbers, broadcasting, mixed dtypes, comparisons, where, astype, argmax
+# and any, next to numpy (cpu) or CuPy (cuda).
 """Side-by-side timing of ``x * 2.0``, ``x - row``, ``x < y``, ``where`` and more in one run.
 
     python bench/compare_elementwise.py [--device cpu|cuda:0] [--repeats N]
@@ -58,6 +58,8 @@ def main() -> int:
     np.testing.assert_allclose((ours["x"] * 2.0).numpy(), host * 2.0)
     np.testing.assert_array_equal((ours["x"] < ours["y"]).numpy(), host < pieces["y"])
     np.testing.assert_array_equal((ours["x"] + ours["wide"]).numpy(), host + pieces["wide"])
+    assert int(dc.argmax(ours["x"])) == int(np.argmax(host))
+    np.testing.assert_array_equal(dc.argmax(ours["x"], axis=1).numpy(), np.argmax(host, axis=1))
     where = dc.where(ours["x"] > 0.5, ours["x"], 0.0).numpy()
     np.testing.assert_array_equal(where, np.where(host > 0.5, host, np.float32(0)))
 
@@ -71,7 +73,13 @@ def main() -> int:
         ("maximum(x, 0.5), 16M", lambda a: maximum(a["x"], 0.5)),
         ("x + y float64, 16M mixed", lambda a: a["x"] + a["wide"]),
         ("where(x > 0.5, x, 0), 16M", lambda a: where_of(a["x"] > 0.5, a["x"], 0.0)),
+        ("argmax(x), 16M float32", lambda a: library(a["x"]).argmax(a["x"])),
+        ("argmax(x, axis=1), 4096^2", lambda a: library(a["x"]).argmax(a["x"], axis=1)),
+        ("any(x > 0.99), 16M", lambda a: library(a["x"]).any(a["x"] > 0.99)),
     ]
+
+    def library(x):
+        return dc if isinstance(x, dc.Array) else peer
 
     def maximum(x, value):
         return (dc if isinstance(x, dc.Array) else peer).maximum(x, value)

@@ -49,7 +49,7 @@ fi
 
 step "benchmarks against CuPy on the same card"
 python3 bench/compare_cuda.py 2>&1 | tee "$out/compare_cuda.txt" | tail -30
-python3 bench/compare_elementwise.py --device cuda:0 2>&1 | tee "$out/compare_elementwise.txt" | tail -12
+python3 bench/compare_elementwise.py --device cuda:0 2>&1 | tee "$out/compare_elementwise.txt" | tail -15
 python3 bench/compare_indexing.py --device cuda:0 2>&1 | tee "$out/compare_indexing.txt" | tail -12
 
 step "one launch, layer by layer"

@@ -59,26 +59,30 @@ def test_argmax_and_argmin_match_numpy(device, rng, dtype, shape):
             np.testing.assert_array_equal(got.numpy(), expected, err_msg=f"{name} {axis}")
 
 
-@pytest.mark.parametrize("segmented", [False, True])
-def test_arg_extremes_with_nan_and_every_pass(device, rng, monkeypatch, segmented):
-    """The first NaN wins, as numpy's; with small segments the pairs of several passes combine
-    by value and then by position, on both walks (contiguous and interleaved)."""
+@pytest.mark.parametrize("way", ["passes", "segmented passes", "first place", "row segments"])
+def test_arg_extremes_with_nan_every_way(device, rng, monkeypatch, way):
+    """The first NaN wins, as numpy's, on every path: GPU passes of pairs (with small segments
+    several passes, pairs combining by value and then by position), and the CPU's extreme then
+    first place (whole rows of segments search one segment)."""
     from dotcompute.algorithm_kernels import arg_extreme
 
-    if segmented:
+    monkeypatch.setattr(arg_extreme, "is_cpu_device", lambda device: "passes" not in way)
+    if way == "segmented passes":
         monkeypatch.setattr(arg_extreme, "MIN_SEGMENT", 3)
         monkeypatch.setattr(arg_extreme, "TARGET_ITEMS", 1 << 20)
-    for interleaved in (False, True):
-        monkeypatch.setattr(arg_extreme, "is_cpu_device", lambda device, i=interleaved: not i)
-        host = (random_array(rng, (5, 4001), "float32") % 2).astype(np.float32)
-        host[1, [17, 3000]] = np.nan
-        host[3, 4000] = np.nan
-        x = dc.asarray(host, device=device)
-        for axis in (None, 0, 1):
-            for name in ("argmax", "argmin"):
-                np.testing.assert_array_equal(
-                    getattr(dc, name)(x, axis=axis).numpy(), getattr(np, name)(host, axis=axis)
-                )
+    if way == "row segments":
+        monkeypatch.setattr(arg_extreme, "ROW_SEGMENT", 16)
+    host = (random_array(rng, (5, 4000), "float32") % 2).astype(np.float32)
+    host[1, [17, 3000]] = np.nan
+    host[3, 3999] = np.nan
+    x = dc.asarray(host, device=device)
+    for axis in (None, 0, 1):
+        for name in ("argmax", "argmin"):
+            np.testing.assert_array_equal(
+                getattr(dc, name)(x, axis=axis).numpy(),
+                getattr(np, name)(host, axis=axis),
+                err_msg=f"{name} {axis}",
+            )
 
 
 def test_arg_extremes_of_complex_keepdims_and_errors(device, rng):
