@@ -68,8 +68,9 @@ def test_arg_extremes_with_nan_every_way(device, rng, monkeypatch, way):
 
     monkeypatch.setattr(arg_extreme, "is_cpu_device", lambda device: "passes" not in way)
     if way == "segmented passes":
-        monkeypatch.setattr(arg_extreme, "MIN_SEGMENT", 3)
-        monkeypatch.setattr(arg_extreme, "TARGET_ITEMS", 1 << 20)
+        monkeypatch.setattr(arg_extreme, "GPU_MIN_SEGMENT", 3)
+    elif way == "passes":
+        monkeypatch.setattr(arg_extreme, "GPU_MIN_SEGMENT", 1 << 20)  # one pass
     if way == "row segments":
         monkeypatch.setattr(arg_extreme, "ROW_SEGMENT", 16)
     host = (random_array(rng, (5, 4000), "float32") % 2).astype(np.float32)
