@@ -61,14 +61,16 @@ def test_argmax_and_argmin_match_numpy(device, rng, dtype, shape):
 
 @pytest.mark.parametrize("way", ["passes", "segmented passes", "first place", "row segments"])
 def test_arg_extremes_with_nan_every_way(device, rng, monkeypatch, way):
-    """The first NaN wins, as numpy's, on every path: GPU passes of pairs (with small segments
-    several passes, pairs combining by value and then by position), and the CPU's extreme then
-    first place (whole rows of segments search one segment)."""
+    """The first NaN wins, as numpy's, on every path: GPU passes of pairs, row groups for
+    contiguous rows (with small segments several passes, pairs combining by value and then by
+    position), and the CPU's extreme then first place (whole rows of segments search one
+    segment)."""
     from dotcompute.algorithm_kernels import arg_extreme
 
     monkeypatch.setattr(arg_extreme, "is_cpu_device", lambda device: "passes" not in way)
     if way == "segmented passes":
         monkeypatch.setattr(arg_extreme, "GPU_MIN_SEGMENT", 3)
+        monkeypatch.setattr(arg_extreme, "ROW_GROUP_LOADS", 1)
     elif way == "passes":
         monkeypatch.setattr(arg_extreme, "GPU_MIN_SEGMENT", 1 << 20)  # one pass
     if way == "row segments":

@@ -5,11 +5,13 @@ the largest (or smallest) of x[o, :, c]; the first of equal ones, and the first 
 is one (numpy's argmax / argmin).
 
 GPUs: each pass reduces [outer, length, inner] to [outer, parts, inner] pairs of (value,
-position), a work-item per pair walking the axis with a stride of ``parts`` (neighbouring
-work-items of a contiguous row read neighbouring elements: coalesced), and passes repeat over
-the pairs until one part is left (as Note [Reduction segments] in reduce.py: enough work-items
-to fill the device, at least GPU_MIN_SEGMENT elements each). Pairs combine by value, then by
-position, so the order in which a work-item meets them does not matter.
+position), and passes repeat over the pairs until one part is left (as Note [Reduction
+segments] in reduce.py). Contiguous rows take a group per row segment (``arg_extreme_rows``:
+strided reads, a tree in shared memory; two passes for 16M elements); other axes a work-item
+per column and part, walking the axis with a stride of ``parts`` (``arg_extreme_first``,
+``arg_extreme_pass``; at least GPU_MIN_SEGMENT elements each, many work-items to keep loads in
+flight). Pairs combine by value, then by position, so the order in which they meet does not
+matter.
 
 Note [Extreme, then its first place]: on CPU devices a running (value, position) pair is a
 chain the compiler does not vectorize: 16M float32 took 9.9 ms (20 ms with LANES running pairs
@@ -31,7 +33,7 @@ import numpy as np
 import dotcompute as dc
 
 from .. import _core
-from .reduce import is_cpu_device
+from .reduce import GROUP, TARGET_GROUPS, is_cpu_device
 
 #: Work-items a pass aims for, and the fewest elements a work-item takes: CPU devices, and GPUs,
 #: which need many loads in flight (65536 work-items of 256 elements: 16M float32 in 266 us on
@@ -40,6 +42,8 @@ TARGET_ITEMS = 65536
 MIN_SEGMENT = 256
 GPU_TARGET_ITEMS = 1 << 20
 GPU_MIN_SEGMENT = 16
+#: Elements each work-item of arg_extreme_rows reads at least (a group's segment: GROUP times).
+ROW_GROUP_LOADS = 16
 #: Elements of a contiguous row's segment on CPU devices (Note [Extreme, then its first place]).
 ROW_SEGMENT = 4096
 
@@ -119,6 +123,54 @@ def arg_extreme_pass(
 
 
 @dc.kernel
+def arg_extreme_rows(
+    x: dc.Array, positions_in: dc.Array[dc.int64], values: dc.Array,
+    positions: dc.Array[dc.int64], length: dc.int64, parts: dc.int64, segment: dc.int64,
+    first: dc.bool_, largest: dc.bool_,
+):  # fmt: skip
+    """GPUs, contiguous rows: a group of GROUP work-items per row segment, reading it with a
+    stride of GROUP (coalesced), then a tree of pairs in shared memory. On the first pass the
+    positions are the elements' own; later ones read them from positions_in."""
+    group_values = dc.shared_array(GROUP, x.dtype)
+    group_positions = dc.shared_array(GROUP, dc.int64)
+    lid = dc.local_id(0)
+    o = dc.group_id(0) // parts
+    g = dc.group_id(0) % parts
+    begin = g * segment
+    end = min(begin + segment, length)
+    base = o * length
+    best = x[base + begin]
+    at = begin
+    if not first:
+        at = positions_in[base + begin]
+    for k in range((end - begin - lid + GROUP - 1) // GROUP):
+        i = begin + lid + k * GROUP
+        v = x[base + i]
+        position = i
+        if not first:
+            position = positions_in[base + i]
+        if better(v, position, best, at, largest):
+            best = v
+            at = position
+    group_values[lid] = best
+    group_positions[lid] = at
+    dc.barrier()
+    s = GROUP // 2
+    while s > 0:
+        if lid < s and better(
+            group_values[lid + s], group_positions[lid + s], group_values[lid],
+            group_positions[lid], largest,
+        ):  # fmt: skip
+            group_values[lid] = group_values[lid + s]
+            group_positions[lid] = group_positions[lid + s]
+        dc.barrier()
+        s //= 2
+    if lid == 0:
+        values[o * parts + g] = group_values[0]
+        positions[o * parts + g] = group_positions[0]
+
+
+@dc.kernel
 def first_match(
     x: dc.Array, tops: dc.Array, firsts: dc.Array[dc.int64], length: dc.int64, inner: dc.int64,
     parts: dc.int64, segment: dc.int64, count: dc.int64,
@@ -174,6 +226,9 @@ def run(
     if is_cpu_device(x.device):
         _extreme_then_first(source, out, largest, outer, length, inner)
         return
+    if inner == 1:
+        _row_groups(source, out, largest, outer, length)
+        return
     positions_in = None
     while True:
         parts = _parts(outer * inner, length, GPU_TARGET_ITEMS, GPU_MIN_SEGMENT)
@@ -190,6 +245,30 @@ def run(
         if parts == 1:
             return
         source, positions_in, length = values, positions, parts
+
+
+def _row_groups(
+    source: _core.Array, out: _core.Array, largest: bool, outer: int, length: int
+) -> None:  # fmt: skip
+    """GPUs, contiguous rows: arg_extreme_rows passes until one part per row is left."""
+    positions_in = out.reshape((out.size,))  # not read on the first pass
+    first = True
+    while True:
+        parts = _parts(outer, length, TARGET_GROUPS, GROUP * ROW_GROUP_LOADS)
+        segment = -(-length // parts)
+        parts = -(-length // segment)  # no empty part at the end
+        count = outer * parts
+        values = _core.empty((count,), source.dtype, source.device)
+        positions = (
+            out.reshape((count,)) if parts == 1 else _core.empty((count,), np.int64, source.device)
+        )
+        arg_extreme_rows.launch(
+            (count * GROUP,), source, positions_in, values, positions, length, parts, segment,
+            first, largest, local_size=(GROUP,),
+        )  # fmt: skip
+        if parts == 1:
+            return
+        source, positions_in, length, first = values, positions, parts, False
 
 
 def _parts(outputs: int, length: int, target: int, least: int) -> int:
