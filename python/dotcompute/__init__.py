@@ -176,7 +176,10 @@ float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 
 # The algorithm library; imported last: its generated kernels (loaded on first use) need dc.kernel.
-from . import algorithms  # noqa: E402
+from . import _methods, algorithms  # noqa: E402
+from ._methods import clip  # noqa: E402
+
+_methods.install(Array)  # x.sum(), x.argmax(axis=1), x.cumsum(), x.ravel(), x.sort(), x.clip()
 from .algorithms import (  # noqa: E402
     all,
     any,
@@ -275,6 +278,7 @@ __all__ = [
     "capture",
     "cbrt",
     "ceil",
+    "clip",
     "complex128",
     "complex64",
     "copysign",
