@@ -12,39 +12,21 @@ every call; results are checked against numpy first. A ratio above 1 means dotco
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from timing import format_time, restart_without_slow_openblas_settings, seconds_per_call
+from timing import comparison_setup, print_side_by_side, restart_without_slow_openblas_settings
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="a dotcompute device spec")
-    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per case")
-    options = parser.parse_args()
+    options, peer = comparison_setup(__doc__.splitlines()[0])
+    if peer.module is None:
+        return 0
 
     import numpy as np  # after any restart, so that OpenBLAS sees the cleaned environment
 
     import dotcompute as dc
 
     device = options.device
-    if device.startswith("cuda"):
-        try:
-            import cupy as peer
-        except ImportError:
-            print("CuPy is not installed: no peer on CUDA; skipped")
-            return 0
-        peer_name = f"CuPy {peer.__version__}"
-
-        def peer_sync() -> None:
-            peer.cuda.Device().synchronize()
-
-    else:
-        peer, peer_name = np, f"numpy {np.__version__}"
-
-        def peer_sync() -> None:
-            pass
 
     host = np.random.default_rng(0).random((4096, 4096), dtype=np.float32)
     pieces = {"x": host, "row": host[:1].copy(), "column": host[:, :1].copy()}
@@ -52,7 +34,7 @@ def main() -> int:
     pieces["y"] = np.random.default_rng(1).random((4096, 4096), dtype=np.float32)
     pieces["wide"] = pieces["y"].astype(np.float64)
     ours = {name: dc.asarray(value, device=device) for name, value in pieces.items()}
-    theirs = {name: peer.asarray(value) for name, value in pieces.items()}
+    theirs = {name: peer.module.asarray(value) for name, value in pieces.items()}
     np.testing.assert_allclose((ours["x"] - ours["row"]).numpy(), host - pieces["row"])
     np.testing.assert_allclose((ours["x"] * ours["column"]).numpy(), host * pieces["column"])
     np.testing.assert_allclose((ours["x"] * 2.0).numpy(), host * 2.0)
@@ -79,30 +61,15 @@ def main() -> int:
     ]
 
     def library(x):
-        return dc if isinstance(x, dc.Array) else peer
+        return dc if isinstance(x, dc.Array) else peer.module
 
     def maximum(x, value):
-        return (dc if isinstance(x, dc.Array) else peer).maximum(x, value)
+        return (dc if isinstance(x, dc.Array) else peer.module).maximum(x, value)
 
     def where_of(condition, x, value):
-        return (dc if isinstance(x, dc.Array) else peer).where(condition, x, value)
+        return (dc if isinstance(x, dc.Array) else peer.module).where(condition, x, value)
 
-    print(f"dotcompute {dc.__version__} on {device!r}, {peer_name}")
-    print(f"{'case':<30}{'dotcompute':>14}{'peer':>14}{'ratio':>9}")
-    for name, operation in cases:
-
-        def ours_call(operation=operation) -> None:
-            operation(ours)
-            dc.synchronize(device)
-
-        def theirs_call(operation=operation) -> None:
-            operation(theirs)
-            peer_sync()
-
-        ours_time = seconds_per_call(ours_call, options.repeats)
-        theirs_time = seconds_per_call(theirs_call, options.repeats)
-        ratio = ours_time / theirs_time
-        print(f"{name:<30}{format_time(ours_time):>14}{format_time(theirs_time):>14}{ratio:>8.2f}x")
+    print_side_by_side(cases, ours, theirs, device, peer, options.repeats)
     return 0
 
 

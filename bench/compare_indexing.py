@@ -16,39 +16,21 @@ contiguous copy of its transposed view (``ascontiguousarray(x.T)``), the same wo
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from timing import format_time, restart_without_slow_openblas_settings, seconds_per_call
+from timing import comparison_setup, print_side_by_side, restart_without_slow_openblas_settings
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="a dotcompute device spec")
-    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per case")
-    options = parser.parse_args()
+    options, peer = comparison_setup(__doc__.splitlines()[0])
+    if peer.module is None:
+        return 0
 
     import numpy as np
 
     import dotcompute as dc
 
     device = options.device
-    if device.startswith("cuda"):
-        try:
-            import cupy as peer
-        except ImportError:
-            print("CuPy is not installed: no peer on CUDA; skipped")
-            return 0
-        peer_name = f"CuPy {peer.__version__}"
-
-        def peer_sync() -> None:
-            peer.cuda.Device().synchronize()
-
-    else:
-        peer, peer_name = np, f"numpy {np.__version__}"
-
-        def peer_sync() -> None:
-            pass
 
     rng = np.random.default_rng(0)
     flat = rng.random(1 << 24, dtype=np.float32)
@@ -61,7 +43,7 @@ def main() -> int:
         "small": flat[:1000].copy(),
     }
     ours = {name: dc.asarray(value, device=device) for name, value in pieces.items()}
-    theirs = {name: peer.asarray(value) for name, value in pieces.items()}
+    theirs = {name: peer.module.asarray(value) for name, value in pieces.items()}
     for key in ("mask", "idx"):
         np.testing.assert_array_equal(ours["flat"][ours[key]].numpy(), flat[pieces[key]])
     square, lines = pieces["square"], pieces["lines"]
@@ -76,15 +58,15 @@ def main() -> int:
 
     def transposed(a):
         square = a["square"]
-        return square.T if isinstance(square, dc.Array) else peer.ascontiguousarray(square.T)
+        return square.T if isinstance(square, dc.Array) else peer.module.ascontiguousarray(square.T)
 
     def joined(a):
-        return (dc if isinstance(a["square"], dc.Array) else peer).concatenate(
+        return (dc if isinstance(a["square"], dc.Array) else peer.module).concatenate(
             [a["square"], a["square"]], axis=1
         )
 
     def nonzero(a):
-        return (dc if isinstance(a["mask"], dc.Array) else peer).nonzero(a["mask"])
+        return (dc if isinstance(a["mask"], dc.Array) else peer.module).nonzero(a["mask"])
 
     cases = [
         ("x[mask], 16M float32", lambda a: a["flat"][a["mask"]]),
@@ -100,22 +82,7 @@ def main() -> int:
         ("concatenate axis 1, 2 x 4096^2", joined),
     ]
 
-    print(f"dotcompute {dc.__version__} on {device!r}, {peer_name}")
-    print(f"{'case':<30}{'dotcompute':>14}{'peer':>14}{'ratio':>9}")
-    for name, operation in cases:
-
-        def ours_call(operation=operation) -> None:
-            operation(ours)
-            dc.synchronize(device)
-
-        def theirs_call(operation=operation) -> None:
-            operation(theirs)
-            peer_sync()
-
-        ours_time = seconds_per_call(ours_call, options.repeats)
-        theirs_time = seconds_per_call(theirs_call, options.repeats)
-        ratio = ours_time / theirs_time
-        print(f"{name:<30}{format_time(ours_time):>14}{format_time(theirs_time):>14}{ratio:>8.2f}x")
+    print_side_by_side(cases, ours, theirs, device, peer, options.repeats)
     return 0
 
 

@@ -63,3 +63,63 @@ def format_time(seconds: float) -> str:
         if seconds >= scale:
             return f"{seconds / scale:8.2f} {unit}"
     return f"{seconds / 1e-9:8.1f} ns"
+
+
+def comparison_setup(description: str):
+    """(options, peer) of a side-by-side script: --device (a dotcompute device spec) and
+    --repeats, and the peer on that device; a message where CuPy is missing (peer.module None)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--device", default="cpu", help="a dotcompute device spec")
+    parser.add_argument("--repeats", type=int, default=9, help="timed repeats per case")
+    options = parser.parse_args()
+    peer = Peer(options.device)
+    if peer.module is None:
+        print("CuPy is not installed: no peer on CUDA; skipped")
+    return options, peer
+
+
+class Peer:
+    """The library dotcompute is compared with on a device: CuPy on CUDA devices, numpy
+    elsewhere. ``module`` is None where CuPy is missing (no peer to compare with)."""
+
+    def __init__(self, device: str):
+        import numpy as np
+
+        self.module, self.name = np, f"numpy {np.__version__}"
+        self.on_gpu = device.startswith("cuda")
+        if self.on_gpu:
+            try:
+                import cupy
+            except ImportError:
+                self.module, self.name = None, "CuPy (not installed)"
+            else:
+                self.module, self.name = cupy, f"CuPy {cupy.__version__}"
+
+    def synchronize(self) -> None:
+        if self.on_gpu:
+            self.module.cuda.Device().synchronize()
+
+
+def print_side_by_side(cases, ours: dict, theirs: dict, device: str, peer: Peer, repeats: int):
+    """Times each (name, operation) case on dotcompute's operands and on the peer's, each call
+    synchronized, and prints a row per case with the ratio (above 1: dotcompute is slower)."""
+    import dotcompute as dc
+
+    print(f"dotcompute {dc.__version__} on {device!r}, {peer.name}")
+    print(f"{'case':<30}{'dotcompute':>14}{'peer':>14}{'ratio':>9}")
+    for name, operation in cases:
+
+        def ours_call(operation=operation) -> None:
+            operation(ours)
+            dc.synchronize(device)
+
+        def theirs_call(operation=operation) -> None:
+            operation(theirs)
+            peer.synchronize()
+
+        ours_time = seconds_per_call(ours_call, repeats)
+        theirs_time = seconds_per_call(theirs_call, repeats)
+        ratio = ours_time / theirs_time
+        print(f"{name:<30}{format_time(ours_time):>14}{format_time(theirs_time):>14}{ratio:>8.2f}x")

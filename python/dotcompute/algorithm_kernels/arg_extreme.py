@@ -8,10 +8,9 @@ GPUs: each pass reduces [outer, length, inner] to [outer, parts, inner] pairs of
 position), and passes repeat over the pairs until one part is left (as Note [Reduction
 segments] in reduce.py). Contiguous rows take a group per row segment (``arg_extreme_rows``:
 strided reads, a tree in shared memory; two passes for 16M elements); other axes a work-item
-per column and part, walking the axis with a stride of ``parts`` (``arg_extreme_first``,
-``arg_extreme_pass``; at least GPU_MIN_SEGMENT elements each, many work-items to keep loads in
-flight). Pairs combine by value, then by position, so the order in which they meet does not
-matter.
+per column and part, walking the axis with a stride of ``parts`` (``arg_extreme_columns``; at
+least GPU_MIN_SEGMENT elements each, many work-items to keep loads in flight). Pairs combine
+by value, then by position, so the order in which they meet does not matter.
 
 Note [Extreme, then its first place]: on CPU devices a running (value, position) pair is a
 chain the compiler does not vectorize: 16M float32 took 9.9 ms (20 ms with LANES running pairs
@@ -63,57 +62,36 @@ def better(v, k: dc.int64, best, at: dc.int64, largest: dc.bool_) -> dc.bool_:
     )
 
 
+@dc.func
+def place(w: dc.int64, inner: dc.int64, parts: dc.int64):
+    """(row, part, column) of work-item w over [outer, parts, inner]."""
+    rest = w // inner
+    return rest // parts, rest % parts, w % inner
+
+
 @dc.kernel
-def arg_extreme_first(
-    x: dc.Array, values: dc.Array, positions: dc.Array[dc.int64], length: dc.int64,
-    inner: dc.int64, parts: dc.int64, largest: dc.bool_, count: dc.int64,
+def arg_extreme_columns(
+    x: dc.Array, positions_in: dc.Array[dc.int64], values: dc.Array,
+    positions: dc.Array[dc.int64], length: dc.int64, inner: dc.int64, parts: dc.int64,
+    first: dc.bool_, largest: dc.bool_, count: dc.int64,
 ):  # fmt: skip
-    """The first pass, over the elements themselves: met in increasing position, so only a
-    strictly better value, or a first NaN, replaces the best (no position comparisons)."""
+    """GPUs, any axis: a work-item per (row, part, column) pair, walking the axis with a stride
+    of parts. On the first pass the positions are the elements' own; later ones read them from
+    positions_in."""
     w = dc.global_id(0)
     if w < count:
-        c = w % inner
-        rest = w // inner
-        p = rest % parts
-        o = rest // parts
+        o, p, c = place(w, inner, parts)
         base = o * length * inner + c
         best = x[base + p * inner]
         at = p
+        if not first:
+            at = positions_in[base + p * inner]
         for k in range(1, (length - p + parts - 1) // parts):
             i = p + k * parts
             v = x[base + i * inner]
-            wins = v < best
-            if largest:
-                wins = v > best
-            if wins or (v != v and best == best):
-                best = v
-                at = i
-        slot = (o * parts + p) * inner + c
-        values[slot] = best
-        positions[slot] = at
-
-
-@dc.kernel
-def arg_extreme_pass(
-    values_in: dc.Array, positions_in: dc.Array[dc.int64], values: dc.Array,
-    positions: dc.Array[dc.int64], length: dc.int64, inner: dc.int64, parts: dc.int64,
-    largest: dc.bool_, count: dc.int64,
-):  # fmt: skip
-    """A later pass, over [outer, length, inner] (value, position) pairs of the previous one,
-    into [outer, parts, inner] pairs."""
-    w = dc.global_id(0)
-    if w < count:
-        c = w % inner
-        rest = w // inner
-        p = rest % parts
-        o = rest // parts
-        base = o * length * inner + c
-        best = values_in[base + p * inner]
-        at = positions_in[base + p * inner]
-        for k in range(1, (length - p + parts - 1) // parts):
-            i = p + k * parts
-            v = values_in[base + i * inner]
-            position = positions_in[base + i * inner]
+            position = i
+            if not first:
+                position = positions_in[base + i * inner]
             if better(v, position, best, at, largest):
                 best = v
                 at = position
@@ -179,10 +157,7 @@ def first_match(
     or is a NaN where the extreme is; length if there is none."""
     w = dc.global_id(0)
     if w < count:
-        c = w % inner
-        rest = w // inner
-        p = rest % parts
-        o = rest // parts
+        o, p, c = place(w, inner, parts)
         begin = p * segment
         end = min(begin + segment, length)
         top = tops[o * inner + c]
@@ -229,7 +204,8 @@ def run(
     if inner == 1:
         _row_groups(source, out, largest, outer, length)
         return
-    positions_in = None
+    positions_in = out.reshape((out.size,))  # not read on the first pass
+    first = True
     while True:
         parts = _parts(outer * inner, length, GPU_TARGET_ITEMS, GPU_MIN_SEGMENT)
         count = outer * parts * inner
@@ -237,14 +213,12 @@ def run(
         positions = (
             out.reshape((count,)) if parts == 1 else _core.empty((count,), np.int64, x.device)
         )
-        shape = (length, inner, parts, largest, count)
-        if positions_in is None:
-            arg_extreme_first[count](source, values, positions, *shape)
-        else:
-            arg_extreme_pass[count](source, positions_in, values, positions, *shape)
+        arg_extreme_columns[count](
+            source, positions_in, values, positions, length, inner, parts, first, largest, count
+        )
         if parts == 1:
             return
-        source, positions_in, length = values, positions, parts
+        source, positions_in, length, first = values, positions, parts, False
 
 
 def _row_groups(

@@ -60,6 +60,16 @@ def count_chunks(flags: dc.Array[dc.uint8], counts: dc.Array[dc.int64], chunk: d
         counts[w] = dc.int64(total)
 
 
+@dc.func
+def chunk_slots(w: dc.int64, ends: dc.Array[dc.int64], chunk: dc.int64, count: dc.int64):
+    """(begin, end) of chunk w's elements and (first, last) of the slots its true ones take."""
+    begin = w * chunk
+    first = dc.int64(0)
+    if w > 0:
+        first = ends[w - 1]
+    return begin, min(begin + chunk, count), first, ends[w]
+
+
 @dc.kernel
 def chunk_positions(
     flags: dc.Array[dc.uint8], ends: dc.Array[dc.int64], out: dc.Array[dc.int64],
@@ -67,12 +77,7 @@ def chunk_positions(
 ):  # fmt: skip
     w = dc.global_id(0)
     if w < ends.shape[0]:
-        begin = w * chunk
-        end = min(begin + chunk, flags.shape[0])
-        slot = dc.int64(0)
-        if w > 0:
-            slot = ends[w - 1]
-        last = ends[w]
+        begin, end, slot, last = chunk_slots(w, ends, chunk, flags.shape[0])
         for i in range(begin, end):
             if slot < last:
                 out[slot] = i
@@ -86,12 +91,7 @@ def chunk_values(
 ):  # fmt: skip
     w = dc.global_id(0)
     if w < ends.shape[0]:
-        begin = w * chunk
-        end = min(begin + chunk, flags.shape[0])
-        slot = dc.int64(0)
-        if w > 0:
-            slot = ends[w - 1]
-        last = ends[w]
+        begin, end, slot, last = chunk_slots(w, ends, chunk, flags.shape[0])
         for i in range(begin, end):
             if slot < last:
                 out[slot] = x[i]
