@@ -204,7 +204,9 @@ from .algorithms import (  # noqa: E402
     rfft2,
     rfftn,
     sort,
+    std,
     sum,
+    var,
 )
 
 
@@ -383,6 +385,7 @@ __all__ = [
     "sort",
     "sqrt",
     "stack",
+    "std",
     "subtract",
     "sum",
     "synchronize",
@@ -394,6 +397,7 @@ __all__ = [
     "uint32",
     "uint64",
     "uint8",
+    "var",
     "where",
     "zeros",
 ]

@@ -54,7 +54,8 @@ _FORWARDED = {
     "sum": algorithms.sum, "mean": algorithms.mean, "min": algorithms.min,
     "max": algorithms.max, "any": algorithms.any, "all": algorithms.all,
     "argmax": algorithms.argmax, "argmin": algorithms.argmin, "cumsum": algorithms.cumsum,
-    "argsort": algorithms.argsort, "nonzero": _nonzero.nonzero,
+    "argsort": algorithms.argsort, "nonzero": _nonzero.nonzero, "var": algorithms.var,
+    "std": algorithms.std,
 }  # fmt: skip
 
 

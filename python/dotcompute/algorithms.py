@@ -66,6 +66,28 @@ def argmin(x, axis=None, keepdims=False) -> _core.Array:
     return _arg_extreme("min", x, axis, keepdims)
 
 
+def var(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
+    """Variance, overall, along one axis or a tuple of axes: the mean of the squared deviations
+    from the mean, divided by (count - ddof) instead of count (numpy's ``var``; complex: the
+    variances of the real and imaginary parts added; integers and bool give float64)."""
+    x = as_array(x)
+    if x.dtype.kind == "c":
+        pairs = _core._reinterpret(x, REAL_OF[dtype_name(x.dtype)], (*x.shape, 2))
+        real, imaginary = (var(pairs[..., part], axis, keepdims, ddof) for part in (0, 1))
+        return apply("add", real, imaginary)
+    center = mean(x, axis, keepdims=True)
+    deviation = apply("subtract", x, center)
+    squares = _reduce("sum", apply("multiply", deviation, deviation), axis, keepdims)
+    count = x.size // center.size if center.size else 0
+    divisor = count - ddof if count > ddof else 0  # (max is the reduction here)
+    return apply("divide", squares, divisor)
+
+
+def std(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
+    """Standard deviation: the square root of ``var`` (numpy's ``std``)."""
+    return np.sqrt(var(x, axis, keepdims, ddof))
+
+
 def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
     """argmax and argmin: algorithm_kernels/arg_extreme.py's passes of (value, position)
     pairs; complex values (numpy's lexicographic order) through _complex_arg_extreme."""
