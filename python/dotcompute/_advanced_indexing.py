@@ -31,8 +31,9 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._elementwise import apply
-from ._index_keys import IndexArray, Mask, broadcast_strides, is_advanced, row_major, wrap_index
+from ._index_keys import IndexArray, Mask, is_advanced, wrap_index
 from ._nonzero import flatnonzero, require_no_capture
+from ._strides import broadcast_strides, row_major
 
 
 class Plan:

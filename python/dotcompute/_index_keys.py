@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from . import _core
-from .errors import ShapeError, UnsupportedError
+from .errors import UnsupportedError
 
 
 class IndexArray:
@@ -65,30 +65,6 @@ def wrap_index(index: int, size: int, axis: int) -> int:
     if not 0 <= wrapped < size:
         raise IndexError(f"index {index} is out of bounds for axis {axis} with size {size}")
     return wrapped
-
-
-def row_major(shape: tuple[int, ...]) -> list[int]:
-    """The element strides of a contiguous array of shape."""
-    strides, step = [0] * len(shape), 1
-    for d in reversed(range(len(shape))):
-        strides[d] = step
-        step *= shape[d]
-    return strides
-
-
-def broadcast_strides(shape: tuple[int, ...], target: tuple[int, ...]) -> list[int]:
-    """Element strides of a contiguous array of shape read as target's shape (0 where it
-    broadcasts); a ShapeError, numpy's words, where it does not broadcast to target."""
-    padded = (1,) * (len(target) - len(shape)) + tuple(shape)
-    if len(padded) > len(target) or any(
-        size not in (1, want) for size, want in zip(padded, target, strict=True)
-    ):
-        raise ShapeError(f"could not broadcast input array from shape {shape} into shape {target}")
-    strides, step = [0] * len(target), 1
-    for d in reversed(range(len(target))):
-        strides[d] = step if padded[d] == target[d] else 0
-        step *= padded[d]
-    return strides
 
 
 def _axes_consumed(item) -> int:

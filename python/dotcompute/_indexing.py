@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _advanced_indexing, _core
 from ._astype import astype
-from ._index_keys import broadcast_strides, expand, row_major, wrap_index
+from ._index_keys import expand, wrap_index
+from ._strides import broadcast_strides, row_major
 from .errors import InvalidArgumentError
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._axes import checked_axis
-from ._index_keys import row_major
+from ._strides import row_major
 from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError
 
 

@@ -25,6 +25,7 @@ import dotcompute as dc
 
 from .. import _core
 from .._dtypes import REAL_OF, dtype_name
+from .._strides import element_strides
 from . import operations
 from .operations import combine_complex, compare_complex
 from .reduce import is_cpu_device
@@ -155,17 +156,6 @@ def _kernels(name: str):
 
 #: The kernels of each operation, made on first use.
 kernels_of = functools.cache(_kernels)
-
-
-def element_strides(shape: tuple[int, ...], operand: tuple[int, ...]) -> list[int]:
-    """The operand's element stride along each dimension of the result's shape, 0 where it is
-    broadcast (its extent 1, or the dimension missing on its left)."""
-    padded = (1,) * (len(shape) - len(operand)) + tuple(operand)
-    strides, step = [0] * len(shape), 1
-    for d in reversed(range(len(shape))):
-        strides[d] = step if padded[d] == shape[d] else 0
-        step *= padded[d]
-    return strides
 
 
 def layout(shape, *operands) -> list[tuple[int, ...]]:
