@@ -10,11 +10,12 @@ condition bool). Operands of the result's size, or of one element, take ``select
 every layout.
 
 Note [Branch-free select]: select_elements reads both operands and chooses with a conditional
-expression, and takes the condition as uint8 (the bool array reinterpreted) compared with 0.
-gcc 12 vectorizes that loop; it vectorizes neither the branch (one store on each side) nor a
-choice on a C ``bool`` loaded from memory ("no vectype" for the float loads), and a branch on
-random conditions mispredicts about every other element. CPU, 4M float32 with random
-conditions: 9.5 ms as a branch, 0.73 ms as a vector select (numpy's where: 15 ms).
+expression. gcc 12 vectorizes that loop; it does not vectorize the branch (one store on each
+side), and a branch on random conditions mispredicts about every other element. Nor does it
+vectorize a choice on a C ``bool`` loaded from memory ("no vectype" for the float loads), which
+is why the C generator stores bool elements as uint8_t (codegen_c.py ``storage_type``). CPU, 4M
+float32 with random conditions: 9.5 ms as a branch, 0.73 ms as a vector select (numpy's
+where: 15 ms).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def select_elements(condition: dc.Array, x: dc.Array, y: dc.Array, out: dc.Array
     if i < n:
         # Both read, then chosen (Note [Branch-free select]).
         a, b = x[operand_index(x, i, n)], y[operand_index(y, i, n)]
-        out[i] = a if condition[operand_index(condition, i, n)] != 0 else b
+        out[i] = a if condition[operand_index(condition, i, n)] else b
 
 
 @dc.kernel
@@ -86,7 +87,6 @@ def run(condition: _core.Array, x: _core.Array, y: _core.Array, out: _core.Array
         return
     flat = [v.reshape((v.size,)) for v in (*operands, out)]
     if all(v.shape == out.shape or v.size == 1 for v in operands):
-        flat[0] = _core._reinterpret(flat[0], "uint8", flat[0].shape)
         select_elements[n](*flat)
     else:
         select_broadcast[n](*flat, *arguments)

@@ -173,6 +173,11 @@ class CGenerator(CodeGenerator):
         return _C_TYPES[t.name]
 
     def storage_type(self, t: ScalarType) -> str:
+        # bool elements are bytes in memory: gcc 12 vectorizes no loop that loads a C bool and
+        # then chooses or sums with it (Note [Branch-free select] in algorithm_kernels/select.py);
+        # loaded as uint8_t, the same 0 and 1 convert to bool wherever the kernel uses them.
+        if t == BOOL:
+            return "uint8_t"
         return "_Float16" if t == FLOAT16 else _C_TYPES[t.name]
 
     def extent(self, array: str, dim: int) -> CExpr:
