@@ -86,8 +86,77 @@ def test_broadcast_errors(device):
         dc.add(x, dc.zeros(4, "float32", device=device))
     with pytest.raises(dc.DTypeError, match="bitwise_and is not defined for float32"):
         x & dc.zeros(3, "float32", device=device)
-    with pytest.raises(dc.UnsupportedError, match="more than 3 dimensions"):
-        dc.zeros((2, 1, 4, 1), "float32", device=device) + dc.zeros((3, 1, 5), device=device)
+
+
+WIDE_SHAPE_PAIRS = [
+    ((2, 1, 4, 1), (3, 1, 5)),  # four dimensions alternate after merging
+    ((2, 1, 3, 1, 5), (1, 4, 1, 6, 1)),  # five, neither operand the result's shape
+    ((3, 1, 5, 1, 7), (3, 4, 5, 6, 7)),  # five, the right operand the result's shape
+]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64", "complex64"])
+@pytest.mark.parametrize(("a_shape", "b_shape"), WIDE_SHAPE_PAIRS, ids=str)
+def test_broadcasts_of_more_than_three_merged_dimensions(device, rng, a_shape, b_shape, dtype):
+    """Operands whose broadcast dimensions alternate more often than the kernels' three
+    dimensions hold are expanded first (Note [Wide broadcasts]); every operation still
+    matches numpy, comparisons and mixed dtypes included."""
+    host_a, host_b = random_array(rng, a_shape, dtype), random_array(rng, b_shape, "float32")
+    a, b = dc.asarray(host_a, device=device), dc.asarray(host_b, device=device)
+    for left, right, host_left, host_right in ((a, b, host_a, host_b), (b, a, host_b, host_a)):
+        for name, apply in {**ARITHMETIC_OPERATORS, "less": lambda p, q: p < q}.items():
+            if not defined(name, dtype):
+                continue
+            expected = apply(host_left, host_right)
+            got = apply(left, right)
+            assert got.shape == expected.shape and got.dtype == expected.dtype, name
+            np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_wide_broadcasts_in_place_into_out_and_in_a_graph(device, rng):
+    host_x, host_y = (
+        random_array(rng, (3, 4, 5, 6, 7), "float32"),
+        random_array(rng, (3, 1, 5, 1, 7), "float32"),
+    )
+    x, y = dc.asarray(host_x.copy(), device=device), dc.asarray(host_y.copy(), device=device)
+    x -= y
+    np.testing.assert_allclose(x.numpy(), host_x - host_y, rtol=1e-6)
+    out = dc.empty((3, 4, 5, 6, 7), "float64", device=device)
+    assert dc.multiply(y, x, out=out) is out
+    np.testing.assert_allclose(out.numpy(), host_y * (host_x - host_y), rtol=1e-6)
+    with dc.capture(device=device) as graph:
+        captured = x * y
+    new_y = random_array(rng, (3, 1, 5, 1, 7), "float32")
+    dc.copyto(y, new_y)
+    graph.replay()
+    dc.synchronize(device)
+    np.testing.assert_allclose(captured.numpy(), (host_x - host_y) * new_y, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("shape", "target"),
+    [((5,), (3, 5)), ((3, 1), (3, 4)), ((2, 1, 3, 1), (4, 2, 5, 3, 6)), ((), (2, 3)), ((4,), 4)],
+    ids=str,
+)
+@pytest.mark.parametrize("dtype", ["bool", "int16", "float32", "complex128"])
+def test_broadcast_to_matches_numpy(device, rng, shape, target, dtype):
+    host = random_array(rng, shape, dtype)
+    got = dc.broadcast_to(dc.asarray(host, device=device), target)
+    expected = np.broadcast_to(host, target)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_broadcast_to_errors(device):
+    x = dc.zeros((3, 2), "float32", device=device)
+    with pytest.raises(dc.ShapeError, match=r"\(3, 2\) cannot be broadcast to \(3, 4\)"):
+        dc.broadcast_to(x, (3, 4))
+    with pytest.raises(dc.ShapeError, match=r"\(3, 2\) cannot be broadcast to \(2,\)"):
+        dc.broadcast_to(x, 2)
+    with pytest.raises(dc.ShapeError, match="negative"):
+        dc.broadcast_to(x, (-1, 3, 2))
+    with pytest.raises(dc.DTypeError, match="broadcast_to takes dc arrays"):
+        dc.broadcast_to(np.zeros(3), (2, 3))
 
 
 def test_broadcasting_in_a_graph(device, rng):

@@ -102,6 +102,35 @@ def test_mixed_dtypes_promote_as_numpy(device, rng, left, right):
                 assert_matches(getattr(dc, name)(x, y), expected, f"{name} {x.dtype} {y.dtype}")
 
 
+@pytest.mark.parametrize("signed", ["int8", "int64"])
+def test_uint64_compares_exactly_with_signed_integers(device, rng, signed):
+    """numpy 2 compares uint64 with a signed integer exactly (float64 would make 2^63 + 1 equal
+    to 2^63 and -1 equal to nothing it should not); so do the kernels, for two arrays, a
+    broadcast, a numpy scalar, out= and inside a capture."""
+    limits = np.iinfo(signed)
+    top = int(limits.max)
+    big = np.array([2**63, 2**63 + 1, 2**64 - 1, top, top + 1, 0, 5, 2**53 + 1], np.uint64)
+    unsigned_values = np.concatenate([big, rng.integers(0, 2**64 - 1, 9, "u8")])
+    chosen = [top, top, -1, top, top, limits.min, 5, 2**53 if signed == "int64" else 3]
+    signed_values = np.array([*chosen, *rng.integers(limits.min, top, 9)], dtype=signed)
+    host_u = np.stack([unsigned_values, unsigned_values[::-1]])  # (2, 17)
+    host_s = signed_values
+    u, s = dc.asarray(host_u, device=device), dc.asarray(host_s, device=device)
+    for name in COMPARISONS:
+        assert_matches(getattr(dc, name)(u, s), numpy_result(name, host_u, host_s), name)
+        assert_matches(getattr(dc, name)(s, u), numpy_result(name, host_s, host_u), name)
+        number = np.dtype(signed).type(-3)
+        assert_matches(getattr(dc, name)(u, number), numpy_result(name, host_u, number), name)
+    out = dc.empty((2, 17), "int8", device=device)
+    assert dc.less(s, u, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), np.less(host_s, host_u).astype(np.int8))
+    with dc.capture(device=device) as graph:
+        captured = u >= s
+    graph.replay()
+    dc.synchronize(device)
+    np.testing.assert_array_equal(captured.numpy(), host_u >= host_s)
+
+
 @pytest.mark.parametrize("dtype", ["int32", "uint8", "float32", "complex64"])
 @pytest.mark.parametrize("kernel", ["rows", "grid", "per element"])
 def test_comparisons_broadcast_with_every_kernel(device, rng, monkeypatch, dtype, kernel):

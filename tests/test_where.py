@@ -16,6 +16,8 @@ SHAPES = [
     ((37, 29), (37, 29), ()),  # a number-like 0-d operand
     ((37, 1), (1, 29), (37, 29)),  # all three broadcast
     ((5, 1, 33), (7, 1), (33,)),  # three dimensions after merging
+    ((2, 1, 4, 1), (3, 1, 5), (2, 3, 1, 1)),  # four alternating (Note [Wide broadcasts])
+    ((2, 1, 3, 1, 5), (1, 4, 1, 6, 1), (2, 4, 3, 6, 5)),  # five, y the result's shape
 ]
 
 
@@ -64,9 +66,6 @@ def test_where_errors(device):
         dc.where(x > 0, x, "zero")
     with pytest.raises(dc.ShapeError, match="do not broadcast"):
         dc.where(x > 0, x, dc.zeros(4, "float32", device=device))
-    with pytest.raises(dc.UnsupportedError, match="more than 3 dimensions"):
-        condition = dc.zeros((2, 1, 4, 1), "bool", device=device)
-        dc.where(condition, dc.zeros((3, 1, 5), "float32", device=device), 0.0)
     assert dc.where(dc.zeros(0, "bool", device=device), 1.0, 2.0).shape == (0,)
 
 

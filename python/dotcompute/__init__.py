@@ -68,7 +68,7 @@ from ._operators import (
     remainder,
 )
 from ._ranges import arange, linspace
-from ._shapes import concatenate, stack, transpose
+from ._shapes import broadcast_to, concatenate, stack, transpose
 from ._where import where
 from .errors import (
     BackendUnavailableError,
@@ -277,6 +277,7 @@ __all__ = [
     "bitwise_or",
     "bitwise_xor",
     "bool_",
+    "broadcast_to",
     "capture",
     "cbrt",
     "ceil",

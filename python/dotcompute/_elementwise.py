@@ -19,10 +19,10 @@ array of that dtype, and the result is computed by
 so every case runs on every backend, on the current stream, and is recorded inside
 ``dc.capture``. ``out=`` takes numpy's same_kind casting from the result's dtype.
 
-Two departures from numpy, both documented in docs/design.md: an integer power with a
-negative exponent in an array gives 0 (numpy raises; for a number exponent this raises too), and
-a comparison of uint64 with int64 compares in float64 (numpy's exact mixed-sign loop is not
-written), as numpy 1 did.
+A comparison of uint64 with a signed integer is exact, as numpy 2's mixed-sign loop
+(``_compare_mixed_signs``). One departure from numpy, documented in docs/design.md: an integer
+power with a negative exponent in an array gives 0 (numpy raises; for a number exponent this
+raises too), as CuPy's does: the kernels cannot raise, and a check would wait for the device.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._outputs import direct_out, written_to
+from ._shapes import fitting_operands
 from .errors import DeviceError, DTypeError, ShapeError, UnsupportedError
 
 #: numpy's ufunc of each operation; its dtype resolution is the rule here.
@@ -103,8 +104,6 @@ def loop_dtypes(op: str, left, right) -> tuple[np.dtype, np.dtype, np.dtype]:
         raise DTypeError(_no_loop(op, left, right)) from None
     if first.kind not in "biufc" or second.kind not in "biufc":
         raise DTypeError(f"{op}: dc arrays do not hold {first} or {second}")
-    if first != second:  # uint64 against int64: numpy's exact mixed-sign comparison
-        first = second = np.dtype(np.float64)
     if first.kind == "c" and op not in _COMPLEX:
         raise UnsupportedError(
             f"{op} of complex arrays does not run on the device; compute it with numpy (x.numpy())"
@@ -149,8 +148,41 @@ def apply(op: str, a, b, out=None) -> _core.Array:
         y = _operand(b, b_array, second, device)
     if target is None:
         target = _core.empty(shape, result, device)
-    run(op, x, y, target, first)
+    if first != second:  # uint64 with a signed integer (only comparisons have such loops)
+        _compare_mixed_signs(op, x, y, target)
+    else:
+        run(op, x, y, target, first)
     return target if out is None else written_to(out, target)
+
+
+#: Whether ``unsigned (op) signed`` holds wherever the signed operand is negative (every uint64
+#: is above it); the reflected comparison ``signed (op) unsigned`` holds where this does not,
+#: but for equal and not_equal.
+_ABOVE_EVERY_NEGATIVE = {
+    "equal": False,
+    "not_equal": True,
+    "less": False,
+    "less_equal": False,
+    "greater": True,
+    "greater_equal": True,
+}
+
+
+def _compare_mixed_signs(op: str, x: _core.Array, y: _core.Array, out: _core.Array) -> None:
+    """out = x (op) y for a uint64 operand and a signed integer one, exactly (numpy 2): the
+    pair compares as uint64, which is right wherever the signed value is not negative, and
+    the answer is known where it is. Three kernels, all on the device (capturable)."""
+    unsigned_left = x.dtype == np.uint64
+    signed = y if unsigned_left else x
+    holds = _ABOVE_EVERY_NEGATIVE[op]
+    if not unsigned_left and op not in ("equal", "not_equal"):
+        holds = not holds
+    run(op, x, y, out, np.dtype(np.uint64))  # the signed values converted in the kernel
+    zero = _core.full((1,), 0, signed.dtype, signed.device)
+    sign_test = _core.empty(signed.shape, np.bool_, signed.device)
+    # Where it holds, out |= (signed < 0); where not, out &= (signed >= 0).
+    run("less" if holds else "greater_equal", signed, zero, sign_test, signed.dtype)
+    run("bitwise_or" if holds else "bitwise_and", out, sign_test, out, np.dtype(np.bool_))
 
 
 @functools.cache
@@ -179,11 +211,8 @@ def run(op: str, x: _core.Array, y: _core.Array, out: _core.Array, dtype: np.dty
     try:
         broadcast.run(op, x, y, out, loop)
     except broadcast.TooManyDimensionsError:
-        raise UnsupportedError(
-            f"{op}: broadcasting {x.shape} with {y.shape} needs more than "
-            f"{broadcast.MAX_DIMENSIONS} dimensions that cannot be merged; reshape the "
-            "operands so fewer dimensions alternate between broadcast and not"
-        ) from None
+        x, y = fitting_operands(out.shape, [x, y])  # Note [Wide broadcasts] in _shapes.py
+        run(op, x, y, out, dtype)
 
 
 def _operand(value, is_array: bool, dtype: np.dtype, device: _core.Device) -> _core.Array:

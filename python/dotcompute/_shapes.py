@@ -1,6 +1,8 @@
 # python/dotcompute/_shapes.py
-# Arrays rearranged: dc.transpose (x.T, x.transpose), dc.concatenate and dc.stack.
-"""numpy's ``transpose``, ``concatenate`` and ``stack`` for dc arrays, on their device.
+# Arrays rearranged: dc.transpose (x.T, x.transpose), dc.concatenate, dc.stack and
+# dc.broadcast_to, and the expansion of operands whose broadcast the kernels cannot take.
+"""numpy's ``transpose``, ``concatenate``, ``stack`` and ``broadcast_to`` for dc arrays, on
+their device.
 
 dc arrays are contiguous, so a transpose is a copy (numpy gives a strided view; the same
 departure as strided selections, docs/design.md §4): the last two axes swapped (``x.T`` of a
@@ -9,17 +11,28 @@ order by the strided copy kernels (``algorithm_kernels/strided.py``). An identit
 (and ``x.T`` of 0-d and 1-D arrays) is a view, as numpy's.
 ``concatenate`` and ``stack`` write each operand into its slice of the result with assignment's
 machinery (a plain copy for slices along the first axis); the result's dtype is numpy's
-``result_type`` of the operands.
+``result_type`` of the operands. ``broadcast_to`` is a copy too (numpy's is a read-only view)
+unless it only adds dimensions of extent 1.
+
+Note [Wide broadcasts]: the broadcasting kernels take at most three dimensions after merging
+(Note [Broadcast layouts] in algorithm_kernels/broadcast.py), which covers a row, a column, a
+vector over a batch and their mixtures. Operands whose broadcast dimensions alternate more often,
+``(2, 1, 3, 1, 5) + (1, 4, 1, 6, 1)``, are first expanded to the result's shape with
+``broadcast_to`` (``fitting_operands``): one operand where that leaves the others within three
+dimensions, all of them otherwise. Each expansion costs a copy of the result's size, but such
+shapes are rare, and one more general kernel per operation would be compiled for them alone.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from . import _core
 from ._astype import astype
 from ._axes import checked_axis
-from ._strides import row_major
+from ._strides import broadcast_strides, row_major
 from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError
 
 
@@ -119,6 +132,55 @@ def stack(arrays, axis=0) -> _core.Array:
     axis = checked_axis(axis, len(shape) + 1, "stack")
     expanded = (*shape[:axis], 1, *shape[axis:])
     return concatenate([a.reshape(expanded) for a in operands], axis)
+
+
+def broadcast_to(x: _core.Array, shape) -> _core.Array:
+    """x repeated to shape by numpy's broadcasting rules (numpy's ``broadcast_to``), as a new
+    array; a view of x where shape only adds dimensions of extent 1.
+
+    >>> dc.broadcast_to(dc.asarray(np.arange(3)), (2, 3)).tolist()
+    [[0, 1, 2], [0, 1, 2]]
+    """
+    _check_array(x, "broadcast_to")
+    target = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(extent < 0 for extent in target):
+        raise ShapeError(f"broadcast_to: negative dimensions are not allowed, got {target}")
+    try:
+        strides = broadcast_strides(x.shape, target)
+    except ShapeError:
+        raise ShapeError(
+            f"broadcast_to: an array of shape {x.shape} cannot be broadcast to {target}"
+        ) from None
+    if math.prod(target) == x.size:
+        return _core._view(x, 0, target)
+    from .algorithm_kernels import strided  # (_algorithm_paths)
+
+    out = _core.empty(target, x.dtype, x.device)
+    if out.size:
+        layout = [
+            (extent, step, out_step)
+            for extent, step, out_step in zip(target, strides, row_major(target), strict=True)
+        ]
+        strided.copy(x, out, layout, 0, 0)
+    return out
+
+
+def fitting_operands(shape: tuple[int, ...], operands: list[_core.Array]) -> list[_core.Array]:
+    """operands, broadcasting to shape, with as few of them expanded to shape as the broadcast
+    kernels need (Note [Wide broadcasts])."""
+    from .algorithm_kernels import broadcast  # (_algorithm_paths)
+
+    def fit(shapes) -> bool:
+        try:
+            broadcast.padded_layout(shape, *shapes)
+        except broadcast.TooManyDimensionsError:
+            return False
+        return True
+
+    for a in operands:
+        if a.shape != shape and fit([shape if b is a else b.shape for b in operands]):
+            return [broadcast_to(a, shape) if b is a else b for b in operands]
+    return [a if a.shape == shape else broadcast_to(a, shape) for a in operands]
 
 
 def _operands(arrays, what: str) -> list[_core.Array]:

@@ -17,7 +17,8 @@ from . import _core
 from ._astype import astype
 from ._elementwise import is_scalar
 from ._nonzero import nonzero
-from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError, UnsupportedError
+from ._shapes import fitting_operands
+from .errors import DeviceError, DTypeError, InvalidArgumentError, ShapeError
 
 
 def where(condition, x=None, y=None) -> _core.Array | tuple[_core.Array, ...]:
@@ -76,8 +77,5 @@ def _run(condition: _core.Array, x: _core.Array, y: _core.Array, out: _core.Arra
 
     try:
         select.run(condition, x, y, out)
-    except broadcast.TooManyDimensionsError:
-        raise UnsupportedError(
-            f"where: broadcasting {condition.shape}, {x.shape} and {y.shape} needs more than "
-            "3 dimensions that cannot be merged; reshape the operands"
-        ) from None
+    except broadcast.TooManyDimensionsError:  # Note [Wide broadcasts] in _shapes.py
+        select.run(*fitting_operands(out.shape, [condition, x, y]), out)
