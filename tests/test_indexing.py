@@ -15,6 +15,7 @@ KEYS = [
     slice(None, None, 2), (None, 1), (1, None, slice(None), 3), Ellipsis, slice(5, 9),
     (slice(None, None, -1), 1), (slice(1, None), slice(None, -1), slice(2, 3)),
     (-2, Ellipsis, slice(None, None, 3)), (slice(0, 1), 2), (np.int64(2), slice(None), None),
+    slice(-2, None), slice(2, 1), slice(None, 2, 1), slice(-9, 2), np.int32(-3),
 ]  # fmt: skip
 DTYPES = ["bool", "int8", "uint16", "int64", "float16", "float32", "complex64", "complex128"]
 
@@ -147,6 +148,20 @@ def test_indexing_errors(device):
     assert view.shape == (2,) and view.readonly
     with pytest.raises(dc.InvalidArgumentError, match="read-only"):
         view[0] = 2.0
+
+
+def test_first_axis_keys_of_vectors_and_empty_arrays(device, rng):
+    """x[i] and x[a:b] take a shorter path (_leading_view); the same results at its edges."""
+    host = random_array(rng, 41, "float64")
+    x = dc.asarray(host.copy(), device=device)
+    element = x[-41]  # a 0-d view
+    assert element.shape == () and float(element) == host[0]
+    element += 1.0
+    assert float(x[0]) == host[0] + 1.0
+    empty = dc.zeros((2, 0, 3), "float32", device=device)
+    assert empty[1].shape == (0, 3) and empty[1:].shape == (1, 0, 3)
+    with pytest.raises(IndexError, match="index -3 is out of bounds for axis 0 with size 2"):
+        empty[-3]
 
 
 def test_a_released_parent_releases_its_views(device):
