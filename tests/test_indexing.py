@@ -150,6 +150,19 @@ def test_indexing_errors(device):
         view[0] = 2.0
 
 
+def test_empty_selections_of_nonempty_arrays(device, rng):
+    """A selection with no elements whose first element would lie past the array's end (an
+    empty slice after the last row) is an empty array, as numpy's, not an error."""
+    host = random_array(rng, (1, 5), "int32")
+    x = dc.asarray(host, device=device)
+    for key in [(slice(1, None, 2), -1), (slice(3, None), 2), (slice(1, None), slice(None)),
+                (0, slice(7, None)), (slice(1, None, 2), slice(None, None, 2))]:  # fmt: skip
+        got = x[key]
+        assert got.shape == host[key].shape and got.size == 0, key
+        x[key] = 5  # assigns nothing
+    np.testing.assert_array_equal(x.numpy(), host)
+
+
 def test_first_axis_keys_of_vectors_and_empty_arrays(device, rng):
     """x[i] and x[a:b] take a shorter path (_leading_view); the same results at its edges."""
     host = random_array(rng, 41, "float64")

@@ -98,8 +98,9 @@ def getitem(self: _core.Array, key) -> _core.Array:
     selection = _Selection(self.shape, items)
     strides = row_major(self.shape)
     if selection.is_contiguous(self.shape):
-        first = selection.first_element(strides) if self.size else 0
-        return _core._view(self, first, selection.shape)
+        # An empty selection's first element may lie past the end (x[1:, -1] of one row).
+        empty = self.size == 0 or 0 in selection.shape
+        return _core._view(self, 0 if empty else selection.first_element(strides), selection.shape)
     from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
 
     out = _core.empty(selection.shape, self.dtype, self.device)
