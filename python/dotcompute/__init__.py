@@ -16,6 +16,7 @@ from pathlib import Path as _Path
 import numpy as _np
 
 from . import (
+    _complex_parts,
     _core,
     _indexing,
     _operators,
@@ -26,6 +27,7 @@ from . import (
 )
 from ._arrays import asarray, copyto, from_dlpack
 from ._astype import astype
+from ._complex_parts import conj, imag, real
 from ._core import (
     Array,
     Device,
@@ -167,6 +169,10 @@ Array.__array_ufunc__ = _ufuncs.array_ufunc  # np.sqrt(x), dc.exp(x), np.float32
 Array.__abs__ = _ufuncs.absolute  # abs(x)
 Array.T = property(transpose, doc="The array with its axes reversed (a copy for 2-D and more).")
 Array.transpose = _shapes.transpose_method  # x.transpose(1, 0, 2)
+Array.real = property(real, _complex_parts.set_real, doc="The real parts (a copy if complex).")
+Array.imag = property(imag, _complex_parts.set_imag, doc="The imaginary parts (a copy).")
+Array.conj = Array.conjugate = conj  # x.conj(): the complex conjugates, a new array
+conjugate = conj
 
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
 bool_ = _np.bool_
@@ -286,6 +292,8 @@ __all__ = [
     "complex64",
     "copysign",
     "concatenate",
+    "conj",
+    "conjugate",
     "copyto",
     "cos",
     "cosh",
@@ -330,6 +338,7 @@ __all__ = [
     "group_id",
     "hfft",
     "hypot",
+    "imag",
     "ifft",
     "ifft2",
     "ifftn",
@@ -371,6 +380,7 @@ __all__ = [
     "pow",
     "power",
     "private_array",
+    "real",
     "remainder",
     "reset_peak_memory_stats",
     "rfft",

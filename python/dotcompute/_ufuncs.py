@@ -7,10 +7,10 @@ Calls that dotcompute runs on the device, returning dc arrays:
 - the math ufuncs of ``algorithm_kernels/unary.py`` (``np.sqrt``, ``dc.exp`` and the others,
   ``np.absolute``, ``np.isnan``/``isinf``/``isfinite``) on one real dc array, with numpy's result
   dtype (``np.sqrt`` of int32 is float64: the array is converted first, on the device);
-- ``np.negative``, ``np.invert``, and the binary ufuncs of ``_elementwise.py`` (``np.add`` ...
-  ``np.floor_divide``, ``np.remainder``, ``np.power``, ``np.maximum``/``minimum``, the bitwise
-  ones, the comparisons) on dc arrays and numbers, which are dc's own operations (numpy's
-  dtypes, broadcasting, NEP 50 numbers);
+- ``np.negative``, ``np.invert``, ``np.conjugate`` (``_complex_parts.py``), and the binary
+  ufuncs of ``_elementwise.py`` (``np.add`` ... ``np.floor_divide``, ``np.remainder``,
+  ``np.power``, ``np.maximum``/``minimum``, the bitwise ones, the comparisons) on dc arrays
+  and numbers, which are dc's own operations (numpy's dtypes, broadcasting, NEP 50 numbers);
 - with ``out=`` a dc array, converted into when its dtype differs (numpy's same_kind rule).
 
 Everything else (other ufuncs, ``reduce``/``accumulate``, complex math, ``where=``, ``dtype=``,
@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _core
 from ._astype import astype
+from ._complex_parts import conj
 from ._elementwise import UFUNCS, is_scalar
 from ._operators import function, invert, negative
 from ._outputs import direct_out, written_to
@@ -35,7 +36,7 @@ from .errors import InvalidArgumentError
 
 #: The binary ufuncs dc runs, by their operation's name.
 _BINARY = {ufunc: name for name, ufunc in UFUNCS.items()}
-_UNARY_OPERATORS = {np.negative: negative, np.invert: invert}
+_UNARY_OPERATORS = {np.negative: negative, np.invert: invert, np.conjugate: conj}
 
 
 @functools.cache

@@ -49,3 +49,12 @@ def run(function, x: _core.Array, out: _core.Array) -> None:
         flat_x = x if x.ndim == 1 else x.reshape((x.size,))
         flat_out = out if out.ndim == 1 else out.reshape((out.size,))
         kernel(function)[out.size](flat_x, flat_out)
+
+
+@dc.kernel
+def conjugate_pairs(x: dc.Array, out: dc.Array):
+    """out = the complex conjugates of x, both as [n, 2] (real, imaginary) pairs."""
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        out[i, 0] = x[i, 0]
+        out[i, 1] = -x[i, 1]
