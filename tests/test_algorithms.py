@@ -721,8 +721,8 @@ def test_reduction_errors(device):
         dc.max(x, axis=-3)
     with pytest.raises(dc.InvalidArgumentError, match="length 0"):
         dc.min(dc.ones((3, 0), "float32", device), axis=1)
-    with pytest.raises(dc.DTypeError, match="complex"):
-        dc.max(dc.ones((3, 2), "complex64", device), axis=0)
+    with pytest.raises(dc.InvalidArgumentError, match="length 0"):  # (complex: see
+        dc.max(dc.ones((3, 0), "complex64", device), axis=1)  # test_complex_extremes.py)
     assert host(dc.sum(dc.ones((3, 0), "float32", device), axis=1)).tolist() == [0, 0, 0]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from . import _complex_extremes, _core
 from ._algorithm_paths import (
     as_array,
     generated,
@@ -90,7 +90,7 @@ def std(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
 
 def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
     """argmax and argmin: algorithm_kernels/arg_extreme.py's passes of (value, position)
-    pairs; complex values (numpy's lexicographic order) through _complex_arg_extreme."""
+    pairs; complex values (numpy's lexicographic order) through _complex_extremes.py."""
     x = as_array(x)
     source = x.reshape((x.size,)) if axis is None else x
     along = 0 if axis is None else checked_axis(axis, x.ndim, f"arg{op}")
@@ -98,7 +98,7 @@ def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
         raise InvalidArgumentError(f"attempt to get arg{op} of an empty sequence")
     kept = tuple(1 if d == along else n for d, n in enumerate(source.shape))
     if x.dtype.kind == "c":
-        first = _complex_arg_extreme(op, source, along)
+        first = _complex_extremes.first_places(op, source, along)
     else:
         first = _core.empty(kept, np.int64, x.device)
         outer, length, inner = split(source.shape, along)
@@ -108,24 +108,16 @@ def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
     return first if keepdims else first.reshape(source.shape[:along] + source.shape[along + 1 :])
 
 
-def _complex_arg_extreme(op: str, source: _core.Array, along: int) -> _core.Array:
-    """The first position of the extreme (kept dimensions), from operations every backend has:
-    the extreme along the axis, where each element equals it, and the least such position (a
-    min over where(hit, position, length)); NaN components compare as numpy's."""
-    from ._ranges import arange
-    from ._where import where
-
-    extreme = _reduce(op, source, along, keepdims=True)
-    hits = apply("equal", source, extreme)
-    unordered = apply("not_equal", extreme, extreme)  # a NaN extreme: the NaNs are its places
-    hits = apply(
-        "bitwise_or", hits, apply("bitwise_and", apply("not_equal", source, source), unordered)
-    )
-    length = source.shape[along]
-    shape = [1] * source.ndim
-    shape[along] = length
-    positions = arange(length, dtype=np.int64, device=source.device).reshape(tuple(shape))
-    return _reduce("min", where(hits, positions, length), along, keepdims=True)
+def _complex_extreme_along(op: str, x: _core.Array, axis: int, out: _core.Array | None):
+    """max or min of complex x along axis (removed), into out when given."""
+    if x.shape[axis] == 0:
+        raise InvalidArgumentError(f"{op} along axis {axis} of length 0 is undefined")
+    result = _complex_extremes.extreme(op, x, axis)
+    result = result.reshape(x.shape[:axis] + x.shape[axis + 1 :])
+    if out is None:
+        return result
+    _core._copy_into(out, result)
+    return out
 
 
 def _truth(op: str, x, axis, keepdims: bool, out, empty: bool) -> _core.Array:
@@ -184,6 +176,8 @@ def _reduce_all(op: str, x: _core.Array, out: _core.Array | None = None) -> _cor
 
 
 def _reduce_axis(op: str, x: _core.Array, axis: int, out: _core.Array | None = None):
+    if op in ("max", "min") and x.dtype.kind == "c":  # numpy's lexicographic order
+        return _complex_extreme_along(op, x, normalized_axis(axis, x.ndim), out)
     out, computed = _core._algorithm_reduce_axis(op, x, axis, use_plugin(), out)
     if not computed:
         outer, length, inner = split(x.shape, normalized_axis(axis, x.ndim))
@@ -202,13 +196,14 @@ def sum(x, axis=None, keepdims=False, out=None) -> _core.Array:
 
 def min(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Smallest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
-    (numpy). ``out`` as for sum."""
+    (numpy; complex values in numpy's lexicographic order, _complex_extremes.py). ``out`` as
+    for sum."""
     return _reduce("min", x, axis, keepdims, out)
 
 
 def max(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Largest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
-    (numpy). ``out`` as for sum."""
+    (numpy; complex as for min). ``out`` as for sum."""
     return _reduce("max", x, axis, keepdims, out)
 
 

@@ -1,0 +1,71 @@
+# tests/test_complex_extremes.py
+# dc.max, dc.min, dc.argmax and dc.argmin of complex arrays along axes, on every device against
+# numpy: lexicographic order, ties in the real parts, NaNs in either part, infinities.
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+from conftest import random_array
+
+
+def complex_cases(rng, shape, dtype):
+    """Random values with few distinct real parts (ties decided by the imaginary parts), and a
+    variant with NaNs in real or imaginary parts and infinities."""
+    plain = (rng.integers(-3, 4, shape) + 1j * rng.normal(size=shape)).astype(dtype)
+    special = plain.copy()
+    flat = special.reshape(-1)
+    flat[::7] = complex(np.nan, 2.0)
+    flat[3::11] = complex(1.0, np.nan)
+    flat[5::13] = complex(np.inf, -np.inf)
+    flat[1::17] = complex(-np.inf, 1.0)
+    return {"plain": plain, "special": special}
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(37, 29), (3, 41, 5), (1, 7)], ids=str)
+def test_extremes_along_every_axis_match_numpy(device, rng, shape, dtype):
+    for case, host in complex_cases(rng, shape, dtype).items():
+        x = dc.asarray(host, device=device)
+        for axis in [*range(-len(shape), len(shape)), None]:
+            for name in ("max", "min", "argmax", "argmin"):
+                with np.errstate(invalid="ignore"):
+                    expected = getattr(np, name)(host, axis=axis)
+                got = getattr(dc, name)(x, axis=axis)
+                where = f"{name} {case} axis={axis}"
+                assert got.shape == expected.shape and got.dtype == expected.dtype, where
+                np.testing.assert_array_equal(got.numpy(), expected, err_msg=where)
+
+
+def test_keepdims_out_and_several_axes(device, rng):
+    host = complex_cases(rng, (4, 9, 6), "complex64")["special"]
+    x = dc.asarray(host, device=device)
+    got = dc.max(x, axis=1, keepdims=True)
+    np.testing.assert_array_equal(got.numpy(), np.max(host, axis=1, keepdims=True))
+    out = dc.empty((4, 6), "complex128", device=device)
+    assert dc.min(x, axis=1, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), np.min(host, axis=1).astype(np.complex128))
+    plain = complex_cases(rng, (4, 9, 6), "complex64")["plain"]
+    y = dc.asarray(plain, device=device)
+    np.testing.assert_array_equal(dc.max(y, axis=(0, 2)).numpy(), np.max(plain, axis=(0, 2)))
+    np.testing.assert_array_equal(x.argmin(axis=2).numpy(), host.argmin(axis=2))
+
+
+def test_complex_extremes_in_a_graph(device, rng):
+    x = dc.asarray(random_array(rng, (33, 17), "complex64"), device=device)
+    with dc.capture(device=device) as graph:
+        largest, where = dc.max(x, axis=0), dc.argmax(x, axis=1)
+    host = random_array(rng, (33, 17), "complex64")
+    dc.copyto(x, host)
+    graph.replay()
+    dc.synchronize(device)
+    np.testing.assert_array_equal(largest.numpy(), host.max(axis=0))
+    np.testing.assert_array_equal(where.numpy(), host.argmax(axis=1))
+
+
+def test_empty_axis_is_an_error(device):
+    x = dc.zeros((3, 0), "complex64", device=device)
+    with pytest.raises(dc.InvalidArgumentError):
+        dc.max(x, axis=1)
