@@ -58,3 +58,23 @@ def test_clip_matches_numpy(device, rng):
     np.testing.assert_array_equal(out.numpy(), host.clip(0.0, 1.0))
     with pytest.raises(ValueError, match="max or min"):
         x.clip()
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint64"])
+def test_clip_with_python_ints_beyond_the_dtype(device, rng, dtype):
+    """numpy 2 ignores a bound beyond the dtype's range on its own side (nothing is below
+    -1 in uint8) and raises OverflowError for one beyond it on the other side."""
+    host = random_array(rng, (7, 33), dtype)
+    x = dc.asarray(host, device=device)
+    info = np.iinfo(dtype)
+    below, above = int(info.min) - 1, int(info.max) + 1
+    for low, high in [(below, None), (None, above), (below, above), (below, 3), (2, above)]:
+        got, expected = x.clip(low, high), np.clip(host, low, high)
+        assert got.dtype == expected.dtype, (low, high)
+        np.testing.assert_array_equal(got.numpy(), expected, err_msg=str((low, high)))
+    out = dc.empty((7, 33), dtype, device=device)
+    assert dc.clip(x, below, above, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), host)
+    for low, high in [(above, None), (None, below), (below, below)]:
+        with pytest.raises(OverflowError, match=f"out of bounds for {dtype}"):
+            x.clip(low, high)

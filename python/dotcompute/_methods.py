@@ -9,6 +9,8 @@ contiguous) and ``x.flatten()`` a copy, as numpy's.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _core, _nonzero, algorithms
 from ._operators import maximum, minimum
 
@@ -42,12 +44,32 @@ def clip(self: _core.Array, min=None, max=None, out=None) -> _core.Array:
     min, then minimum with max."""
     if min is None and max is None:
         raise ValueError("One of max or min must be given")
+    min, max = _bound(self, min, True), _bound(self, max, False)
+    if min is None and max is None:  # bounds beyond the dtype on their own sides
+        if out is None:
+            return self.copy()
+        out[...] = self
+        return out
     result = self
     if min is not None:
         result = maximum(result, min, out if max is None else None)
     if max is not None:
         result = minimum(result, max, out)
     return result
+
+
+def _bound(self: _core.Array, value, lower: bool):
+    """A clip bound as numpy 2 takes it: a Python int beyond an integer dtype's range on its
+    own side (below the minimum for min) clips nothing, so None; one beyond the other side is
+    numpy's OverflowError."""
+    if type(value) is not int or self.dtype.kind not in "iu":
+        return value
+    info = np.iinfo(self.dtype)
+    if value < info.min if lower else value > info.max:
+        return None
+    if not info.min <= value <= info.max:
+        raise OverflowError(f"Python integer {value} out of bounds for {self.dtype}")
+    return value
 
 
 _FORWARDED = {
