@@ -71,6 +71,7 @@ from ._operators import (
 )
 from ._ranges import arange, linspace
 from ._shapes import broadcast_to, concatenate, stack, transpose
+from ._take_along_axis import take_along_axis
 from ._where import where
 from .errors import (
     BackendUnavailableError,
@@ -400,6 +401,7 @@ __all__ = [
     "subtract",
     "sum",
     "synchronize",
+    "take_along_axis",
     "tan",
     "tanh",
     "transpose",

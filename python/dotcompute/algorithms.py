@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _complex_extremes, _core
+from . import _complex_order, _core
 from ._algorithm_paths import (
     as_array,
     generated,
@@ -38,6 +38,7 @@ from ._fft import (
 from ._matmul import matmul
 from ._outputs import direct_out, written_to
 from ._real_fft import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
+from ._take_along_axis import gather_along
 from .errors import InvalidArgumentError
 
 # --- reductions -----------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def std(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
 
 def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
     """argmax and argmin: algorithm_kernels/arg_extreme.py's passes of (value, position)
-    pairs; complex values (numpy's lexicographic order) through _complex_extremes.py."""
+    pairs; complex values (numpy's lexicographic order) through _complex_order.py."""
     x = as_array(x)
     source = x.reshape((x.size,)) if axis is None else x
     along = 0 if axis is None else checked_axis(axis, x.ndim, f"arg{op}")
@@ -98,7 +99,7 @@ def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
         raise InvalidArgumentError(f"attempt to get arg{op} of an empty sequence")
     kept = tuple(1 if d == along else n for d, n in enumerate(source.shape))
     if x.dtype.kind == "c":
-        first = _complex_extremes.first_places(op, source, along)
+        first = _complex_order.first_places(op, source, along)
     else:
         first = _core.empty(kept, np.int64, x.device)
         outer, length, inner = split(source.shape, along)
@@ -112,7 +113,7 @@ def _complex_extreme_along(op: str, x: _core.Array, axis: int, out: _core.Array 
     """max or min of complex x along axis (removed), into out when given."""
     if x.shape[axis] == 0:
         raise InvalidArgumentError(f"{op} along axis {axis} of length 0 is undefined")
-    result = _complex_extremes.extreme(op, x, axis)
+    result = _complex_order.extreme(op, x, axis)
     result = result.reshape(x.shape[:axis] + x.shape[axis + 1 :])
     if out is None:
         return result
@@ -196,7 +197,7 @@ def sum(x, axis=None, keepdims=False, out=None) -> _core.Array:
 
 def min(x, axis=None, keepdims=False, out=None) -> _core.Array:
     """Smallest element, overall, along one axis or a tuple of axes; NaN when a NaN is present
-    (numpy; complex values in numpy's lexicographic order, _complex_extremes.py). ``out`` as
+    (numpy; complex values in numpy's lexicographic order, _complex_order.py). ``out`` as
     for sum."""
     return _reduce("min", x, axis, keepdims, out)
 
@@ -263,6 +264,10 @@ def _sort(x, axis, values: bool, indices: bool):
     if axis is None:
         x, axis = x.reshape((x.size,)), 0
     axis = int(axis)
+    if x.dtype.kind == "c":  # numpy's lexicographic order, from sorts of the parts
+        along = checked_axis(axis, x.ndim, "sort")
+        positions = _complex_order.argsort(x, along)
+        return (gather_along(x, positions, along) if values else None), positions
     sorted_values, positions, computed = _core._algorithm_sort(
         x, axis, values, indices, use_plugin()
     )
@@ -274,7 +279,7 @@ def _sort(x, axis, values: bool, indices: bool):
 
 def sort(x, axis=-1) -> _core.Array:
     """Stable ascending sort along one axis (axis=None sorts the flattened array). NaN sorts
-    last and -0.0 equals 0.0, as numpy."""
+    last and -0.0 equals 0.0, as numpy; complex values by real, then imaginary parts."""
     return _sort(x, axis, True, False)[0]
 
 

@@ -1,6 +1,6 @@
-# tests/test_complex_extremes.py
-# dc.max, dc.min, dc.argmax and dc.argmin of complex arrays along axes, on every device against
-# numpy: lexicographic order, ties in the real parts, NaNs in either part, infinities.
+# tests/test_complex_order.py
+# dc.max, dc.min, dc.argmax, dc.argmin, dc.sort and dc.argsort of complex arrays on every device
+# against numpy: lexicographic order, ties in the real parts, NaNs in either part, infinities.
 from __future__ import annotations
 
 import numpy as np
@@ -63,6 +63,41 @@ def test_complex_extremes_in_a_graph(device, rng):
     dc.synchronize(device)
     np.testing.assert_array_equal(largest.numpy(), host.max(axis=0))
     np.testing.assert_array_equal(where.numpy(), host.argmax(axis=1))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(1037,), (37, 29), (3, 41, 5)], ids=str)
+def test_sort_and_argsort_match_numpy(device, rng, shape, dtype):
+    """numpy's order: real parts, then imaginary parts; [R + Rj, R + nanj, nan + Rj,
+    nan + nanj]; stable, so equal values keep their order (argsort)."""
+    for case, host in complex_cases(rng, shape, dtype).items():
+        host.reshape(-1)[2::9] = -0.0 + 0.0j  # equal to 0j, kept in place by a stable sort
+        host.reshape(-1)[4::9] = 0.0 - 0.0j
+        x = dc.asarray(host, device=device)
+        for axis in [*range(-len(shape), len(shape)), None]:
+            where = f"{case} axis={axis}"
+            expected = np.argsort(host, axis=axis, kind="stable")
+            got = dc.argsort(x, axis=axis)
+            assert got.shape == expected.shape and got.dtype == expected.dtype, where
+            np.testing.assert_array_equal(got.numpy(), expected, err_msg=where)
+            ordered = dc.sort(x, axis=axis)
+            np.testing.assert_array_equal(
+                ordered.numpy(), np.sort(host, axis=axis, kind="stable"), err_msg=where
+            )
+    y = dc.asarray(host.copy(), device=device)
+    y.sort(axis=0)  # in place, as numpy's
+    np.testing.assert_array_equal(y.numpy(), np.sort(host, axis=0))
+
+
+def test_complex_sort_in_a_graph(device, rng):
+    x = dc.asarray(random_array(rng, (19, 33), "complex64"), device=device)
+    with dc.capture(device=device) as graph:
+        ordered = dc.sort(x, axis=1)
+    host = complex_cases(rng, (19, 33), "complex64")["plain"]
+    dc.copyto(x, host)
+    graph.replay()
+    dc.synchronize(device)
+    np.testing.assert_array_equal(ordered.numpy(), np.sort(host, axis=1))
 
 
 def test_empty_axis_is_an_error(device):
