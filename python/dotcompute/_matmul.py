@@ -18,8 +18,9 @@ import numpy as np
 
 from . import _core
 from ._algorithm_paths import as_array, generated, use_plugin
+from ._astype import astype
 from ._outputs import direct_out, written_to
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 
 
 def _bundled_blas_libraries() -> list[str]:
@@ -53,12 +54,21 @@ def _give_blas_hint() -> None:
 
 def matmul(a, b, out=None) -> _core.Array:
     """Matrix product as numpy.matmul: 2-D, batched ([..., m, k] @ [..., k, n], batch
-    dimensions broadcast as numpy's), and 1-D operands as vectors. float32, float64,
-    complex64, complex128; both operands of one dtype on one device. ``out``: a dc array of the
-    result's shape on their device to write into (another dtype under numpy's same_kind rule)."""
+    dimensions broadcast as numpy's), and 1-D operands as vectors. Floating and complex
+    operands on one device, of any mix of dtypes (numpy's common dtype, converted on the
+    device; float16 computed in float32); integer and bool products are a DTypeError. ``out``:
+    a dc array of the result's shape on their device to write into (another dtype under numpy's
+    same_kind rule)."""
     _give_blas_hint()
     a, b = as_array(a), as_array(b)
     operands = (a, b)
+    computed, result_dtype = _dtypes(a, b)
+    if a.dtype != computed:
+        a = astype(a, computed)
+    if b.dtype != computed:
+        b = astype(b, computed)
+    if computed != result_dtype:  # float16, through float32
+        return written_to(out, astype(matmul(a, b), result_dtype))
     vector_a, vector_b = a.ndim == 1, b.ndim == 1
     if vector_a:
         a = a.reshape((1, a.shape[0]))
@@ -70,7 +80,7 @@ def matmul(a, b, out=None) -> _core.Array:
             f"dimension ({a.shape[-1]}) to equal b's second-to-last ({b.shape[-2]})"
         )
     target = None
-    if out is not None and a.dtype == b.dtype:  # (differing dtypes: the core's error)
+    if out is not None:
         shape = _result_shape(a, b, vector_a, vector_b)
         target = direct_out(out, shape, a.dtype, a.device, operands, "matmul", "same_kind")
     batch_shape = None
@@ -95,6 +105,25 @@ def matmul(a, b, out=None) -> _core.Array:
     elif vector_b:
         result = result.reshape(result.shape[:-1])
     return written_to(out, result)
+
+
+#: The dtypes the products compute in (the core's GEMMs).
+_COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
+
+
+def _dtypes(a: _core.Array, b: _core.Array) -> tuple[np.dtype, np.dtype]:
+    """(the dtype the product computes in, the result's): numpy's common dtype of the operands
+    (int32 @ float32 is float64), float16 computed in float32 as numpy accumulates it; integer
+    and bool products are the core's DTypeError."""
+    result = np.result_type(a.dtype, b.dtype)
+    if result == np.float16:
+        return np.dtype(np.float32), result
+    if result not in _COMPUTED:
+        raise DTypeError(
+            f"matmul does not support dtype {result}; use float32, float64, complex64 or "
+            "complex128 (convert with astype)"
+        )
+    return result, result
 
 
 def _result_shape(
