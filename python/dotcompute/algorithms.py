@@ -22,6 +22,7 @@ from ._algorithm_paths import (
     use_generated_kernels,
     use_plugin,
 )
+from ._astype import astype
 from ._axes import checked_axis, normalized_axis, reduced_axes, split
 from ._dtypes import REAL_OF, dtype_name
 from ._elementwise import apply
@@ -67,10 +68,13 @@ def argmin(x, axis=None, keepdims=False) -> _core.Array:
     return _arg_extreme("min", x, axis, keepdims)
 
 
-def var(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None) -> _core.Array:
     """Variance, overall, along one axis or a tuple of axes: the mean of the squared deviations
     from the mean, divided by (count - ddof) instead of count (numpy's ``var``; complex: the
-    variances of the real and imaginary parts added; integers and bool give float64)."""
+    variances of the real and imaginary parts added; integers and bool give float64). dtype:
+    as for sum."""
+    if dtype is not None:
+        return _computed_in(dtype, x, lambda v: var(v, axis, keepdims, ddof))
     x = as_array(x)
     if x.dtype.kind == "c":
         pairs = _core._reinterpret(x, REAL_OF[dtype_name(x.dtype)], (*x.shape, 2))
@@ -84,9 +88,21 @@ def var(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
     return apply("divide", squares, divisor)
 
 
-def std(x, axis=None, keepdims=False, ddof=0) -> _core.Array:
+def std(x, axis=None, keepdims=False, ddof=0, dtype=None) -> _core.Array:
     """Standard deviation: the square root of ``var`` (numpy's ``std``)."""
+    if dtype is not None:
+        return _computed_in(dtype, x, lambda v: std(v, axis, keepdims, ddof))
     return np.sqrt(var(x, axis, keepdims, ddof))
+
+
+def _computed_in(dtype, x, compute, out=None) -> _core.Array:
+    """numpy's ``dtype=`` of a reduction or scan: x converted to dtype, compute(x), the result
+    converted to dtype (a sum of int32 is int64 here, int32 in numpy when asked for), then
+    written into out when given."""
+    x = as_array(x)
+    dtype = np.dtype(dtype)
+    result = compute(x if x.dtype == dtype else astype(x, dtype))
+    return written_to(out, result if result.dtype == dtype else astype(result, dtype))
 
 
 def _arg_extreme(op: str, x, axis, keepdims: bool) -> _core.Array:
@@ -186,12 +202,15 @@ def _reduce_axis(op: str, x: _core.Array, axis: int, out: _core.Array | None = N
     return out
 
 
-def sum(x, axis=None, keepdims=False, out=None) -> _core.Array:
+def sum(x, axis=None, keepdims=False, out=None, dtype=None) -> _core.Array:
     """Sum of every element (axis=None, a 0-d array), along one axis (negative counts from the
     end) or along a tuple of axes; keepdims leaves the reduced axes as length 1, as numpy. bool
     and signed integers sum to int64, unsigned to uint64, floats and complex keep their dtype
     (accumulated accurately). ``out``: a dc array of the result's shape on x's device to write
-    into (another dtype is converted, as numpy's casting="unsafe")."""
+    into (another dtype is converted, as numpy's casting="unsafe"). ``dtype``: the dtype to
+    accumulate in and of the result, as numpy's (x converted to it first)."""
+    if dtype is not None:
+        return _computed_in(dtype, x, lambda v: _reduce("sum", v, axis, keepdims), out)
     return _reduce("sum", x, axis, keepdims, out)
 
 
@@ -208,9 +227,11 @@ def max(x, axis=None, keepdims=False, out=None) -> _core.Array:
     return _reduce("max", x, axis, keepdims, out)
 
 
-def mean(x, axis=None, keepdims=False, out=None) -> _core.Array:
+def mean(x, axis=None, keepdims=False, out=None, dtype=None) -> _core.Array:
     """Arithmetic mean, overall, along one axis or a tuple of axes; integers and bool give
-    float64 (numpy). ``out`` as for sum."""
+    float64 (numpy). ``out`` and ``dtype`` as for sum."""
+    if dtype is not None:
+        return _computed_in(dtype, x, lambda v: mean(v, axis, keepdims), out)
     x = as_array(x)
     total = _reduce("sum", x, axis, keepdims)
     dtype = dtype_name(x.dtype)
@@ -239,11 +260,13 @@ def mean(x, axis=None, keepdims=False, out=None) -> _core.Array:
 # --- scan and sort --------------------------------------------------------------------------
 
 
-def cumsum(x, axis=None, out=None) -> _core.Array:
+def cumsum(x, axis=None, out=None, dtype=None) -> _core.Array:
     """Inclusive prefix sum along one axis (axis=None: over the flattened array, as numpy). The
     result dtype is sum's: int64 for bool and signed integers, uint64 for unsigned. ``out``: a
     dc array of the result's shape on x's device (x itself too: in place, as numpy; another
-    dtype is converted)."""
+    dtype is converted). ``dtype`` as for sum."""
+    if dtype is not None:
+        return _computed_in(dtype, x, lambda v: cumsum(v, axis), out)
     x = as_array(x)
     if axis is None:
         x, axis = x.reshape((x.size,)), 0
