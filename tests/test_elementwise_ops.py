@@ -185,6 +185,19 @@ def test_numbers_and_python_ints_out_of_range(device, rng):
         x.astype("int32") ** -1
 
 
+def test_negative_of_complex_infinities_and_nans(device):
+    """-x of complex values negates each part (numpy's), so an infinite part does not turn its
+    partner into NaN (a product with -1 + 0j would: 0 * inf)."""
+    n, inf = np.nan, np.inf
+    for dtype in ("complex64", "complex128"):
+        host = np.array([complex(inf, 1), complex(1, -inf), complex(n, 0), complex(-0.0, 0.0),
+                         complex(inf, inf), complex(2, n)], dtype)  # fmt: skip
+        x = dc.asarray(host, device=device)
+        for got in (-x, np.negative(x), dc.asarray(host, device=device).__neg__()):
+            np.testing.assert_array_equal(got.numpy(), -host)
+            np.testing.assert_array_equal(np.signbit(got.numpy().real), np.signbit((-host).real))
+
+
 def test_operators_in_place_and_reflected(device, rng):
     host_i = random_array(rng, (17, 33), "int32")
     i = dc.asarray(host_i.copy(), device=device)

@@ -55,3 +55,17 @@ def test_dtype_with_keepdims_and_out(device, rng):
     scan = dc.empty((9, 40), "int32", device=device)
     assert dc.cumsum(x, axis=1, dtype="int32", out=scan) is scan
     np.testing.assert_array_equal(scan.numpy(), np.cumsum(host, axis=1, dtype="int32"))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_mean_of_large_64_bit_integers(device, rng, dtype):
+    """numpy accumulates the mean of integers in float64; a 64-bit integer sum would wrap."""
+    info = np.iinfo(dtype)
+    host = rng.integers(int(info.max) // 2, int(info.max), (5, 77), dtype=dtype, endpoint=True)
+    x = dc.asarray(host, device=device)
+    for axis in (None, 0, 1):
+        expected = np.mean(host, axis=axis)
+        got = dc.mean(x, axis=axis)
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(dc.var(x, axis=1).numpy(), np.var(host, axis=1), rtol=1e-9)

@@ -56,6 +56,31 @@ def test_math_ufuncs_run_on_the_device(device, rng, function, dtype):
         np.testing.assert_allclose(got.numpy(), expected, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint32", "int64", "uint64"])
+def test_rounding_keeps_large_integers_exact(device, rng, dtype):
+    """numpy 2's floor, ceil and trunc of integers are the integers (no float on the way:
+    float32 or float64 would round 2^32 - 2 or 2^63 - 1), as is absolute."""
+    info = np.iinfo(dtype)
+    top, bottom = int(info.max), int(info.min)
+    edges = [top, top - 1, top - 2, bottom, bottom + 1, 0, 1, 2**24 + 1 if top > 2**24 else 3]
+    drawn = rng.integers(bottom, top, 25, dtype=dtype, endpoint=True)
+    host = np.concatenate([np.array(edges, dtype=dtype), drawn])
+    x = dc.asarray(host, device=device)
+    for function in (np.floor, np.ceil, np.trunc, np.absolute):
+        with np.errstate(all="ignore"):
+            expected = function(host)
+        got = function(x)
+        assert got.dtype == expected.dtype, function.__name__
+        np.testing.assert_array_equal(got.numpy(), expected, err_msg=function.__name__)
+
+
+def test_conjugate_of_bool_is_numpys_int8(device, rng):
+    host = random_array(rng, 31, "bool")
+    got, expected = np.conjugate(dc.asarray(host, device=device)), np.conjugate(host)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
 def test_dc_names_are_the_ufuncs(device, rng):
     host = np.abs(random_array(rng, 1001, "float32"))
     x = dc.asarray(host, device=device)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._dtypes import REAL_OF, dtype_name
 from ._elementwise import apply, is_scalar
 from .errors import DTypeError
 
@@ -88,13 +89,23 @@ def reflected(op: str):
 
 
 def negative(array: _core.Array) -> _core.Array:
-    """-array: floats and complex times -1 (so -0.0 where numpy has it), integers from 0
-    (unsigned ones wrap, as numpy's)."""
+    """-array: the sign bits of floats and of complex parts flipped (-0.0, infinities and NaNs
+    as numpy's), integers from 0 (unsigned ones wrap, as numpy's)."""
     kind = array.dtype.kind
     if kind == "b":
         raise DTypeError("negative is not defined for bool arrays (as in numpy); use ~ (invert)")
-    if kind in "fc":
-        return apply("multiply", array, array.dtype.type(-1))
+    if kind in "fc":  # each part's sign flipped (complex times -1 + 0j: 0 * inf is a NaN)
+        from .algorithm_kernels import unary  # defined on first use (_algorithm_paths)
+
+        out = _core.empty(array.shape, array.dtype, array.device)
+        if array.size:
+            parts = 2 if kind == "c" else 1
+            real = REAL_OF.get(dtype_name(array.dtype), dtype_name(array.dtype))
+            flat = (array.size * parts,)
+            unary.negate[flat[0]](
+                _core._reinterpret(array, real, flat), _core._reinterpret(out, real, flat)
+            )
+        return out
     return apply("subtract", array.dtype.type(0), array)
 
 

@@ -36,7 +36,17 @@ from .errors import InvalidArgumentError
 
 #: The binary ufuncs dc runs, by their operation's name.
 _BINARY = {ufunc: name for name, ufunc in UFUNCS.items()}
-_UNARY_OPERATORS = {np.negative: negative, np.invert: invert, np.conjugate: conj}
+#: Math ufuncs that give integers (and bools) back unchanged, as numpy 2's do (through a float
+#: they would round 2^32 - 2 or 2^63 - 1).
+_IDENTITY_ON_INTEGERS = frozenset((np.floor, np.ceil, np.trunc))
+
+
+def _conjugate(x: _core.Array) -> _core.Array:
+    """np.conjugate: numpy's has no bool loop and gives int8 for bools."""
+    return astype(x, np.int8) if x.dtype == np.bool_ else conj(x)
+
+
+_UNARY_OPERATORS = {np.negative: negative, np.invert: invert, np.conjugate: _conjugate}
 
 
 @functools.cache
@@ -92,6 +102,12 @@ def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
         return written_to(out, _UNARY_OPERATORS[ufunc](x))
     if ufunc not in unary.FUNCTIONS or x.dtype.kind == "c":
         return NotImplemented  # (the kernel language has no complex math)
+    if ufunc in _IDENTITY_ON_INTEGERS and x.dtype.kind in "biu":
+        target = direct_out(out, x.shape, x.dtype, x.device, (), ufunc.__name__, "same_kind")
+        if target is None:
+            return written_to(out, x.copy())
+        _core._copy_into(target, x)
+        return written_to(out, target)
     dtype = _result_dtype(ufunc, x.dtype)
     target = direct_out(out, x.shape, dtype, x.device, (), ufunc.__name__, "same_kind")
     source = x if x.dtype == dtype or dtype.kind == "b" else astype(x, dtype)

@@ -233,6 +233,8 @@ def mean(x, axis=None, keepdims=False, out=None, dtype=None) -> _core.Array:
     if dtype is not None:
         return _computed_in(dtype, x, lambda v: mean(v, axis, keepdims), out)
     x = as_array(x)
+    if x.dtype.kind in "iu" and x.dtype.itemsize == 8:  # a 64-bit sum would wrap; numpy's
+        x = astype(x, np.float64)  # mean accumulates in float64
     total = _reduce("sum", x, axis, keepdims)
     dtype = dtype_name(x.dtype)
     result_dtype = dtype if dtype.startswith(("float", "complex")) else "float64"

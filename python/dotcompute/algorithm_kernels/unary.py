@@ -58,3 +58,12 @@ def conjugate_pairs(x: dc.Array, out: dc.Array):
     if i < out.shape[0]:
         out[i, 0] = x[i, 0]
         out[i, 1] = -x[i, 1]
+
+
+@dc.kernel
+def negate(x: dc.Array, out: dc.Array):
+    """out = -x of floating elements (complex ones as their parts): the sign bit flipped, so
+    -0.0, infinities and NaNs come out as numpy's (a product with -1 keeps a NaN's sign)."""
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        out[i] = -x[i]
