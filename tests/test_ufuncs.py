@@ -74,6 +74,27 @@ def test_rounding_keeps_large_integers_exact(device, rng, dtype):
         np.testing.assert_array_equal(got.numpy(), expected, err_msg=function.__name__)
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_tests_and_absolute_run_on_the_device(device, rng, dtype):
+    """np.isnan / isinf / isfinite look at both parts, np.absolute is the modulus (hypot of
+    the parts: inf wherever a part is infinite, NaN parts otherwise NaN), as numpy's."""
+    host = random_array(rng, (7, 23), dtype)
+    n, inf = np.nan, np.inf
+    host.flat[:8] = [
+        complex(n, 1), complex(1, n), complex(inf, n), complex(n, -inf),
+        complex(-inf, 2), complex(0, inf), complex(-0.0, 0), complex(3e38, 3e38),
+    ]  # fmt: skip
+    x = dc.asarray(host, device=device)
+    for function in (np.isnan, np.isinf, np.isfinite, np.absolute):
+        with np.errstate(all="ignore"):
+            expected = function(host)
+        got = function(x)
+        assert isinstance(got, dc.Array) and got.dtype == expected.dtype, function.__name__
+        tolerance = 1e-6 if dtype == "complex64" else 1e-14
+        np.testing.assert_allclose(got.numpy(), expected, rtol=tolerance, err_msg=str(function))
+    np.testing.assert_allclose(abs(x).numpy(), np.abs(host), rtol=1e-6)
+
+
 def test_conjugate_of_bool_is_numpys_int8(device, rng):
     host = random_array(rng, 31, "bool")
     got, expected = np.conjugate(dc.asarray(host, device=device)), np.conjugate(host)

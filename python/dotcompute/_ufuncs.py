@@ -7,17 +7,19 @@ Calls that dotcompute runs on the device, returning dc arrays:
 - the math ufuncs of ``algorithm_kernels/unary.py`` (``np.sqrt``, ``dc.exp`` and the others,
   ``np.absolute``, ``np.isnan``/``isinf``/``isfinite``) on one real dc array, with numpy's result
   dtype (``np.sqrt`` of int32 is float64: the array is converted first, on the device);
+- ``np.isnan``, ``np.isinf``, ``np.isfinite`` and ``np.absolute`` of complex arrays, from
+  their parts; ``np.floor``, ``np.ceil``, ``np.trunc`` of integers are the integers (numpy 2);
 - ``np.negative``, ``np.invert``, ``np.conjugate`` (``_complex_parts.py``), and the binary
   ufuncs of ``_elementwise.py`` (``np.add`` ... ``np.floor_divide``, ``np.remainder``,
   ``np.power``, ``np.maximum``/``minimum``, the bitwise ones, the comparisons) on dc arrays
   and numbers, which are dc's own operations (numpy's dtypes, broadcasting, NEP 50 numbers);
 - with ``out=`` a dc array, converted into when its dtype differs (numpy's same_kind rule).
 
-Everything else (other ufuncs, ``reduce``/``accumulate``, complex math, ``where=``, ``dtype=``,
-numpy arrays among the operands) goes to numpy as before this protocol existed: each dc array
-through ``np.asarray`` (a zero-copy view on the CPU; device memory is a BufferError that says to
-copy with ``x.numpy()``) and a numpy result. So ``ndarray + x`` and ``np.power(x, 2)`` behave
-as they always did.
+Everything else (other ufuncs, ``reduce``/``accumulate``, other complex math, ``where=``,
+``dtype=``, numpy arrays among the operands) goes to numpy as before this protocol existed:
+each dc array through ``np.asarray`` (a zero-copy view on the CPU; device memory is a
+BufferError that says to copy with ``x.numpy()``) and a numpy result. So ``ndarray + x`` and
+``np.power(x, 2)`` behave as they always did.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._complex_parts import conj
-from ._elementwise import UFUNCS, is_scalar
+from ._dtypes import REAL_OF, dtype_name
+from ._elementwise import UFUNCS, apply, is_scalar
 from ._operators import function, invert, negative
 from ._outputs import direct_out, written_to
 from .errors import InvalidArgumentError
@@ -100,8 +103,10 @@ def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
         name = ufunc.__name__
         direct_out(out, x.shape, x.dtype, x.device, (), name, "same_kind")  # the checks
         return written_to(out, _UNARY_OPERATORS[ufunc](x))
-    if ufunc not in unary.FUNCTIONS or x.dtype.kind == "c":
-        return NotImplemented  # (the kernel language has no complex math)
+    if x.dtype.kind == "c":
+        return _complex_function(ufunc, x, out)
+    if ufunc not in unary.FUNCTIONS:
+        return NotImplemented
     if ufunc in _IDENTITY_ON_INTEGERS and x.dtype.kind in "biu":
         target = direct_out(out, x.shape, x.dtype, x.device, (), ufunc.__name__, "same_kind")
         if target is None:
@@ -114,6 +119,32 @@ def _on_device(ufunc: np.ufunc, inputs: tuple, out: _core.Array | None):
     result = target if target is not None else _core.empty(x.shape, dtype, x.device)
     unary.run(ufunc, source, result)
     return written_to(out, result)
+
+
+def _complex_function(ufunc: np.ufunc, x: _core.Array, out: _core.Array | None):
+    """np.isnan / isinf / isfinite / absolute of complex x, from its parts on the device;
+    NotImplemented for other complex math (the kernel language has no complex functions)."""
+    from .algorithm_kernels import unary  # defined on first use (_algorithm_paths)
+    from .algorithms import all as all_of
+    from .algorithms import any as any_of
+
+    if ufunc not in (np.isnan, np.isinf, np.isfinite, np.absolute):
+        return NotImplemented
+    real = REAL_OF[dtype_name(x.dtype)]
+    dtype = np.dtype(np.bool_) if ufunc is not np.absolute else np.dtype(real)
+    direct_out(out, x.shape, dtype, x.device, (), ufunc.__name__, "same_kind")  # the checks
+    if ufunc is np.isnan:
+        return written_to(out, apply("not_equal", x, x))  # a NaN in either part
+    pairs = _core._reinterpret(x, real, (*x.shape, 2))
+    if ufunc is np.absolute:
+        result = _core.empty(x.shape, dtype, x.device)
+        if x.size:
+            unary.modulus_pairs[x.size](pairs.reshape((x.size, 2)), result.reshape((x.size,)))
+        return written_to(out, result)
+    parts = _core.empty(pairs.shape, dtype, x.device)
+    unary.run(ufunc, pairs, parts)
+    reduce = any_of if ufunc is np.isinf else all_of  # either part infinite / both finite
+    return written_to(out, reduce(parts, axis=-1))
 
 
 def _with_numpy(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):

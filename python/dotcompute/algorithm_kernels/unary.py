@@ -67,3 +67,12 @@ def negate(x: dc.Array, out: dc.Array):
     i = dc.global_id(0)
     if i < out.shape[0]:
         out[i] = -x[i]
+
+
+@dc.kernel
+def modulus_pairs(x: dc.Array, out: dc.Array):
+    """out = |x| of complex x as [n, 2] (real, imaginary) pairs: hypot of the parts (no
+    overflow of their squares; inf where a part is infinite, as numpy's)."""
+    i = dc.global_id(0)
+    if i < out.shape[0]:
+        out[i] = dc.hypot(x[i, 0], x[i, 1])
