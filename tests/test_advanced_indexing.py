@@ -36,6 +36,9 @@ def keys(host: np.ndarray, rng) -> list:
         (host[:, 0, 0].real > 0, 3, slice(1, 4)),
         np.array([], np.int64),
         [],
+        (slice(None), [3, 1], Ellipsis, 0),  # an Ellipsis of no axes still parts them: B first
+        (None, host[:, :, 0].real > 0, Ellipsis, -1),
+        (host[:, :, 0].real > 0, Ellipsis),  # a whole 2-D mask, then nothing
     ]
 
 

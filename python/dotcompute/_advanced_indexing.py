@@ -31,7 +31,7 @@ import numpy as np
 from . import _core
 from ._astype import astype
 from ._elementwise import apply
-from ._index_keys import IndexArray, Mask, is_advanced, wrap_index
+from ._index_keys import GAP, IndexArray, Mask, is_advanced, wrap_index
 from ._nonzero import flatnonzero, require_no_capture
 from ._strides import broadcast_strides, row_major
 
@@ -52,6 +52,9 @@ class Plan:
         for item in items:
             if item is None:
                 entries.append((1, 0))
+                continue
+            if item is GAP:
+                entries.append(())  # no axis, but it parts the advanced items (_arranged)
                 continue
             if isinstance(item, slice):
                 first, stop, step = item.indices(shape[axis])
@@ -113,6 +116,7 @@ def setitem(array: _core.Array, items: list, source: _core.Array) -> None:
 
 def _whole_mask(array: _core.Array, items: list) -> _core.Array | None:
     """The mask of a key that is one mask of array's shape (x[x > 0]), else None."""
+    items = [item for item in items if item is not GAP]
     if len(items) == 1 and isinstance(items[0], Mask) and items[0].values.shape == array.shape:
         return items[0].values
     return None
@@ -206,7 +210,7 @@ def _arranged(entries: list, block: list[tuple[int, int, int]]) -> list[tuple[in
     """The selection's rows: B's in place of the advanced items when they are next to each other
     in the key, else first (numpy's rule)."""
     marks = [at for at, entry in enumerate(entries) if entry is None]
-    sliced = [(extent, stride, 0) for extent, stride in filter(None, entries)]
+    sliced = [(extent, stride, 0) for extent, stride in filter(None, entries)]  # (no gaps)
     if marks != list(range(marks[0], marks[-1] + 1)):
         return block + sliced
     before = [(extent, stride, 0) for extent, stride in filter(None, entries[: marks[0]])]

@@ -36,6 +36,21 @@ class Mask:
         self.consumed = values.ndim
 
 
+class _Gap:
+    """An Ellipsis that stood for no axes in a key with integer arrays or masks. numpy decides
+    whether advanced items are next to each other on the key as written, so such an Ellipsis
+    still parts them (x[:, idx, ..., 0] of a 3-D x puts idx's dimensions first); the advanced
+    path keeps it as a gap of no axes."""
+
+    consumed = 0
+
+    def __repr__(self) -> str:
+        return "GAP"
+
+
+GAP = _Gap()
+
+
 def is_advanced(item) -> bool:
     return isinstance(item, IndexArray | Mask)
 
@@ -55,6 +70,8 @@ def expand(key, ndim: int, device: _core.Device) -> list:
     rest = [slice(None)] * (ndim - used)
     for at, item in enumerate(normalized):
         if item is Ellipsis:
+            if not rest and any(is_advanced(other) for other in normalized):
+                rest = [GAP]
             return normalized[:at] + rest + normalized[at + 1 :]
     return normalized + rest
 
