@@ -195,7 +195,9 @@ def test_negative_of_complex_infinities_and_nans(device):
         x = dc.asarray(host, device=device)
         for got in (-x, np.negative(x), dc.asarray(host, device=device).__neg__()):
             np.testing.assert_array_equal(got.numpy(), -host)
-            np.testing.assert_array_equal(np.signbit(got.numpy().real), np.signbit((-host).real))
+            numbers = ~np.isnan(host.real)  # GPUs give NaNs of their own sign
+            signs = np.signbit(got.numpy().real)[numbers]
+            np.testing.assert_array_equal(signs, np.signbit((-host).real)[numbers])
 
 
 def test_operators_in_place_and_reflected(device, rng):

@@ -89,8 +89,8 @@ def reflected(op: str):
 
 
 def negative(array: _core.Array) -> _core.Array:
-    """-array: the sign bits of floats and of complex parts flipped (-0.0, infinities and NaNs
-    as numpy's), integers from 0 (unsigned ones wrap, as numpy's)."""
+    """-array: the sign bits of floats and of complex parts flipped (-0.0 and infinities as
+    numpy's), integers from 0 (unsigned ones wrap, as numpy's)."""
     kind = array.dtype.kind
     if kind == "b":
         raise DTypeError("negative is not defined for bool arrays (as in numpy); use ~ (invert)")

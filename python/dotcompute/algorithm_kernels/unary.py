@@ -63,7 +63,7 @@ def conjugate_pairs(x: dc.Array, out: dc.Array):
 @dc.kernel
 def negate(x: dc.Array, out: dc.Array):
     """out = -x of floating elements (complex ones as their parts): the sign bit flipped, so
-    -0.0, infinities and NaNs come out as numpy's (a product with -1 keeps a NaN's sign)."""
+    -0.0 and infinities come out as numpy's (NaNs keep a NaN; GPUs give their own sign)."""
     i = dc.global_id(0)
     if i < out.shape[0]:
         out[i] = -x[i]
