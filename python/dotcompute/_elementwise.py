@@ -58,6 +58,11 @@ UFUNCS = {
     "less_equal": np.less_equal,
     "greater": np.greater,
     "greater_equal": np.greater_equal,
+    "arctan2": np.arctan2,
+    "hypot": np.hypot,
+    "copysign": np.copysign,
+    "fmax": np.fmax,
+    "fmin": np.fmin,
 }
 
 #: The comparisons (a bool result), in the order of their codes in compare_complex.

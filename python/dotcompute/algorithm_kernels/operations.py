@@ -114,13 +114,41 @@ def greater_equal(x, y, out):
     return out.dtype(x >= y)
 
 
+@dc.func
+def arctan2(x, y, out):
+    return out.dtype(dc.atan2(x, y))
+
+
+@dc.func
+def hypot(x, y, out):
+    return out.dtype(dc.hypot(x, y))
+
+
+@dc.func
+def copysign(x, y, out):
+    return out.dtype(dc.copysign(x, y))
+
+
+@dc.func
+def fmax(x, y, out):
+    """numpy's fmax: NaNs are skipped (a NaN only where both are)."""
+    return out.dtype(x if x >= y or y != y else y)
+
+
+@dc.func
+def fmin(x, y, out):
+    return out.dtype(x if x <= y or y != y else y)
+
+
 #: Every binary operation by name: its device function on real (and bool, integer) elements.
+#: (arctan2, hypot and copysign take floats only: numpy computes them in a float dtype.)
 REAL = {
     function.__name__: function
     for function in (
         add, subtract, multiply, divide, floor_divide, remainder, power, maximum, minimum,
         bitwise_and, bitwise_or, bitwise_xor,
         equal, not_equal, less, less_equal, greater, greater_equal,
+        arctan2, hypot, copysign, fmax, fmin,
     )
 }  # fmt: skip
 
