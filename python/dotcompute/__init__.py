@@ -16,6 +16,7 @@ from pathlib import Path as _Path
 import numpy as _np
 
 from . import (
+    _array_function,
     _complex_parts,
     _core,
     _indexing,
@@ -27,7 +28,7 @@ from . import (
 )
 from ._arrays import asarray, copyto, from_dlpack
 from ._astype import astype
-from ._complex_parts import conj, imag, real
+from ._complex_parts import angle, conj, imag, real
 from ._core import (
     Array,
     Device,
@@ -173,6 +174,7 @@ Array.transpose = _shapes.transpose_method  # x.transpose(1, 0, 2)
 Array.real = property(real, _complex_parts.set_real, doc="The real parts (a copy if complex).")
 Array.imag = property(imag, _complex_parts.set_imag, doc="The imaginary parts (a copy).")
 Array.conj = Array.conjugate = conj  # x.conj(): the complex conjugates, a new array
+Array.__array_function__ = _array_function.array_function  # np.sum(x), np.sort(x), ...
 conjugate = conj
 
 # Element types: numpy's scalar types, so they work as dtype arguments and annotations alike.
@@ -260,6 +262,7 @@ __all__ = [
     "add",
     "algorithms",
     "all",
+    "angle",
     "annotations",
     "any",
     "arange",

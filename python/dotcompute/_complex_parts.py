@@ -1,6 +1,6 @@
 # python/dotcompute/_complex_parts.py
-# The parts of complex arrays: dc.real, dc.imag, dc.conj (x.real, x.imag, x.conj()), and
-# assignment to x.real and x.imag.
+# The parts of complex arrays: dc.real, dc.imag, dc.conj (x.real, x.imag, x.conj()), dc.angle,
+# and assignment to x.real and x.imag.
 """numpy's ``real``, ``imag`` and ``conjugate`` for dc arrays, on their device.
 
 A complex array read as pairs (``_core._reinterpret`` as its real dtype, shape + (2,)) has its
@@ -12,6 +12,8 @@ is x (a view), ``x.imag`` zeros of x's dtype, ``conj`` a copy, and ``x.imag = v`
 """
 
 from __future__ import annotations
+
+import math
 
 from . import _core
 from ._algorithm_paths import as_array
@@ -52,6 +54,17 @@ def conj(x) -> _core.Array:
     if x.size:
         unary.conjugate_pairs[x.size](_flat_pairs(x), _flat_pairs(out))
     return out
+
+
+def angle(z, deg: bool = False) -> _core.Array:
+    """The argument of each element (numpy's ``angle``): arctan2 of the imaginary and real
+    parts, in radians, or degrees with deg; real z as numpy's (0, or pi for negatives)."""
+    from ._elementwise import apply
+
+    z = as_array(z)
+    parts = (imag(z), real(z)) if z.dtype.kind == "c" else (0, z)
+    result = apply("arctan2", *parts)
+    return apply("multiply", result, 180 / math.pi) if deg else result
 
 
 def set_real(x: _core.Array, value) -> None:
