@@ -123,9 +123,10 @@ def test_binary_math_ufuncs_run_on_the_device(device, rng, function, left, right
         assert isinstance(got, dc.Array) and got.dtype == expected.dtype, function.__name__
         tolerance = {2: 2e-3, 4: 2e-6}.get(expected.dtype.itemsize, 1e-13)
         np.testing.assert_allclose(got.numpy(), expected, rtol=tolerance, atol=0)
-        if expected.dtype.kind == "f":
+        if expected.dtype.kind == "f":  # (GPUs give NaNs of their own sign)
             signs = np.signbit(got.numpy()) == np.signbit(expected)
-            assert np.all(signs | ~np.broadcast_to(where, signs.shape)), function.__name__
+            compared = np.broadcast_to(where, signs.shape) & ~np.isnan(expected)
+            assert np.all(signs | ~compared), function.__name__
     out = dc.empty((23, 37), "float64", device=device)
     assert function(x, y, out=out) is out
     np.testing.assert_allclose(out.numpy(), function(a, b), rtol=2e-3)
