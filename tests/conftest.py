@@ -97,6 +97,18 @@ def random_array(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     return values.astype(dtype)
 
 
+def assert_numpys_result(device: str, call, expected, rtol: float) -> None:
+    """A call numpy runs on dc arrays through np.asarray (not dotcompute): numpy's result on the
+    CPU, a BufferError naming x.numpy() for device memory."""
+    if dc.get_device(device).backend == "cpu":
+        got = call()
+        assert isinstance(got, np.ndarray | np.generic)
+        np.testing.assert_allclose(got, expected, rtol=rtol)
+    else:
+        with pytest.raises(BufferError, match=r"use x\.numpy\(\) to copy"):
+            call()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """On a Metal device, a kernel Metal cannot run at all (float64, 64-bit atomics: the MSL

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _complex_order, _core
+from . import _complex_order, _complex_parts, _core
 from ._algorithm_paths import (
     as_array,
     generated,
@@ -77,9 +77,9 @@ def var(x, axis=None, keepdims=False, ddof=0, dtype=None) -> _core.Array:
         return _computed_in(dtype, x, lambda v: var(v, axis, keepdims, ddof))
     x = as_array(x)
     if x.dtype.kind == "c":
-        pairs = _core._reinterpret(x, REAL_OF[dtype_name(x.dtype)], (*x.shape, 2))
-        real, imaginary = (var(pairs[..., part], axis, keepdims, ddof) for part in (0, 1))
-        return apply("add", real, imaginary)
+        halves = (_complex_parts.real, _complex_parts.imag)
+        parts = (var(half(x), axis, keepdims, ddof) for half in halves)
+        return apply("add", *parts)
     center = mean(x, axis, keepdims=True)
     deviation = apply("subtract", x, center)
     squares = _reduce("sum", apply("multiply", deviation, deviation), axis, keepdims)
