@@ -4,8 +4,8 @@
 """``Array.__array_function__``: numpy calls it for its functions with a dc array among the
 arguments (``np.sum``, ``np.where``, ``np.fft.fft``; ufuncs have ``__array_ufunc__`` instead).
 
-A numpy function that dotcompute has (``IMPLEMENTATIONS``) runs as the dc function of the same
-meaning, on the arrays' device, when every argument the call names is one the dc function
+A numpy function that dotcompute has (``implementations()``) runs as the dc function of the
+same meaning, on the arrays' device, when every argument the call names is one the dc function
 takes (numpy's parameter names, a few renamed: ``np.clip``'s ``a_min``). Arguments dc does not
 have (``where=``, ``initial=``, ``out=`` of ``np.var``), and every other numpy function, go to
 numpy's own implementation as before this protocol existed: dc arrays through ``np.asarray``
