@@ -85,7 +85,7 @@ def test_other_functions_and_arguments_behave_as_before(device, rng):
     host = random_array(rng, (5, 8), "float32")
     x = dc.asarray(host, device=device)
     cases = [
-        (lambda: np.diff(x), np.diff(host)),  # no dc function
+        (lambda: np.cumprod(x), np.cumprod(host)),  # no dc function
         (lambda: np.sum(x, where=host > 0), np.sum(host, where=host > 0)),  # an argument dc lacks
         (lambda: np.sort(x, order=None, axis=None), np.sort(host, axis=None)),
     ]

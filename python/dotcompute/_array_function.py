@@ -50,7 +50,18 @@ def _sorting(function):
 def implementations() -> dict:
     """numpy function -> (dc function, renamed parameters). Made on first use: the dc
     functions live in modules that import this package."""
-    from . import _complex_parts, _fft, _nonzero, _real_fft, _shapes, _take_along_axis, _where
+    from . import (
+        _complex_parts,
+        _derived,
+        _fft,
+        _like,
+        _nonzero,
+        _real_fft,
+        _rearrange,
+        _shapes,
+        _take_along_axis,
+        _where,
+    )
     from . import algorithms as alg
     from ._methods import clip
 
@@ -67,6 +78,13 @@ def implementations() -> dict:
         np.real: _complex_parts.real, np.imag: _complex_parts.imag,
         np.angle: _complex_parts.angle, np.clip: clip, np.dot: _dot,
     }  # fmt: skip
+    for module, names in [
+        (_like, ("zeros_like", "ones_like", "empty_like", "full_like", "copy")),
+        (_rearrange, ("reshape", "squeeze", "expand_dims", "swapaxes", "moveaxis", "flip")),
+        (_derived, ("diff", "outer", "count_nonzero", "argwhere", "isclose", "allclose")),
+    ]:
+        for name in names:
+            table[getattr(np, name)] = getattr(module, name)
     for name in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "hfft", "ihfft"):
         table[getattr(np.fft, name)] = getattr(_fft, name, None) or getattr(_real_fft, name)
     for name in ("rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn"):
