@@ -76,6 +76,9 @@ def test_diff_outer_count_nonzero_argwhere(device, rng, dtype):
     for args in [(), (2,), (1, 0)]:
         same(dc.diff(x, *args), np.diff(host, *args), f"diff {args}")
     same(np.diff(x, axis=0), np.diff(host, axis=0))
+    same(dc.diff(x, 0), np.diff(host, 0))
+    with pytest.raises(dc.InvalidArgumentError, match="order must be non-negative but got -1"):
+        dc.diff(x, -1)
     vector = random_array(rng, 5, dtype)
     same(dc.outer(x[0], dc.asarray(vector, device=device)), np.outer(host[0], vector))
     same(dc.count_nonzero(x), np.asarray(np.count_nonzero(host)), "count_nonzero")

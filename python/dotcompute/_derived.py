@@ -14,11 +14,14 @@ from ._algorithm_paths import as_array
 from ._astype import astype
 from ._axes import checked_axis
 from ._elementwise import apply
+from .errors import InvalidArgumentError
 
 
 def diff(a, n: int = 1, axis: int = -1) -> _core.Array:
     """The n-th differences along axis (numpy's ``diff``; bools compare with ``!=``)."""
     x = as_array(a)
+    if n < 0:
+        raise InvalidArgumentError(f"order must be non-negative but got {n}")
     axis = checked_axis(axis, x.ndim, "diff")
     operation = "not_equal" if x.dtype == np.bool_ else "subtract"
     before = tuple(slice(None, -1) if d == axis else slice(None) for d in range(x.ndim))
