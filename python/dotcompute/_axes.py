@@ -32,20 +32,26 @@ def checked_axis(axis, ndim: int, operation: str) -> int:
     return normalized_axis(axis, ndim)
 
 
-def reduced_axes(axis, ndim: int, operation: str) -> tuple[int, ...] | None:
-    """The axes a reduction folds, ascending, or None for all of them (axis=None)."""
-    if axis is None:
-        return None
+def distinct_axes(axis, ndim: int, operation: str) -> tuple[int, ...]:
+    """axis (an int, or a tuple or list of them) as non-negative axes in the order given;
+    InvalidArgumentError for one out of range or repeated."""
     if not isinstance(axis, tuple | list):
         return (checked_axis(axis, ndim, operation),)
-    if not axis:
-        raise InvalidArgumentError(
-            f"{operation}: axis=() reduces nothing; pass None (every axis) or at least one axis"
-        )
-    axes = [checked_axis(a, ndim, operation) for a in axis]
+    axes = tuple(checked_axis(a, ndim, operation) for a in axis)
     repeated = next((a for a in axes if axes.count(a) > 1), None)
     if repeated is not None:
         raise InvalidArgumentError(
             f"{operation}: axis {repeated} appears twice in axis={tuple(axis)}"
         )
-    return tuple(sorted(axes))
+    return axes
+
+
+def reduced_axes(axis, ndim: int, operation: str) -> tuple[int, ...] | None:
+    """The axes a reduction folds, ascending, or None for all of them (axis=None)."""
+    if axis is None:
+        return None
+    if isinstance(axis, tuple | list) and not axis:
+        raise InvalidArgumentError(
+            f"{operation}: axis=() reduces nothing; pass None (every axis) or at least one axis"
+        )
+    return tuple(sorted(distinct_axes(axis, ndim, operation)))

@@ -33,7 +33,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._axes import split
 from ._complex_parts import imag, real
 from ._elementwise import apply
 from ._ranges import arange
@@ -70,18 +69,7 @@ def first_places(op: str, x: _core.Array, axis: int) -> _core.Array:
 
 def extreme(op: str, x: _core.Array, axis: int) -> _core.Array:
     """The largest (op "max") or smallest ("min") values along axis, kept as length 1."""
-    from .algorithm_kernels import strided  # defined on first use (_algorithm_paths)
-
-    places = first_places(op, x, axis)
-    outer, length, inner = split(x.shape, axis)
-    out = _core.empty(places.shape, x.dtype, x.device)
-    if out.size == 0:
-        return out
-    # out[o, c] = x[o, places[o, c], c]: element (o, c) moves by its own offset, places * inner.
-    offsets = apply("multiply", places, inner).reshape((out.size,))
-    layout = [(outer, length * inner, inner, inner), (inner, 1, 1, 1)]
-    strided.copy_indexed(x, out, layout, offsets, 0, 0, gather=True)
-    return out
+    return gather_along(x, first_places(op, x, axis), axis)
 
 
 def argsort(x: _core.Array, axis: int) -> _core.Array:

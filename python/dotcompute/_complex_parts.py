@@ -30,7 +30,7 @@ def real(x) -> _core.Array:
     x = as_array(x)
     if x.dtype.kind != "c":
         return _core._view(x, 0, x.shape)
-    return _pairs(x)[..., 0]
+    return pairs(x)[..., 0]
 
 
 def imag(x) -> _core.Array:
@@ -39,7 +39,7 @@ def imag(x) -> _core.Array:
     x = as_array(x)
     if x.dtype.kind != "c":
         return _core.zeros(x.shape, x.dtype, x.device)
-    return _pairs(x)[..., 1]
+    return pairs(x)[..., 1]
 
 
 def conj(x) -> _core.Array:
@@ -72,18 +72,18 @@ def set_real(x: _core.Array, value) -> None:
     if x.dtype.kind != "c":
         x[...] = value
     else:
-        _pairs(x)[..., 0] = value
+        pairs(x)[..., 0] = value
 
 
 def set_imag(x: _core.Array, value) -> None:
     """``x.imag = value`` (complex x only, as numpy's)."""
     if x.dtype.kind != "c":
         raise TypeError("array does not have imaginary part to set")
-    _pairs(x)[..., 1] = value
+    pairs(x)[..., 1] = value
 
 
-def _pairs(x: _core.Array) -> _core.Array:
-    """x's memory as (real, imaginary) pairs of shape x.shape + (2,)."""
+def pairs(x: _core.Array) -> _core.Array:
+    """Complex x's memory as (real, imaginary) pairs of its real dtype, x.shape + (2,)."""
     return _core._reinterpret(x, REAL_OF[dtype_name(x.dtype)], (*x.shape, 2))
 
 

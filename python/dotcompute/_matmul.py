@@ -10,6 +10,7 @@ and batch shapes that broadcast are copied to the common shape first
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from pathlib import Path
@@ -115,7 +116,13 @@ def _dtypes(a: _core.Array, b: _core.Array) -> tuple[np.dtype, np.dtype]:
     """(the dtype the product computes in, the result's): numpy's common dtype of the operands
     (int32 @ float32 is float64), float16 computed in float32 as numpy accumulates it; integer
     and bool products are the core's DTypeError."""
-    result = np.result_type(a.dtype, b.dtype)
+    return _dtypes_of(a.dtype, b.dtype)
+
+
+@functools.cache
+def _dtypes_of(left: np.dtype, right: np.dtype) -> tuple[np.dtype, np.dtype]:
+    """_dtypes by the operands' dtypes (np.result_type is about 1 us of a small product)."""
+    result = np.result_type(left, right)
     if result == np.float16:
         return np.dtype(np.float32), result
     if result not in _COMPUTED:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import _core
 from ._algorithm_paths import as_array
-from ._axes import checked_axis
+from ._axes import checked_axis, distinct_axes
 from ._shapes import transpose
 from .errors import InvalidArgumentError
 
@@ -26,7 +26,7 @@ def squeeze(a, axis=None) -> _core.Array:
     if axis is None:
         axes = {d for d, extent in enumerate(x.shape) if extent == 1}
     else:
-        axes = set(_axes(axis, x.ndim, "squeeze"))
+        axes = set(distinct_axes(axis, x.ndim, "squeeze"))
         if any(x.shape[d] != 1 for d in axes):
             raise InvalidArgumentError(
                 "cannot select an axis to squeeze out which has size not equal to one"
@@ -39,7 +39,7 @@ def expand_dims(a, axis) -> _core.Array:
     ``expand_dims``)."""
     x = as_array(a)
     ndim = x.ndim + (len(axis) if isinstance(axis, tuple | list) else 1)
-    axes = set(_axes(axis, ndim, "expand_dims"))
+    axes = set(distinct_axes(axis, ndim, "expand_dims"))
     extents = iter(x.shape)
     return x.reshape(tuple(1 if d in axes else next(extents) for d in range(ndim)))
 
@@ -57,8 +57,8 @@ def moveaxis(a, source, destination) -> _core.Array:
     """a with its axes at source moved to destination, the others in their order (numpy's
     ``moveaxis``)."""
     x = as_array(a)
-    sources = _axes(source, x.ndim, "moveaxis")
-    destinations = _axes(destination, x.ndim, "moveaxis")
+    sources = distinct_axes(source, x.ndim, "moveaxis")
+    destinations = distinct_axes(destination, x.ndim, "moveaxis")
     if len(sources) != len(destinations):
         raise InvalidArgumentError(
             "`source` and `destination` arguments must have the same number of elements"
@@ -73,7 +73,7 @@ def flip(m, axis=None) -> _core.Array:
     """m with the order of its elements reversed along axis (all axes for None; numpy's
     ``flip``)."""
     x = as_array(m)
-    axes = set(range(x.ndim)) if axis is None else set(_axes(axis, x.ndim, "flip"))
+    axes = set(range(x.ndim)) if axis is None else set(distinct_axes(axis, x.ndim, "flip"))
     return x[tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim))]
 
 
@@ -85,13 +85,3 @@ def squeeze_method(self: _core.Array, axis=None) -> _core.Array:
 def swapaxes_method(self: _core.Array, axis1: int, axis2: int) -> _core.Array:
     """``x.swapaxes(a, b)``, as numpy's."""
     return swapaxes(self, axis1, axis2)
-
-
-def _axes(axis, ndim: int, what: str) -> tuple[int, ...]:
-    """axis (an int or a sequence of them) as distinct non-negative axes of ndim."""
-    axes = tuple(
-        checked_axis(v, ndim, what) for v in (axis if isinstance(axis, tuple | list) else (axis,))
-    )
-    if len(set(axes)) != len(axes):
-        raise InvalidArgumentError(f"{what}: repeated axis in {axis}")
-    return axes

@@ -58,11 +58,12 @@ def take_along_axis(arr: _core.Array, indices, axis=-1) -> _core.Array:
 
 
 def gather_along(arr: _core.Array, positions: _core.Array, axis: int) -> _core.Array:
-    """take_along_axis for int64 positions of arr's shape known to be in range (argsort's):
-    no check, no wait, so it records inside dc.capture."""
+    """take_along_axis for int64 positions known to be in range (argsort's, argmax's with
+    keepdims): no check, no wait, so it records inside dc.capture."""
     stride = row_major(arr.shape)[axis]
     offsets = positions if stride == 1 else apply("multiply", positions, stride)
-    return _gather(arr, offsets, positions.shape, axis, arr.shape)
+    shape = _result_shape(arr.shape, positions.shape, axis)
+    return _gather(arr, offsets, positions.shape, axis, shape)
 
 
 def _gather(

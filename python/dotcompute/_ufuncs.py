@@ -30,8 +30,7 @@ import numpy as np
 
 from . import _core
 from ._astype import astype
-from ._complex_parts import conj
-from ._dtypes import REAL_OF, dtype_name
+from ._complex_parts import conj, pairs
 from ._elementwise import UFUNCS, apply, is_scalar
 from ._operators import function, invert, negative
 from ._outputs import direct_out, written_to
@@ -130,19 +129,19 @@ def _complex_function(ufunc: np.ufunc, x: _core.Array, out: _core.Array | None):
 
     if ufunc not in (np.isnan, np.isinf, np.isfinite, np.absolute):
         return NotImplemented
-    real = REAL_OF[dtype_name(x.dtype)]
-    dtype = np.dtype(np.bool_) if ufunc is not np.absolute else np.dtype(real)
+    parts_of_x = pairs(x)
+    dtype = np.dtype(np.bool_) if ufunc is not np.absolute else parts_of_x.dtype
     direct_out(out, x.shape, dtype, x.device, (), ufunc.__name__, "same_kind")  # the checks
     if ufunc is np.isnan:
         return written_to(out, apply("not_equal", x, x))  # a NaN in either part
-    pairs = _core._reinterpret(x, real, (*x.shape, 2))
     if ufunc is np.absolute:
         result = _core.empty(x.shape, dtype, x.device)
         if x.size:
-            unary.modulus_pairs[x.size](pairs.reshape((x.size, 2)), result.reshape((x.size,)))
+            modulus = unary.modulus_pairs[x.size]
+            modulus(parts_of_x.reshape((x.size, 2)), result.reshape((x.size,)))
         return written_to(out, result)
-    parts = _core.empty(pairs.shape, dtype, x.device)
-    unary.run(ufunc, pairs, parts)
+    parts = _core.empty(parts_of_x.shape, dtype, x.device)
+    unary.run(ufunc, parts_of_x, parts)
     reduce = any_of if ufunc is np.isinf else all_of  # either part infinite / both finite
     return written_to(out, reduce(parts, axis=-1))
 
